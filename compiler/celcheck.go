@@ -1,0 +1,93 @@
+package compiler
+
+import (
+	"cel.dev/cel-go/cel"
+
+	"pvsc.dev/pvsc/compiler/celenv"
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/dsl"
+)
+
+// buildEnvs declares each model's CEL environment and checks event guards.
+func (c *compiler) buildEnvs() {
+	for _, m := range c.models {
+		if m.broken {
+			continue
+		}
+		env, err := celenv.New(m.t)
+		if err != nil {
+			c.errorf(m.ast.Name.Pos, "%v", err)
+			m.broken = true
+			continue
+		}
+		m.env = env
+		for i, ae := range m.eventAST {
+			if ae.Where == nil || m.badEvent[i] {
+				continue
+			}
+			vars := tables.Vars{Event: int32(i), Elem: -1, Scope: -1}
+			if x, ok := c.checkExpr(m, ae.Where, vars, exprCtx{}, cel.BoolType); ok {
+				m.t.Events[i].Where = x
+			}
+		}
+	}
+}
+
+// exprCtx is what an expression sees besides its Vars: the watchlist's element type and the property's constants.
+type exprCtx struct {
+	wl   tables.ElemType
+	lets []celenv.LetDecl
+}
+
+// checkExpr type-checks one embedded CEL expression, reporting errors at their
+// position in the .pvsc file, and checks that its type is one of want.
+func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx exprCtx, want ...*cel.Type) (*tables.Expr, bool) {
+	ast, ok := c.compileCEL(m, src, vars, ctx)
+	if !ok {
+		return nil, false
+	}
+	if !typeIn(ast.OutputType(), want) {
+		c.errorf(src.At(1, 0), "expression has type %s, want %s", ast.OutputType(), typeList(want))
+		return nil, false
+	}
+	x := &tables.Expr{Src: src.Text(), Vars: vars}
+	x.Fast = lowerFast(m.t, ast, vars)
+	return x, true
+}
+
+// compileCEL parses and checks an expression in the environment its variables give.
+func (c *compiler) compileCEL(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx exprCtx) (*cel.Ast, bool) {
+	env, err := m.env.For(vars, ctx.wl, ctx.lets)
+	if err != nil {
+		c.errorf(src.Pos, "%v", err)
+		return nil, false
+	}
+	ast, iss := env.Compile(src.Text())
+	if iss != nil && iss.Err() != nil {
+		for _, e := range iss.Errors() {
+			c.errorf(src.At(e.Location.Line(), e.Location.Column()), "%s", e.Message)
+		}
+		return nil, false
+	}
+	return ast, true
+}
+
+func typeIn(t *cel.Type, want []*cel.Type) bool {
+	for _, w := range want {
+		if t.IsExactType(w) {
+			return true
+		}
+	}
+	return false
+}
+
+func typeList(ts []*cel.Type) string {
+	s := ""
+	for i, t := range ts {
+		if i > 0 {
+			s += " or "
+		}
+		s += t.String()
+	}
+	return s
+}

@@ -1,0 +1,218 @@
+package compiler
+
+import (
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/types"
+
+	"pvsc.dev/pvsc/compiler/celenv"
+	"pvsc.dev/pvsc/compiler/tables"
+)
+
+// lowerFast turns a checked expression into the fast form when it is made only
+// of comparisons, string tests and set membership; nil otherwise (CEL runs it).
+func lowerFast(m *tables.Model, ast *cel.Ast, vars tables.Vars) *tables.Fast {
+	l := &lowerer{m: m, a: ast.NativeRep(), vars: vars}
+	f, ok := l.expr(l.a.Expr())
+	if !ok {
+		return nil
+	}
+	return f
+}
+
+type lowerer struct {
+	m    *tables.Model
+	a    *celast.AST
+	vars tables.Vars
+}
+
+func (l *lowerer) typeOf(e celast.Expr) tables.TypeKind {
+	t := l.a.GetType(e.ID())
+	switch {
+	case t == nil:
+		return 0
+	case t.IsExactType(types.BoolType):
+		return tables.TBool
+	case t.IsExactType(types.IntType):
+		return tables.TInt
+	case t.IsExactType(types.StringType):
+		return tables.TString
+	case t.Kind() == types.ListKind:
+		return tables.TList
+	}
+	return 0
+}
+
+func (l *lowerer) expr(e celast.Expr) (*tables.Fast, bool) {
+	if ref, ok := l.a.ReferenceMap()[e.ID()]; ok && ref.Value != nil {
+		return literal(ref.Value.Value())
+	}
+	switch e.Kind() {
+	case celast.LiteralKind:
+		return literal(e.AsLiteral().Value())
+	case celast.IdentKind:
+		if l.vars.Scope >= 0 && e.AsIdent() == l.m.Entities[l.vars.Scope].Name && l.vars.Scope != l.vars.Elem {
+			return &tables.Fast{Op: tables.FScope, Type: tables.TString}, true
+		}
+	case celast.SelectKind:
+		return l.sel(e)
+	case celast.CallKind:
+		return l.call(e)
+	}
+	return nil, false
+}
+
+func literal(v any) (*tables.Fast, bool) {
+	switch x := v.(type) {
+	case string:
+		return &tables.Fast{Op: tables.FLit, Type: tables.TString, Str: x}, true
+	case int64:
+		return &tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: x}, true
+	case bool:
+		return &tables.Fast{Op: tables.FLit, Type: tables.TBool, Bool: x}, true
+	}
+	return nil, false
+}
+
+// sel lowers op.param, element.field and cloud.X_by_id[id].field.
+func (l *lowerer) sel(e celast.Expr) (*tables.Fast, bool) {
+	s := e.AsSelect()
+	if s.IsTestOnly() {
+		return nil, false
+	}
+	typ := l.typeOf(e)
+	op := s.Operand()
+	switch {
+	case op.Kind() == celast.IdentKind && op.AsIdent() == celenv.VarOp && l.vars.Event >= 0:
+		p := l.m.Events[l.vars.Event].ParamIndex(s.FieldName())
+		return &tables.Fast{Op: tables.FParam, Type: typ, A: p}, p >= 0
+	case op.Kind() == celast.IdentKind && l.vars.Elem >= 0 && op.AsIdent() == l.m.Entities[l.vars.Elem].Name:
+		f := fieldIndex(l.m, l.vars.Elem, s.FieldName())
+		return &tables.Fast{Op: tables.FElem, Type: typ, A: f}, f >= 0
+	case op.Kind() == celast.CallKind && op.AsCall().FunctionName() == operators.Index:
+		return l.byIDField(op, s.FieldName(), typ)
+	}
+	return nil, false
+}
+
+func (l *lowerer) byIDField(index celast.Expr, field string, typ tables.TypeKind) (*tables.Fast, bool) {
+	args := index.AsCall().Args()
+	ent := l.cloudField(args[0], "_by_id")
+	if ent < 0 {
+		return nil, false
+	}
+	id, ok := l.expr(args[1])
+	f := fieldIndex(l.m, ent, field)
+	return &tables.Fast{Op: tables.FField, Type: typ, A: f, B: ent, Args: []*tables.Fast{id}}, ok && f >= 0
+}
+
+// cloudField recognises cloud.<entity><suffix> and returns the entity, or -1.
+func (l *lowerer) cloudField(e celast.Expr, suffix string) int32 {
+	if e.Kind() != celast.SelectKind {
+		return -1
+	}
+	s := e.AsSelect()
+	if s.Operand().Kind() != celast.IdentKind || s.Operand().AsIdent() != celenv.VarCloud || !strings.HasSuffix(s.FieldName(), suffix) {
+		return -1
+	}
+	return l.m.EntityIndex(strings.TrimSuffix(s.FieldName(), suffix))
+}
+
+func fieldIndex(m *tables.Model, e int32, name string) int32 {
+	for i, n := range m.FieldNames(e) {
+		if n == name {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+var compareOps = map[string]tables.FastOp{
+	operators.Equals: tables.FEq, operators.NotEquals: tables.FNe,
+	operators.Less: tables.FLt, operators.LessEquals: tables.FLe,
+	operators.Greater: tables.FGt, operators.GreaterEquals: tables.FGe,
+}
+
+var stringOps = map[string]tables.FastOp{"startsWith": tables.FPrefix, "endsWith": tables.FSuffix, "contains": tables.FContains}
+
+func (l *lowerer) call(e celast.Expr) (*tables.Fast, bool) {
+	c := e.AsCall()
+	name := c.FunctionName()
+	switch {
+	case name == operators.LogicalAnd || name == operators.LogicalOr:
+		op := tables.FAnd
+		if name == operators.LogicalOr {
+			op = tables.FOr
+		}
+		return l.nary(op, tables.TBool, c.Args())
+	case name == operators.LogicalNot:
+		return l.nary(tables.FNot, tables.TBool, c.Args())
+	case compareOps[name] != 0:
+		return l.compare(compareOps[name], c.Args())
+	case stringOps[name] != 0 && c.IsMemberFunction() && len(c.Args()) == 1:
+		return l.nary(stringOps[name], tables.TBool, []celast.Expr{c.Target(), c.Args()[0]})
+	case name == operators.In:
+		return l.in(c.Args()[0], c.Args()[1])
+	}
+	return nil, false
+}
+
+func (l *lowerer) nary(op tables.FastOp, typ tables.TypeKind, args []celast.Expr) (*tables.Fast, bool) {
+	f := &tables.Fast{Op: op, Type: typ}
+	for _, a := range args {
+		x, ok := l.expr(a)
+		if !ok {
+			return nil, false
+		}
+		f.Args = append(f.Args, x)
+	}
+	return f, true
+}
+
+func (l *lowerer) compare(op tables.FastOp, args []celast.Expr) (*tables.Fast, bool) {
+	f, ok := l.nary(op, tables.TBool, args)
+	if !ok || f.Args[0].Type != f.Args[1].Type || f.Args[0].Type == tables.TList {
+		return nil, false
+	}
+	return f, true
+}
+
+// in lowers membership in the watchlist, in an entity's ids, in a constant list or in a list value.
+func (l *lowerer) in(x, container celast.Expr) (*tables.Fast, bool) {
+	if container.Kind() == celast.IdentKind && container.AsIdent() == celenv.VarWatchlist {
+		elems := []celast.Expr{x}
+		if x.Kind() == celast.ListKind {
+			elems = x.AsList().Elements()
+		}
+		return l.nary(tables.FInWL, tables.TBool, elems)
+	}
+	if ent := l.cloudField(container, "_ids"); ent >= 0 {
+		f, ok := l.nary(tables.FExists, tables.TBool, []celast.Expr{x})
+		if ok {
+			f.B = ent
+		}
+		return f, ok
+	}
+	if container.Kind() == celast.ListKind {
+		return l.inConsts(x, container.AsList().Elements())
+	}
+	return l.nary(tables.FInList, tables.TBool, []celast.Expr{x, container})
+}
+
+func (l *lowerer) inConsts(x celast.Expr, elems []celast.Expr) (*tables.Fast, bool) {
+	f, ok := l.nary(tables.FInConsts, tables.TBool, []celast.Expr{x})
+	if !ok {
+		return nil, false
+	}
+	for _, el := range elems {
+		lit, ok := l.expr(el)
+		if !ok || lit.Op != tables.FLit || lit.Type != tables.TString {
+			return nil, false
+		}
+		f.Strs = append(f.Strs, lit.Str)
+	}
+	return f, true
+}

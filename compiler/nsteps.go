@@ -1,0 +1,235 @@
+package compiler
+
+import (
+	"math/bits"
+	"sort"
+	"strings"
+
+	"pvsc.dev/pvsc/compiler/tables"
+)
+
+// step is an abstract transition: when pre holds, the event may add gain.
+type step struct{ pre, gain uint32 }
+
+// computeN fills Model-N-property: for every configuration, the length of the
+// shortest event sequence, the critical event included, until a critical event can occur.
+func (c *compiler) computeN() {
+	for _, a := range c.analyses() {
+		a.nTable()
+	}
+}
+
+func (a *analysis) steps() []step {
+	var out []step
+	for i := range a.m.Events {
+		ev := &a.m.Events[i]
+		p, ok := a.mask(pre(a.m, ev))
+		if !ok {
+			continue
+		}
+		var g uint32
+		for _, k := range gains(ev) {
+			if b, ok := a.bit(k); ok {
+				g |= b
+			}
+		}
+		if g != 0 {
+			out = append(out, step{pre: p, gain: g})
+		}
+	}
+	return out
+}
+
+func (a *analysis) goals() []uint32 {
+	var out []uint32
+	for _, cr := range a.p.Criticals {
+		if g, ok := a.mask(a.goal(cr)); ok {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// nTable computes distances by dynamic programming: gains only add bits, so
+// every successor of a mask is numerically larger and already computed.
+func (a *analysis) nTable() {
+	size := 1 << uint(len(a.keys))
+	dist := make([]int, size)
+	steps, goals := a.steps(), a.goals()
+	const inf = 1 << 30
+	for m := size - 1; m >= 0; m-- {
+		dist[m] = inf
+		if reachesGoal(uint32(m), goals) {
+			dist[m] = 0
+			continue
+		}
+		for _, s := range steps {
+			next := uint32(m) | s.gain
+			if s.pre&^uint32(m) == 0 && next != uint32(m) && dist[next]+1 < dist[m] {
+				dist[m] = dist[next] + 1
+			}
+		}
+	}
+	a.p.NTable = make([]int8, size)
+	for m, d := range dist {
+		if d < inf {
+			a.p.NTable[m] = int8(min(d+1, 127))
+		}
+	}
+	a.p.NMax = int32(a.p.NTable[0])
+	a.p.Configs = a.reachable(steps)
+}
+
+func reachesGoal(m uint32, goals []uint32) bool {
+	for _, g := range goals {
+		if g&^m == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// reachable lists the configurations reachable from the root, as Model-N-property rows.
+func (a *analysis) reachable(steps []step) []tables.Config {
+	seen := map[uint32]bool{0: true}
+	queue := []uint32{0}
+	for len(queue) > 0 {
+		m := queue[0]
+		queue = queue[1:]
+		for _, s := range steps {
+			if next := m | s.gain; s.pre&^m == 0 && !seen[next] {
+				seen[next] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	var out []tables.Config
+	for m := range seen {
+		out = append(out, tables.Config{Mask: m, N: int32(a.p.NTable[m])})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ni, nj := effN(out[i].N), effN(out[j].N)
+		if ni != nj {
+			return ni > nj
+		}
+		pi, pj := bits.OnesCount32(out[i].Mask), bits.OnesCount32(out[j].Mask)
+		if pi != pj {
+			return pi < pj
+		}
+		return out[i].Mask < out[j].Mask
+	})
+	return out
+}
+
+// effN orders unreachable configurations (N = 0) after all others.
+func effN(n int32) int32 {
+	if n == noN {
+		return -1
+	}
+	return n
+}
+
+// computeKinds fills Model-event: CE for critical events, WE for events that
+// update the watchlist, TE for events that change a fact of the configuration.
+func (c *compiler) computeKinds() {
+	for _, a := range c.analyses() {
+		a.p.EventKinds = make([]tables.Kind, len(a.m.Events))
+		for i := range a.m.Events {
+			a.p.EventKinds[i] = a.kind(int32(i))
+		}
+	}
+}
+
+func (a *analysis) kind(ev int32) tables.Kind {
+	for _, cr := range a.p.Criticals {
+		if cr.Event == ev {
+			return tables.CE
+		}
+	}
+	for _, u := range a.p.Watchlist.Updates {
+		if u.Event == ev {
+			return tables.WE
+		}
+	}
+	if a.touchesFact(&a.m.Events[ev]) {
+		return tables.TE
+	}
+	return tables.None
+}
+
+// touchesFact reports whether an event can make a fact of the property true or false.
+func (a *analysis) touchesFact(ev *tables.Event) bool {
+	var ks []factKey
+	switch ev.Kind {
+	case tables.Creates, tables.Deletes:
+		ks = keysOf(existsKey(ev.Target.Index))
+	case tables.Associates, tables.Dissociates:
+		ks = keysOf(linkKey(ev.Link), existsKey(ev.Other))
+	}
+	for _, s := range ev.Sets {
+		if a.m.Entities[s.Entity].Attrs[s.Attr].Type.Kind == tables.TRef {
+			ks = append(ks, linkKey(tables.AttrRef{Entity: s.Entity, Attr: s.Attr}))
+		}
+	}
+	for _, k := range ks {
+		if _, ok := a.bit(k); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// checkPlan rejects critical events the root cannot reach and thresholds above N-max.
+func (c *compiler) checkPlan() {
+	for _, a := range c.analyses() {
+		steps := a.steps()
+		for i, cr := range a.p.Criticals {
+			g, ok := a.mask(a.goal(cr))
+			if !ok || !reachableFromRoot(g, steps) {
+				c.errorf(a.pi.criticals[i].Event.Pos, "critical event %s cannot occur from the root configuration {%s}: nothing creates %s",
+					a.m.Events[cr.Event].Name, a.m.Entities[a.p.Scope].Name, strings.Join(a.missing(g, steps), ", "))
+			}
+		}
+		if a.pi.threshold != nil && a.p.NMax > 0 && a.p.Threshold > a.p.NMax {
+			c.errorf(a.pi.threshold.Pos, "threshold %d is above N-max %d of property %s", a.p.Threshold, a.p.NMax, a.p.Name)
+		}
+	}
+}
+
+func reachableFromRoot(goal uint32, steps []step) bool {
+	var m uint32
+	for {
+		next := m
+		for _, s := range steps {
+			if s.pre&^next == 0 {
+				next |= s.gain
+			}
+		}
+		if goal&^next == 0 {
+			return true
+		}
+		if next == m {
+			return false
+		}
+		m = next
+	}
+}
+
+// missing names the goal facts that the root can never reach.
+func (a *analysis) missing(goal uint32, steps []step) []string {
+	var m uint32
+	for changed := true; changed; {
+		changed = false
+		for _, s := range steps {
+			if s.pre&^m == 0 && m|s.gain != m {
+				m |= s.gain
+				changed = true
+			}
+		}
+	}
+	names := a.p.ConfigFacts(goal &^ m)
+	if len(names) == 0 {
+		names = []string{"its preconditions"}
+	}
+	return names
+}

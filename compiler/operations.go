@@ -1,0 +1,162 @@
+package compiler
+
+import (
+	"strconv"
+	"strings"
+
+	"cel.dev/cel-go/cel"
+	"github.com/alecthomas/participle/v2/lexer"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/dsl"
+)
+
+var sourceKinds = map[string]tables.SourceKind{"api": tables.API, "notify": tables.Notify, "cli": tables.CLI, "snapshot": tables.Snapshot}
+
+var httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true}
+
+// checkOperations builds the Event-operation table of every cloud block.
+func (c *compiler) checkOperations() {
+	for _, ci := range c.clouds {
+		m, ok := c.byName[ci.ast.Model.Name]
+		if !ok {
+			c.errorf(ci.ast.Model.Pos, "operations %s: unknown model %s", ci.ast.Cloud.Name, ci.ast.Model.Name)
+			continue
+		}
+		ci.model = m
+		ci.t = &tables.Cloud{Name: ci.ast.Cloud.Name, Model: m.index}
+		c.spec.Clouds = append(c.spec.Clouds, ci.t)
+		if m.broken {
+			continue
+		}
+		unconditional := map[string]lexer.Position{}
+		for _, r := range ci.ast.Rows {
+			c.opRow(ci, r, unconditional)
+		}
+	}
+}
+
+func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]lexer.Position) {
+	m := ci.model
+	ev, ok := m.events[r.Event.Name]
+	if !ok {
+		c.errorf(r.Event.Pos, "operations %s: %s is not an event of model %s", ci.t.Name, r.Event.Name, m.t.Name)
+		return
+	}
+	if m.badEvent[ev] {
+		return
+	}
+	event := &m.t.Events[ev]
+	row := tables.OpRow{Event: ev}
+	if r.When != nil {
+		vars := tables.Vars{Event: ev, Elem: -1, Scope: -1}
+		x, ok := c.checkExpr(m, r.When, vars, exprCtx{}, cel.BoolType)
+		if !ok {
+			return
+		}
+		row.When = x
+	}
+	for _, pm := range r.Params {
+		if ps, ok := c.paramSource(event, pm); ok {
+			row.Params = append(row.Params, ps)
+		}
+	}
+	for _, s := range r.Sources {
+		if !c.sourceKey(s) {
+			continue
+		}
+		row.Source, row.Key = sourceKinds[s.Kind], s.Key.Value
+		c.checkPathParams(row, r)
+		if r.When == nil && row.Source != tables.Snapshot {
+			key := s.Kind + " " + s.Key.Value
+			if prev, dup := unconditional[key]; dup {
+				c.errorf(s.Key.Pos, "operations %s: %s %q is already mapped without a condition at %s; add a `when` condition to one of them", ci.t.Name, s.Kind, s.Key.Value, short(prev))
+				continue
+			}
+			unconditional[key] = s.Key.Pos
+		}
+		ci.t.Rows = append(ci.t.Rows, row)
+	}
+}
+
+// sourceKey checks the shape of an operation key: "METHOD /path" for API calls, non-empty otherwise.
+func (c *compiler) sourceKey(s *dsl.Source) bool {
+	k := s.Key.Value
+	if strings.TrimSpace(k) == "" {
+		c.errorf(s.Key.Pos, "%s: empty operation name", s.Kind)
+		return false
+	}
+	if s.Kind != "api" {
+		return true
+	}
+	method, path, ok := strings.Cut(k, " ")
+	if !ok || !httpMethods[method] || !strings.HasPrefix(path, "/") || strings.Contains(path, " ") {
+		c.errorf(s.Key.Pos, "api %q: want \"METHOD /path\" with METHOD one of GET, POST, PUT, PATCH, DELETE, HEAD", k)
+		return false
+	}
+	return true
+}
+
+// checkPathParams rejects path.X parameters whose X is not a placeholder of the API path.
+func (c *compiler) checkPathParams(row tables.OpRow, r *dsl.OpRow) {
+	if row.Source != tables.API {
+		return
+	}
+	for _, pm := range r.Params {
+		if pm.From == nil || !strings.HasPrefix(pm.From.Value, "path.") {
+			continue
+		}
+		name := strings.TrimPrefix(pm.From.Value, "path.")
+		if !strings.Contains(row.Key, "{"+name+"}") {
+			c.errorf(pm.From.Pos, "parameter %s: %q has no placeholder {%s}", pm.Name.Name, row.Key, name)
+		}
+	}
+}
+
+func (c *compiler) paramSource(ev *tables.Event, pm *dsl.ParamMap) (tables.ParamSource, bool) {
+	p := ev.ParamIndex(pm.Name.Name)
+	if p < 0 {
+		c.errorf(pm.Name.Pos, "event %s has no parameter %s", ev.Name, pm.Name.Name)
+		return tables.ParamSource{}, false
+	}
+	if pm.From != nil {
+		if !validPath(pm.From.Value) {
+			c.errorf(pm.From.Pos, "parameter %s: bad document path %q: want dotted names, e.g. \"body.port.device_id\"", pm.Name.Name, pm.From.Value)
+			return tables.ParamSource{}, false
+		}
+		return tables.ParamSource{Param: p, Path: pm.From.Value}, true
+	}
+	if err := checkConst(ev.Params[p].Type, pm.Const.Value); err != "" {
+		c.errorf(pm.Const.Pos, "parameter %s: %s", pm.Name.Name, err)
+		return tables.ParamSource{}, false
+	}
+	return tables.ParamSource{Param: p, Const: pm.Const.Value, IsConst: true}, true
+}
+
+func validPath(p string) bool {
+	if p == "" {
+		return false
+	}
+	for _, seg := range strings.Split(p, ".") {
+		if seg == "" {
+			return false
+		}
+	}
+	return true
+}
+
+func checkConst(t tables.Type, v string) string {
+	switch t.Kind {
+	case tables.TInt, tables.TEnum:
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			return "constant " + strconv.Quote(v) + " is not an integer"
+		}
+	case tables.TBool:
+		if v != "true" && v != "false" {
+			return "constant " + strconv.Quote(v) + " is not true or false"
+		}
+	case tables.TList:
+		return "list parameters cannot be constants"
+	}
+	return ""
+}

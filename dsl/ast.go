@@ -1,0 +1,301 @@
+// Package dsl parses .pvsc specs (dependency models, operation blocks, properties) into an AST with source positions.
+package dsl
+
+import (
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// File is one parsed .pvsc file.
+type File struct {
+	Pos   lexer.Position
+	Decls []*Decl `@@*`
+
+	// Comments are every comment of the file in source order; the parser
+	// elides them, fmt puts them back.
+	Comments []Comment `parser:""`
+}
+
+// Comment is one // or /* */ comment.
+type Comment struct {
+	Pos  lexer.Position
+	Text string
+}
+
+// Decl is one top-level declaration.
+type Decl struct {
+	Model      *Model      `  @@`
+	Operations *Operations `| @@`
+	Property   *Property   `| @@`
+}
+
+// Ident is a name with its position.
+type Ident struct {
+	Pos  lexer.Position
+	Name string `@Ident`
+}
+
+// CEL is a backtick-quoted CEL expression embedded in the spec.
+type CEL struct {
+	Pos lexer.Position
+	Raw string `@Backtick`
+}
+
+// Text is the expression without its backticks.
+func (c *CEL) Text() string { return strings.TrimSuffix(strings.TrimPrefix(c.Raw, "`"), "`") }
+
+// At maps a 1-based line and 0-based column inside the expression text (as
+// cel-go reports them) to the position in the .pvsc file.
+func (c *CEL) At(line, col int) lexer.Position {
+	p := c.Pos
+	if line <= 1 {
+		p.Column += 1 + col
+		p.Offset += 1 + col
+		return p
+	}
+	p.Line += line - 1
+	p.Column = 1 + col
+	return p
+}
+
+// Str is a double-quoted string literal.
+type Str struct {
+	Pos   lexer.Position
+	Value string `@String`
+}
+
+// ---- models ----
+
+// Model is a dependency model: entities, groups, mappings and the events between them.
+type Model struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Name   Ident        `"model" @@ "{"`
+	Items  []*ModelItem `@@* "}"`
+}
+
+// ModelItem is one declaration inside a model.
+type ModelItem struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Enum   *Enum   `  @@`
+	Entity *Entity `| @@`
+	Group  *Group  `| @@`
+	Map    *Map    `| @@`
+	Event  *Event  `| @@`
+}
+
+// Enum is an ordered enumeration: values rank from lowest to highest.
+type Enum struct {
+	Pos    lexer.Position
+	Name   Ident   `"enum" @@ "{"`
+	Values []Ident `@@ ( "<" @@ )* "}"`
+}
+
+// Entity is a vertex of the dependency model; In lists its precedence parents.
+type Entity struct {
+	Pos    lexer.Position
+	Name   Ident   `"entity" @@`
+	In     []Ident `( "in" @@ ( "," @@ )* )?`
+	Plural *Ident  `( "plural" @@ )?`
+	Attrs  []*Attr `( "{" ( @@ ","? )* "}" )?`
+}
+
+// Attr is a typed attribute of an entity.
+type Attr struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Name   Ident   `@@ ":"`
+	Type   TypeRef `@@`
+}
+
+// TypeRef names a type: string, int, bool, an enum, an entity (a reference by id) or list(T).
+type TypeRef struct {
+	Pos  lexer.Position
+	List *Ident `  "list" "(" @@ ")"`
+	Name *Ident `| @@`
+}
+
+// String renders the type as written.
+func (t TypeRef) String() string {
+	if t.List != nil {
+		return "list(" + t.List.Name + ")"
+	}
+	if t.Name != nil {
+		return t.Name.Name
+	}
+	return ""
+}
+
+// Group is a grouping vertex: it exists when all its members exist.
+type Group struct {
+	Pos     lexer.Position
+	Name    Ident   `"group" @@ "("`
+	Members []Ident `@@ ( "," @@ )+ ")"`
+}
+
+// Map is a mapping relation between entities of different layers.
+type Map struct {
+	Pos  lexer.Position
+	From Ident `"map" @@`
+	To   Ident `"to" @@`
+}
+
+// Event is a model event and the edge it activates.
+type Event struct {
+	Pos    lexer.Position
+	Name   Ident    `"event" @@`
+	Kind   string   `@( "creates" | "deletes" | "updates" | "associates" | "dissociates" )`
+	Target Ident    `@@`
+	Other  *Ident   `( ( "with" | "from" ) @@ )?`
+	Params []*Param `( "(" ( @@ ( "," @@ )* )? ")" )?`
+	Where  *CEL     `( "where" @@ )?`
+}
+
+// Param is a typed operation parameter of an event.
+type Param struct {
+	Pos  lexer.Position
+	Name Ident   `@@ ":"`
+	Type TypeRef `@@`
+}
+
+// ---- operation blocks ----
+
+// Operations maps one cloud's real operations to a model's events.
+type Operations struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Cloud  Ident    `"operations" @@`
+	Model  Ident    `"for" @@ "{"`
+	Rows   []*OpRow `@@* "}"`
+}
+
+// OpRow is one Event-operation row.
+type OpRow struct {
+	Tokens  []lexer.Token
+	Pos     lexer.Position
+	Event   Ident       `@@ "="`
+	Sources []*Source   `@@+`
+	When    *CEL        `( "when" @@ )?`
+	Params  []*ParamMap `( "params" "{" ( @@ ","? )* "}" )?`
+}
+
+// Source is where a cloud reports the operation: an API call, a notification, a CLI command or a snapshot collection.
+type Source struct {
+	Pos  lexer.Position
+	Kind string `@( "api" | "notify" | "cli" | "snapshot" )`
+	Key  Str    `@@`
+}
+
+// ParamMap says where an event parameter comes from in the operation's document.
+type ParamMap struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Name   Ident `@@`
+	From   *Str  `( "from" @@`
+	Const  *Str  `| "=" @@ )`
+}
+
+// ---- properties ----
+
+// Property is a security property: its invariant and its proactive plan.
+type Property struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Name   Ident       `"property" @@`
+	Model  Ident       `"on" @@ "{"`
+	Items  []*PropItem `@@* "}"`
+}
+
+// PropItem is one clause of a property.
+type PropItem struct {
+	Tokens    []lexer.Token
+	Pos       lexer.Position
+	Doc       *Str       `  "doc" @@`
+	Invariant *CEL       `| "invariant" @@`
+	Let       *Let       `| @@`
+	Critical  *Critical  `| @@`
+	Watchlist *Watchlist `| @@`
+	Allow     *Allow     `| @@`
+	Threshold *Int       `| "threshold" @@`
+	Enforce   *Ident     `| "enforce" @@`
+	Fail      *Ident     `| "fail" @@`
+}
+
+// Int is an integer literal.
+type Int struct {
+	Pos   lexer.Position
+	Value int `@Int`
+}
+
+// Let names a CEL constant shared by the property's expressions.
+type Let struct {
+	Pos  lexer.Position
+	Name Ident `"let" @@ "="`
+	Expr CEL   `@@`
+}
+
+// Critical declares a critical event, the events whose effect must hold before it is critical, and its condition.
+type Critical struct {
+	Pos   lexer.Position
+	Event Ident   `"critical" @@`
+	After []Ident `( "after" @@ ( "," @@ )* )?`
+	When  *CEL    `( "when" @@ )?`
+}
+
+// Allow is the rule that lets a critical operation through; On narrows it to one critical event.
+type Allow struct {
+	Pos  lexer.Position
+	On   *Ident `"allow" ( "on" @@ )?`
+	Expr CEL    `"if" @@`
+}
+
+// Watchlist declares the per-scope watchlist of a property.
+type Watchlist struct {
+	Pos   lexer.Position
+	Name  Ident        `"watchlist" @@`
+	Scope Ident        `"[" @@`
+	By    *Ident       `( "by" @@ )? "]"`
+	Of    ElemType     `"of" @@`
+	Rules []*WatchRule `@@*`
+}
+
+// ElemType is the type of watchlist elements: one type, a union (a | b) or a pair (a, b).
+type ElemType struct {
+	Pos   lexer.Position
+	Pair  []TypeRef `  "(" @@ "," @@ ")"`
+	Union []TypeRef `| @@ ( "|" @@ )*`
+}
+
+// WatchRule initialises or updates a watchlist.
+type WatchRule struct {
+	Tokens  []lexer.Token
+	Pos     lexer.Position
+	Init    *Init    `  @@`
+	Add     *Update  `| "add" @@`
+	Remove  *Update  `| "remove" @@`
+	Rebuild *Rebuild `| @@`
+}
+
+// Init builds the watchlist from the cloud state: a predicate over elements of Type, or a list expression.
+type Init struct {
+	Pos  lexer.Position
+	Type *Ident `"init" @@?`
+	Expr CEL    `@@`
+}
+
+// Update adds or removes the elements an expression yields when a watchlist event occurs.
+type Update struct {
+	Pos   lexer.Position
+	Event Ident `"on" @@`
+	Expr  CEL   `@@`
+	For   *CEL  `( "for" @@ )?`
+}
+
+// Rebuild re-initialises the watchlist of the affected scopes when an event occurs.
+type Rebuild struct {
+	Pos    lexer.Position
+	Events []Ident `"rebuild" "on" @@ ( "," @@ )*`
+	For    *CEL    `( "for" @@ )?`
+}
