@@ -305,6 +305,9 @@ type Expr struct {
 	Src  string
 	Vars Vars
 	Fast *Fast
+	// Go is the expression compiled to Go by gen (a runtime.Pred), set by
+	// generated code; nil for specs compiled at run time.
+	Go any
 }
 
 // Vars says which variables an expression sees besides `cloud`, the enums and the property's lets.

@@ -1,0 +1,100 @@
+package state
+
+import "pvsc.dev/pvsc/compiler/tables"
+
+// maxWalk bounds the breadth-first walk over parent records; models are shallow.
+const maxWalk = 64
+
+type node struct {
+	entity int32
+	id     Sym
+}
+
+// walker finds S-ancestors breadth-first over parent records without allocating.
+type walker struct {
+	q    [maxWalk]node
+	head int
+	tail int
+}
+
+func (w *walker) push(n node) {
+	if w.tail < maxWalk && n.id != 0 {
+		w.q[w.tail] = n
+		w.tail++
+	}
+}
+
+// find returns the id of the first record of type target met breadth-first.
+func (w *walker) find(s *Store, target int32) Sym {
+	for w.head < w.tail {
+		n := w.q[w.head]
+		w.head++
+		if n.entity == target {
+			return n.id
+		}
+		row, ok := s.Row(n.entity, n.id)
+		if !ok {
+			continue
+		}
+		for k, p := range s.Model.Entities[n.entity].Parents {
+			w.push(node{entity: p, id: s.Parent(n.entity, row, k)})
+		}
+	}
+	return 0
+}
+
+// Ancestor returns the id of a record's ancestor of type target (0 when unknown), or its own id when it is a target.
+func (s *Store) Ancestor(entity, row, target int32) Sym {
+	var w walker
+	w.push(node{entity: entity, id: s.ID(entity, row)})
+	return w.find(s, target)
+}
+
+// AncestorOf is Ancestor for a record given by id; 0 when the record does not exist (unless it is itself a target).
+func (s *Store) AncestorOf(entity int32, id Sym, target int32) Sym {
+	if entity == target {
+		return id
+	}
+	row, ok := s.Row(entity, id)
+	if !ok {
+		return 0
+	}
+	return s.Ancestor(entity, row, target)
+}
+
+// ScopeOf resolves an operation's scope for a property whose scope entity is
+// scope (and ScopeBy by, or -1), on the current state (SEMANTICS.md §5).
+func (s *Store) ScopeOf(op *Op, scope, by int32) Sym {
+	ev := &s.Model.Events[op.Event]
+	if by >= 0 {
+		for i, p := range ev.Params {
+			if p.Type.Kind == tables.TRef && p.Type.Ref == by {
+				return s.AncestorOf(by, s.Param(op, i).Sym(), scope)
+			}
+		}
+		return 0
+	}
+	switch ev.Kind {
+	case tables.Creates:
+		return s.newRecordScope(op, ev, scope)
+	case tables.Associates, tables.Dissociates:
+		return s.AncestorOf(ev.Link.Entity, s.Param(op, int(ev.Key)).Sym(), scope)
+	default:
+		return s.AncestorOf(ev.Target.Index, s.Param(op, int(ev.Key)).Sym(), scope)
+	}
+}
+
+// newRecordScope walks from the parents a create names, as if the record existed.
+func (s *Store) newRecordScope(op *Op, ev *tables.Event, scope int32) Sym {
+	target := ev.Target.Index
+	if target == scope {
+		return s.Param(op, int(ev.Key)).Sym()
+	}
+	var w walker
+	for k, p := range s.Model.Entities[target].Parents {
+		if pk := ev.ParentKeys[k]; pk >= 0 {
+			w.push(node{entity: p, id: s.Param(op, int(pk)).Sym()})
+		}
+	}
+	return w.find(s, scope)
+}

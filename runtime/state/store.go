@@ -1,0 +1,148 @@
+package state
+
+import (
+	"pvsc.dev/pvsc/compiler/tables"
+)
+
+// Store holds the records of one model's cloud. It is not safe for concurrent
+// use: the runtime serialises writers and guards readers.
+type Store struct {
+	Model *tables.Model
+	Names *Interner
+	tabs  []*table
+	cnt   *counts
+	fill  [][]filler // per event, per parameter: where an absent parameter reads from
+}
+
+// table holds the records of one entity type, column by column.
+type table struct {
+	rows    map[Sym]int32 // id → row
+	ids     []Sym         // row → id; 0 marks a free row
+	parents [][]Sym       // parents[k][row]: id of the k-th precedence parent
+	attrs   [][]Value     // attrs[a][row]
+	free    []int32
+	live    int
+}
+
+// New makes an empty store for a model; the properties say which facts to count.
+func New(spec *tables.Spec, model int32) *Store {
+	m := spec.Models[model]
+	s := &Store{Model: m, Names: NewInterner()}
+	for i := range m.Entities {
+		e := &m.Entities[i]
+		s.tabs = append(s.tabs, &table{
+			rows:    map[Sym]int32{},
+			parents: make([][]Sym, len(e.Parents)),
+			attrs:   make([][]Value, len(e.Attrs)),
+		})
+	}
+	s.cnt = newCounts(s, spec, model)
+	s.fill = fillers(m)
+	return s
+}
+
+// Row finds the row of a record; ok is false when it does not exist.
+func (s *Store) Row(entity int32, id Sym) (int32, bool) {
+	r, ok := s.tabs[entity].rows[id]
+	return r, ok && id != 0
+}
+
+// Exists reports whether a record of the entity has this id.
+func (s *Store) Exists(entity int32, id Sym) bool {
+	_, ok := s.Row(entity, id)
+	return ok
+}
+
+// ExistsString is Exists for an id not known to be interned.
+func (s *Store) ExistsString(entity int32, id string) bool {
+	sym, ok := s.Names.Lookup(id)
+	return ok && s.Exists(entity, sym)
+}
+
+// Len is the number of records of an entity.
+func (s *Store) Len(entity int32) int { return s.tabs[entity].live }
+
+// ID is the id of a record.
+func (s *Store) ID(entity, row int32) Sym { return s.tabs[entity].ids[row] }
+
+// Parent is the id of a record's k-th precedence parent.
+func (s *Store) Parent(entity, row int32, k int) Sym { return s.tabs[entity].parents[k][row] }
+
+// Attr is a record's attribute value.
+func (s *Store) Attr(entity, row, attr int32) Value { return s.tabs[entity].attrs[attr][row] }
+
+// Field is a record's field as CEL numbers them (tables.Model.FieldNames): id, ancestors, attributes.
+func (s *Store) Field(entity, row int32, field int) Value {
+	e := &s.Model.Entities[entity]
+	switch {
+	case field == 0:
+		return Str(s.ID(entity, row))
+	case field <= len(e.Ancestors):
+		return Str(s.Ancestor(entity, row, e.Ancestors[field-1]))
+	default:
+		return s.Attr(entity, row, int32(field-1-len(e.Ancestors)))
+	}
+}
+
+// Each visits every record of an entity until fn returns false.
+func (s *Store) Each(entity int32, fn func(row int32) bool) {
+	t := s.tabs[entity]
+	for row, id := range t.ids {
+		if id != 0 && !fn(int32(row)) {
+			return
+		}
+	}
+}
+
+// insert adds a record with the given id and parents and zero attributes.
+func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
+	t := s.tabs[entity]
+	var row int32
+	if n := len(t.free); n > 0 {
+		row = t.free[n-1]
+		t.free = t.free[:n-1]
+		t.ids[row] = id
+		for k := range t.parents {
+			t.parents[k][row] = parents[k]
+		}
+		for a := range t.attrs {
+			t.attrs[a][row] = Value{}
+		}
+	} else {
+		row = int32(len(t.ids))
+		t.ids = append(t.ids, id)
+		for k := range t.parents {
+			t.parents[k] = append(t.parents[k], parents[k])
+		}
+		for a := range t.attrs {
+			t.attrs[a] = append(t.attrs[a], Value{})
+		}
+	}
+	t.rows[id] = row
+	t.live++
+	s.cnt.inserted(entity, row)
+	return row
+}
+
+// remove deletes a record.
+func (s *Store) remove(entity, row int32) {
+	s.cnt.removing(entity, row)
+	t := s.tabs[entity]
+	delete(t.rows, t.ids[row])
+	t.ids[row] = 0
+	for a := range t.attrs {
+		t.attrs[a][row] = Value{}
+	}
+	t.free = append(t.free, row)
+	t.live--
+}
+
+// setAttr writes an attribute, keeping link counts right.
+func (s *Store) setAttr(entity, row, attr int32, v Value) {
+	t := s.tabs[entity]
+	old := t.attrs[attr][row]
+	t.attrs[attr][row] = v
+	if !old.Equal(v) {
+		s.cnt.attrChanged(entity, row, attr, old)
+	}
+}
