@@ -50,6 +50,7 @@ func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx e
 		c.errorf(src.At(1, 0), "expression has type %s, want %s", ast.OutputType(), typeList(want))
 		return nil, false
 	}
+	vars = usedVars(m.t, ast, vars)
 	x := &tables.Expr{Src: src.Text(), Vars: vars}
 	x.Fast = lowerFast(m.t, ast, vars)
 	return x, true
@@ -90,4 +91,20 @@ func typeList(ts []*cel.Type) string {
 		s += t.String()
 	}
 	return s
+}
+
+// usedVars clears the watchlist and scope variables an expression does not
+// read, so the runtime knows a critical operation needs no scope to decide it.
+func usedVars(m *tables.Model, ast *cel.Ast, vars tables.Vars) tables.Vars {
+	used := map[string]bool{}
+	for _, ref := range ast.NativeRep().ReferenceMap() {
+		used[ref.Name] = true
+	}
+	if vars.Watchlist && !used[celenv.VarWatchlist] {
+		vars.Watchlist = false
+	}
+	if vars.Scope >= 0 && vars.Scope != vars.Elem && !used[m.Entities[vars.Scope].Name] {
+		vars.Scope = -1
+	}
+	return vars
 }

@@ -16,7 +16,36 @@ type step struct{ pre, gain uint32 }
 func (c *compiler) computeN() {
 	for _, a := range c.analyses() {
 		a.nTable()
+		for a.dropIrrelevant() {
+			a.nTable()
+		}
 	}
+}
+
+// dropIrrelevant removes one fact the distance never depends on (the
+// backward closure is conservative); it reports whether it removed one.
+func (a *analysis) dropIrrelevant() bool {
+	for i := range a.keys {
+		bit := uint32(1) << uint(i)
+		relevant := false
+		for m := range a.p.NTable {
+			if a.p.NTable[m] != a.p.NTable[uint32(m)|bit] {
+				relevant = true
+				break
+			}
+		}
+		if !relevant {
+			a.dropped[a.keys[i]] = true
+			a.keys = append(a.keys[:i], a.keys[i+1:]...)
+			a.p.Facts = append(a.p.Facts[:i], a.p.Facts[i+1:]...)
+			a.index = map[factKey]int{}
+			for j, k := range a.keys {
+				a.index[k] = j
+			}
+			return true
+		}
+	}
+	return false
 }
 
 func (a *analysis) steps() []step {
@@ -151,10 +180,15 @@ func (a *analysis) kind(ev int32) tables.Kind {
 			return tables.WE
 		}
 	}
-	if a.touchesFact(&a.m.Events[ev]) {
+	if a.touchesFact(&a.m.Events[ev]) || a.makesScope(&a.m.Events[ev]) {
 		return tables.TE
 	}
 	return tables.None
+}
+
+// makesScope reports whether an event creates or deletes a scope: the root configuration starts or ends there.
+func (a *analysis) makesScope(ev *tables.Event) bool {
+	return (ev.Kind == tables.Creates || ev.Kind == tables.Deletes) && ev.Target.Index == a.p.Scope
 }
 
 // touchesFact reports whether an event can make a fact of the property true or false.

@@ -28,7 +28,7 @@ func (k factKey) less(o factKey) bool {
 }
 func keysOf(fs ...factKey) []factKey { return fs }
 func (a *analysis) always(k factKey) bool {
-	return k.kind == tables.Exists && isAncestorOrSelf(a.m, k.entity, a.p.Scope)
+	return a.dropped[k] || k.kind == tables.Exists && isAncestorOrSelf(a.m, k.entity, a.p.Scope)
 }
 func (a *analysis) local(k factKey) bool         { return isAncestorOrSelf(a.m, a.p.Scope, k.entity) }
 func (a *analysis) bit(k factKey) (uint32, bool) { i, ok := a.index[k]; return 1 << uint(i), ok }
@@ -90,6 +90,8 @@ type analysis struct {
 	m     *tables.Model
 	index map[factKey]int
 	keys  []factKey
+	// dropped are facts N does not depend on; they count as always true.
+	dropped map[factKey]bool
 }
 
 func (c *compiler) analyses() []*analysis {
@@ -99,7 +101,7 @@ func (c *compiler) analyses() []*analysis {
 			continue
 		}
 		if p.an == nil {
-			p.an = &analysis{c: c, pi: p, p: p.t, m: p.model.t, index: map[factKey]int{}}
+			p.an = &analysis{c: c, pi: p, p: p.t, m: p.model.t, index: map[factKey]int{}, dropped: map[factKey]bool{}}
 		}
 		out = append(out, p.an)
 	}

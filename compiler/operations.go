@@ -57,7 +57,7 @@ func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]l
 		row.When = x
 	}
 	for _, pm := range r.Params {
-		if ps, ok := c.paramSource(event, pm); ok {
+		if ps, ok := c.paramSource(m.t, event, pm); ok {
 			row.Params = append(row.Params, ps)
 		}
 	}
@@ -103,17 +103,19 @@ func (c *compiler) checkPathParams(row tables.OpRow, r *dsl.OpRow) {
 		return
 	}
 	for _, pm := range r.Params {
-		if pm.From == nil || !strings.HasPrefix(pm.From.Value, "path.") {
+		if pm.From == nil {
 			continue
 		}
-		name := strings.TrimPrefix(pm.From.Value, "path.")
-		if !strings.Contains(row.Key, "{"+name+"}") {
-			c.errorf(pm.From.Pos, "parameter %s: %q has no placeholder {%s}", pm.Name.Name, row.Key, name)
+		for _, alt := range strings.Split(pm.From.Value, "|") {
+			name, ok := strings.CutPrefix(alt, "path.")
+			if ok && !strings.Contains(row.Key, "{"+name+"}") {
+				c.errorf(pm.From.Pos, "parameter %s: %q has no placeholder {%s}", pm.Name.Name, row.Key, name)
+			}
 		}
 	}
 }
 
-func (c *compiler) paramSource(ev *tables.Event, pm *dsl.ParamMap) (tables.ParamSource, bool) {
+func (c *compiler) paramSource(m *tables.Model, ev *tables.Event, pm *dsl.ParamMap) (tables.ParamSource, bool) {
 	p := ev.ParamIndex(pm.Name.Name)
 	if p < 0 {
 		c.errorf(pm.Name.Pos, "event %s has no parameter %s", ev.Name, pm.Name.Name)
@@ -126,28 +128,72 @@ func (c *compiler) paramSource(ev *tables.Event, pm *dsl.ParamMap) (tables.Param
 		}
 		return tables.ParamSource{Param: p, Path: pm.From.Value}, true
 	}
-	if err := checkConst(ev.Params[p].Type, pm.Const.Value); err != "" {
+	if paths, ok := templatePaths(pm.Const.Value); ok && len(paths) > 0 {
+		return c.template(ev, pm, p, paths)
+	}
+	if err := checkConst(m, ev.Params[p].Type, pm.Const.Value); err != "" {
 		c.errorf(pm.Const.Pos, "parameter %s: %s", pm.Name.Name, err)
 		return tables.ParamSource{}, false
 	}
 	return tables.ParamSource{Param: p, Const: pm.Const.Value, IsConst: true}, true
 }
 
-func validPath(p string) bool {
-	if p == "" {
-		return false
+func (c *compiler) template(ev *tables.Event, pm *dsl.ParamMap, p int32, paths []string) (tables.ParamSource, bool) {
+	if k := ev.Params[p].Type.Kind; k != tables.TString && k != tables.TRef {
+		c.errorf(pm.Const.Pos, "parameter %s: only string parameters take a template", pm.Name.Name)
+		return tables.ParamSource{}, false
 	}
-	for _, seg := range strings.Split(p, ".") {
-		if seg == "" {
+	for _, path := range paths {
+		if !validPath(path) {
+			c.errorf(pm.Const.Pos, "parameter %s: bad document path {%s} in template", pm.Name.Name, path)
+			return tables.ParamSource{}, false
+		}
+	}
+	return tables.ParamSource{Param: p, Const: pm.Const.Value, IsConst: true, Template: true}, true
+}
+
+// templatePaths lists the {path} placeholders of a constant; ok is false when braces do not pair.
+func templatePaths(s string) ([]string, bool) {
+	var out []string
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			return out, !strings.Contains(s, "}")
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 || strings.Contains(s[:i], "}") {
+			return nil, false
+		}
+		out = append(out, s[i+1:i+j])
+		s = s[i+j+1:]
+	}
+}
+
+// validPath accepts dotted paths, with alternatives separated by | (the first present wins).
+func validPath(p string) bool {
+	for _, alt := range strings.Split(p, "|") {
+		if alt == "" {
 			return false
+		}
+		for _, seg := range strings.Split(alt, ".") {
+			if seg == "" {
+				return false
+			}
 		}
 	}
 	return true
 }
 
-func checkConst(t tables.Type, v string) string {
+func checkConst(m *tables.Model, t tables.Type, v string) string {
 	switch t.Kind {
-	case tables.TInt, tables.TEnum:
+	case tables.TEnum:
+		for _, name := range m.Enums[t.Ref].Values {
+			if name == v {
+				return ""
+			}
+		}
+		return strconv.Quote(v) + " is not a value of enum " + m.Enums[t.Ref].Name
+	case tables.TInt:
 		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 			return "constant " + strconv.Quote(v) + " is not an integer"
 		}

@@ -74,6 +74,7 @@ func (c *compiler) checkWatchlistRules(p *propInfo) {
 		return
 	}
 	inits := map[int32]bool{}
+	n := len(c.diags)
 	for _, r := range w.Rules {
 		switch {
 		case r.Init != nil:
@@ -86,7 +87,7 @@ func (c *compiler) checkWatchlistRules(p *propInfo) {
 			c.checkRebuild(p, r.Rebuild)
 		}
 	}
-	if len(inits) == 0 {
+	if len(inits) == 0 && len(c.diags) == n {
 		c.errorf(w.Name.Pos, "watchlist %s: missing init (how it is built from the cloud state)", w.Name.Name)
 	}
 }
@@ -106,8 +107,12 @@ func (c *compiler) checkInit(p *propInfo, in *dsl.Init, seen map[int32]bool) {
 			return
 		}
 		elem = e
-	case len(ents) == 1 && len(el.Types) == 1 && !el.Pair:
+	case len(ents) == 1 && len(el.Types) == 1 && !el.Pair && isAncestorOrSelf(m.t, p.t.Scope, ents[0]):
 		elem = ents[0]
+	}
+	if elem >= 0 && !isAncestorOrSelf(m.t, p.t.Scope, elem) {
+		c.errorf(in.Pos, "init %s: %s records are not inside a %s, so they cannot be taken per scope; write a list init that maps them to ids", m.t.Entities[elem].Name, m.t.Entities[elem].Name, m.t.Entities[p.t.Scope].Name)
+		return
 	}
 	if seen[elem] {
 		c.errorf(in.Pos, "watchlist %s: a second init for the same elements", p.t.Watchlist.Name)

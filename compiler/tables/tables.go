@@ -164,12 +164,15 @@ type OpRow struct {
 	Params []ParamSource
 }
 
-// ParamSource says where an event parameter is read from in the operation's document, or gives its constant value.
+// ParamSource says where an event parameter is read from in the operation's
+// document, or gives its constant value; a Template constant has {path}
+// placeholders replaced by the document's values.
 type ParamSource struct {
-	Param   int32
-	Path    string
-	Const   string
-	IsConst bool
+	Param    int32
+	Path     string
+	Const    string
+	IsConst  bool
+	Template bool
 }
 
 // Kind is the role of an event for a property (Model-event table).

@@ -72,15 +72,6 @@ func (s *Store) Check(op *Op) error {
 		return s.missing(ev, ev.Key)
 	}
 	switch ev.Kind {
-	case tables.Creates:
-		if _, exists := s.Row(ev.Target.Index, s.Param(op, int(ev.Key)).Sym()); exists {
-			return nil
-		}
-		for _, pk := range ev.ParentKeys {
-			if pk >= 0 && s.Param(op, int(pk)).Sym() == 0 {
-				return s.missing(ev, pk)
-			}
-		}
 	case tables.Associates:
 		if s.Param(op, int(ev.OtherKey)).Sym() == 0 {
 			return s.missing(ev, ev.OtherKey)

@@ -72,7 +72,6 @@ func (s *Store) ScopeOf(op *Op, scope, by int32) Sym {
 				return s.AncestorOf(by, s.Param(op, i).Sym(), scope)
 			}
 		}
-		return 0
 	}
 	switch ev.Kind {
 	case tables.Creates:

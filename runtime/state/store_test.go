@@ -118,13 +118,17 @@ func TestScopeOfCreateUsesTheRecordsOwnTenant(t *testing.T) {
 
 func TestMalformedAndUnknown(t *testing.T) {
 	f := newFixture(t)
-	f.set("create_port", map[string]string{"port_id": "p1"})
+	f.set("create_port", map[string]string{"subnet_id": "s1"})
 	_, err := f.s.Apply(&f.op)
 	var me *state.MalformedError
 	require.ErrorAs(t, err, &me)
-	assert.Equal(t, "subnet_id", me.Param)
+	assert.Equal(t, "port_id", me.Param)
+	f.set("create_vm", map[string]string{"port_id": "p1"})
+	_, err = f.s.Apply(&f.op)
+	require.ErrorAs(t, err, &me, "an association needs both ends")
 	assert.Equal(t, state.UnknownEntity, f.do("update_port", map[string]string{"port_id": "nope"}))
 	assert.Equal(t, 0, f.s.Len(f.m.EntityIndex("port")), "nothing half-applied")
+	assert.Equal(t, state.Created, f.do("create_port", map[string]string{"port_id": "p0", "tenant_id": "t9"}), "a port without a subnet is recorded with an unknown subnet")
 }
 
 func TestCELOverTheView(t *testing.T) {
