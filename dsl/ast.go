@@ -10,7 +10,7 @@ import (
 // File is one parsed .pvsc file.
 type File struct {
 	Pos   lexer.Position
-	Decls []*Decl `@@*`
+	Decls []*Decl `parser:"@@*"`
 
 	// Comments are every comment of the file in source order; the parser
 	// elides them, fmt puts them back.
@@ -25,21 +25,21 @@ type Comment struct {
 
 // Decl is one top-level declaration.
 type Decl struct {
-	Model      *Model      `  @@`
-	Operations *Operations `| @@`
-	Property   *Property   `| @@`
+	Model      *Model      `parser:"  @@"`
+	Operations *Operations `parser:"| @@"`
+	Property   *Property   `parser:"| @@"`
 }
 
 // Ident is a name with its position.
 type Ident struct {
 	Pos  lexer.Position
-	Name string `@Ident`
+	Name string `parser:"@Ident"`
 }
 
 // CEL is a backtick-quoted CEL expression embedded in the spec.
 type CEL struct {
 	Pos lexer.Position
-	Raw string `@Backtick`
+	Raw string `parser:"@Backtick"`
 }
 
 // Text is the expression without its backticks.
@@ -62,7 +62,7 @@ func (c *CEL) At(line, col int) lexer.Position {
 // Str is a double-quoted string literal.
 type Str struct {
 	Pos   lexer.Position
-	Value string `@String`
+	Value string `parser:"@String"`
 }
 
 // ---- models ----
@@ -71,50 +71,50 @@ type Str struct {
 type Model struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Name   Ident        `"model" @@ "{"`
-	Items  []*ModelItem `@@* "}"`
+	Name   Ident        `parser:"\"model\" @@ \"{\""`
+	Items  []*ModelItem `parser:"@@* \"}\""`
 }
 
 // ModelItem is one declaration inside a model.
 type ModelItem struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Enum   *Enum   `  @@`
-	Entity *Entity `| @@`
-	Group  *Group  `| @@`
-	Map    *Map    `| @@`
-	Event  *Event  `| @@`
+	Enum   *Enum   `parser:"  @@"`
+	Entity *Entity `parser:"| @@"`
+	Group  *Group  `parser:"| @@"`
+	Map    *Map    `parser:"| @@"`
+	Event  *Event  `parser:"| @@"`
 }
 
 // Enum is an ordered enumeration: values rank from lowest to highest.
 type Enum struct {
 	Pos    lexer.Position
-	Name   Ident   `"enum" @@ "{"`
-	Values []Ident `@@ ( "<" @@ )* "}"`
+	Name   Ident   `parser:"\"enum\" @@ \"{\""`
+	Values []Ident `parser:"@@ ( \"<\" @@ )* \"}\""`
 }
 
 // Entity is a vertex of the dependency model; In lists its precedence parents.
 type Entity struct {
 	Pos    lexer.Position
-	Name   Ident   `"entity" @@`
-	In     []Ident `( "in" @@ ( "," @@ )* )?`
-	Plural *Ident  `( "plural" @@ )?`
-	Attrs  []*Attr `( "{" ( @@ ","? )* "}" )?`
+	Name   Ident   `parser:"\"entity\" @@"`
+	In     []Ident `parser:"( \"in\" @@ ( \",\" @@ )* )?"`
+	Plural *Ident  `parser:"( \"plural\" @@ )?"`
+	Attrs  []*Attr `parser:"( \"{\" ( @@ \",\"? )* \"}\" )?"`
 }
 
 // Attr is a typed attribute of an entity.
 type Attr struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Name   Ident   `@@ ":"`
-	Type   TypeRef `@@`
+	Name   Ident   `parser:"@@ \":\""`
+	Type   TypeRef `parser:"@@"`
 }
 
 // TypeRef names a type: string, int, bool, an enum, an entity (a reference by id) or list(T).
 type TypeRef struct {
 	Pos  lexer.Position
-	List *Ident `  "list" "(" @@ ")"`
-	Name *Ident `| @@`
+	List *Ident `parser:"  \"list\" \"(\" @@ \")\""`
+	Name *Ident `parser:"| @@"`
 }
 
 // String renders the type as written.
@@ -131,33 +131,33 @@ func (t TypeRef) String() string {
 // Group is a grouping vertex: it exists when all its members exist.
 type Group struct {
 	Pos     lexer.Position
-	Name    Ident   `"group" @@ "("`
-	Members []Ident `@@ ( "," @@ )+ ")"`
+	Name    Ident   `parser:"\"group\" @@ \"(\""`
+	Members []Ident `parser:"@@ ( \",\" @@ )+ \")\""`
 }
 
 // Map is a mapping relation between entities of different layers.
 type Map struct {
 	Pos  lexer.Position
-	From Ident `"map" @@`
-	To   Ident `"to" @@`
+	From Ident `parser:"\"map\" @@"`
+	To   Ident `parser:"\"to\" @@"`
 }
 
 // Event is a model event and the edge it activates.
 type Event struct {
 	Pos    lexer.Position
-	Name   Ident    `"event" @@`
-	Kind   string   `@( "creates" | "deletes" | "updates" | "associates" | "dissociates" )`
-	Target Ident    `@@`
-	Other  *Ident   `( ( "with" | "from" ) @@ )?`
-	Params []*Param `( "(" ( @@ ( "," @@ )* )? ")" )?`
-	Where  *CEL     `( "where" @@ )?`
+	Name   Ident    `parser:"\"event\" @@"`
+	Kind   string   `parser:"@( \"creates\" | \"deletes\" | \"updates\" | \"associates\" | \"dissociates\" )"`
+	Target Ident    `parser:"@@"`
+	Other  *Ident   `parser:"( ( \"with\" | \"from\" ) @@ )?"`
+	Params []*Param `parser:"( \"(\" ( @@ ( \",\" @@ )* )? \")\" )?"`
+	Where  *CEL     `parser:"( \"where\" @@ )?"`
 }
 
 // Param is a typed operation parameter of an event.
 type Param struct {
 	Pos  lexer.Position
-	Name Ident   `@@ ":"`
-	Type TypeRef `@@`
+	Name Ident   `parser:"@@ \":\""`
+	Type TypeRef `parser:"@@"`
 }
 
 // ---- operation blocks ----
@@ -166,35 +166,35 @@ type Param struct {
 type Operations struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Cloud  Ident    `"operations" @@`
-	Model  Ident    `"for" @@ "{"`
-	Rows   []*OpRow `@@* "}"`
+	Cloud  Ident    `parser:"\"operations\" @@"`
+	Model  Ident    `parser:"\"for\" @@ \"{\""`
+	Rows   []*OpRow `parser:"@@* \"}\""`
 }
 
 // OpRow is one Event-operation row.
 type OpRow struct {
 	Tokens  []lexer.Token
 	Pos     lexer.Position
-	Event   Ident       `@@ "="`
-	Sources []*Source   `@@+`
-	When    *CEL        `( "when" @@ )?`
-	Params  []*ParamMap `( "params" "{" ( @@ ","? )* "}" )?`
+	Event   Ident       `parser:"@@ \"=\""`
+	Sources []*Source   `parser:"@@+"`
+	When    *CEL        `parser:"( \"when\" @@ )?"`
+	Params  []*ParamMap `parser:"( \"params\" \"{\" ( @@ \",\"? )* \"}\" )?"`
 }
 
 // Source is where a cloud reports the operation: an API call, a notification, a CLI command or a snapshot collection.
 type Source struct {
 	Pos  lexer.Position
-	Kind string `@( "api" | "notify" | "cli" | "snapshot" )`
-	Key  Str    `@@`
+	Kind string `parser:"@( \"api\" | \"notify\" | \"cli\" | \"snapshot\" )"`
+	Key  Str    `parser:"@@"`
 }
 
 // ParamMap says where an event parameter comes from in the operation's document.
 type ParamMap struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Name   Ident `@@`
-	From   *Str  `( "from" @@`
-	Const  *Str  `| "=" @@ )`
+	Name   Ident `parser:"@@"`
+	From   *Str  `parser:"( \"from\" @@"`
+	Const  *Str  `parser:"| \"=\" @@ )"`
 }
 
 // ---- properties ----
@@ -203,99 +203,99 @@ type ParamMap struct {
 type Property struct {
 	Tokens []lexer.Token
 	Pos    lexer.Position
-	Name   Ident       `"property" @@`
-	Model  Ident       `"on" @@ "{"`
-	Items  []*PropItem `@@* "}"`
+	Name   Ident       `parser:"\"property\" @@"`
+	Model  Ident       `parser:"\"on\" @@ \"{\""`
+	Items  []*PropItem `parser:"@@* \"}\""`
 }
 
 // PropItem is one clause of a property.
 type PropItem struct {
 	Tokens    []lexer.Token
 	Pos       lexer.Position
-	Doc       *Str       `  "doc" @@`
-	Invariant *CEL       `| "invariant" @@`
-	Let       *Let       `| @@`
-	Critical  *Critical  `| @@`
-	Watchlist *Watchlist `| @@`
-	Allow     *Allow     `| @@`
-	Threshold *Int       `| "threshold" @@`
-	Enforce   *Ident     `| "enforce" @@`
-	Fail      *Ident     `| "fail" @@`
+	Doc       *Str       `parser:"  \"doc\" @@"`
+	Invariant *CEL       `parser:"| \"invariant\" @@"`
+	Let       *Let       `parser:"| @@"`
+	Critical  *Critical  `parser:"| @@"`
+	Watchlist *Watchlist `parser:"| @@"`
+	Allow     *Allow     `parser:"| @@"`
+	Threshold *Int       `parser:"| \"threshold\" @@"`
+	Enforce   *Ident     `parser:"| \"enforce\" @@"`
+	Fail      *Ident     `parser:"| \"fail\" @@"`
 }
 
 // Int is an integer literal.
 type Int struct {
 	Pos   lexer.Position
-	Value int `@Int`
+	Value int `parser:"@Int"`
 }
 
 // Let names a CEL constant shared by the property's expressions.
 type Let struct {
 	Pos  lexer.Position
-	Name Ident `"let" @@ "="`
-	Expr CEL   `@@`
+	Name Ident `parser:"\"let\" @@ \"=\""`
+	Expr CEL   `parser:"@@"`
 }
 
 // Critical declares a critical event, the events whose effect must hold before it is critical, and its condition.
 type Critical struct {
 	Pos   lexer.Position
-	Event Ident   `"critical" @@`
-	After []Ident `( "after" @@ ( "," @@ )* )?`
-	When  *CEL    `( "when" @@ )?`
+	Event Ident   `parser:"\"critical\" @@"`
+	After []Ident `parser:"( \"after\" @@ ( \",\" @@ )* )?"`
+	When  *CEL    `parser:"( \"when\" @@ )?"`
 }
 
 // Allow is the rule that lets a critical operation through; On narrows it to one critical event.
 type Allow struct {
 	Pos  lexer.Position
-	On   *Ident `"allow" ( "on" @@ )?`
-	Expr CEL    `"if" @@`
+	On   *Ident `parser:"\"allow\" ( \"on\" @@ )?"`
+	Expr CEL    `parser:"\"if\" @@"`
 }
 
 // Watchlist declares the per-scope watchlist of a property.
 type Watchlist struct {
 	Pos   lexer.Position
-	Name  Ident        `"watchlist" @@`
-	Scope Ident        `"[" @@`
-	By    *Ident       `( "by" @@ )? "]"`
-	Of    ElemType     `"of" @@`
-	Rules []*WatchRule `@@*`
+	Name  Ident        `parser:"\"watchlist\" @@"`
+	Scope Ident        `parser:"\"[\" @@"`
+	By    *Ident       `parser:"( \"by\" @@ )? \"]\""`
+	Of    ElemType     `parser:"\"of\" @@"`
+	Rules []*WatchRule `parser:"@@*"`
 }
 
 // ElemType is the type of watchlist elements: one type, a union (a | b) or a pair (a, b).
 type ElemType struct {
 	Pos   lexer.Position
-	Pair  []TypeRef `  "(" @@ "," @@ ")"`
-	Union []TypeRef `| @@ ( "|" @@ )*`
+	Pair  []TypeRef `parser:"  \"(\" @@ \",\" @@ \")\""`
+	Union []TypeRef `parser:"| @@ ( \"|\" @@ )*"`
 }
 
 // WatchRule initialises or updates a watchlist.
 type WatchRule struct {
 	Tokens  []lexer.Token
 	Pos     lexer.Position
-	Init    *Init    `  @@`
-	Add     *Update  `| "add" @@`
-	Remove  *Update  `| "remove" @@`
-	Rebuild *Rebuild `| @@`
+	Init    *Init    `parser:"  @@"`
+	Add     *Update  `parser:"| \"add\" @@"`
+	Remove  *Update  `parser:"| \"remove\" @@"`
+	Rebuild *Rebuild `parser:"| @@"`
 }
 
 // Init builds the watchlist from the cloud state: a predicate over elements of Type, or a list expression.
 type Init struct {
 	Pos  lexer.Position
-	Type *Ident `"init" @@?`
-	Expr CEL    `@@`
+	Type *Ident `parser:"\"init\" @@?"`
+	Expr CEL    `parser:"@@"`
 }
 
 // Update adds or removes the elements an expression yields when a watchlist event occurs.
 type Update struct {
 	Pos   lexer.Position
-	Event Ident `"on" @@`
-	Expr  CEL   `@@`
-	For   *CEL  `( "for" @@ )?`
+	Event Ident `parser:"\"on\" @@"`
+	Expr  CEL   `parser:"@@"`
+	For   *CEL  `parser:"( \"for\" @@ )?"`
 }
 
 // Rebuild re-initialises the watchlist of the affected scopes when an event occurs.
 type Rebuild struct {
 	Pos    lexer.Position
-	Events []Ident `"rebuild" "on" @@ ( "," @@ )*`
-	For    *CEL    `( "for" @@ )?`
+	Events []Ident `parser:"\"rebuild\" \"on\" @@ ( \",\" @@ )*"`
+	For    *CEL    `parser:"( \"for\" @@ )?"`
 }

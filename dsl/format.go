@@ -42,8 +42,9 @@ type span struct {
 func spanOf(pos lexer.Position, toks []lexer.Token) span {
 	end := pos.Line
 	for _, t := range toks {
-		if t.Pos.Line > end && strings.TrimSpace(t.Value) != "" {
-			end = t.Pos.Line
+		last := t.Pos.Line + strings.Count(t.Value, "\n")
+		if last > end && strings.TrimSpace(t.Value) != "" {
+			end = last
 		}
 	}
 	return span{pos: pos, endLine: end}
@@ -95,9 +96,34 @@ func (p *printer) line(s span, indent, text string) {
 	p.lastLine = s.endLine
 }
 
-// open prints the first line of a block; its trailing comments are those on that line only.
-func (p *printer) open(pos lexer.Position, indent, text string) {
-	p.line(span{pos: pos, endLine: pos.Line}, indent, text)
+// open prints the first line of a block; its trailing comments are those on
+// that line before the block's first child (at offset limit; -1 when none).
+func (p *printer) open(pos lexer.Position, indent, text string, limit int) {
+	p.flushLeading(pos.Offset, indent)
+	p.blankIfGap(pos.Line, indent)
+	var parts []string
+	for p.next < len(p.comments) {
+		c := p.comments[p.next]
+		if c.Pos.Line != pos.Line || c.Pos.Offset < pos.Offset || (limit >= 0 && c.Pos.Offset > limit) {
+			break
+		}
+		parts = append(parts, c.Text)
+		p.next++
+	}
+	trail := ""
+	if len(parts) > 0 {
+		trail = " " + strings.Join(parts, " ")
+	}
+	p.buf.WriteString(indent + text + trail + "\n")
+	p.lastLine = pos.Line
+}
+
+// first returns the offset of a block's first child, or -1.
+func first(n int, pos func(int) lexer.Position) int {
+	if n == 0 {
+		return -1
+	}
+	return pos(0).Offset
 }
 
 // close prints a block's closing brace after the comments inside the block.
@@ -122,7 +148,7 @@ func (p *printer) decl(d *Decl) {
 }
 
 func (p *printer) model(m *Model) {
-	p.open(m.Pos, "", "model "+m.Name.Name+" {")
+	p.open(m.Pos, "", "model "+m.Name.Name+" {", first(len(m.Items), func(i int) lexer.Position { return m.Items[i].Pos }))
 	for _, it := range m.Items {
 		p.modelItem(it)
 	}
@@ -141,7 +167,7 @@ func (p *printer) modelItem(it *ModelItem) {
 	case it.Map != nil:
 		p.line(s, "  ", "map "+it.Map.From.Name+" to "+it.Map.To.Name)
 	case it.Event != nil:
-		p.line(s, "  ", eventText(it.Event))
+		p.line(s, "  ", eventText(it.Event, "  "))
 	}
 }
 
@@ -179,7 +205,7 @@ func (p *printer) entity(it *ModelItem, s span) {
 		p.line(s, "  ", oneLine)
 		return
 	}
-	p.open(it.Pos, "  ", head+" {")
+	p.open(it.Pos, "  ", head+" {", first(len(e.Attrs), func(i int) lexer.Position { return e.Attrs[i].Pos }))
 	for i, a := range e.Attrs {
 		p.line(spanOf(a.Pos, a.Tokens), "    ", attrs[i])
 	}
@@ -199,7 +225,19 @@ func (p *printer) commentInside(s span) bool {
 	return false
 }
 
-func eventText(e *Event) string {
+// eventText puts a long event's guard on a continuation line.
+func eventText(e *Event, indent string) string {
+	head := eventHead(e)
+	if e.Where == nil {
+		return head
+	}
+	if one := head + " where " + e.Where.Raw; len(indent)+len(one) <= maxLine || strings.Contains(e.Where.Raw, "\n") {
+		return one
+	}
+	return head + "\n" + indent + "  where " + e.Where.Raw
+}
+
+func eventHead(e *Event) string {
 	s := "event " + e.Name.Name + " " + e.Kind + " " + e.Target.Name
 	if e.Other != nil {
 		if e.Kind == "dissociates" {
@@ -215,14 +253,11 @@ func eventText(e *Event) string {
 		}
 		s += " (" + strings.Join(ps, ", ") + ")"
 	}
-	if e.Where != nil {
-		s += " where " + e.Where.Raw
-	}
 	return s
 }
 
 func (p *printer) operations(o *Operations) {
-	p.open(o.Pos, "", "operations "+o.Cloud.Name+" for "+o.Model.Name+" {")
+	p.open(o.Pos, "", "operations "+o.Cloud.Name+" for "+o.Model.Name+" {", first(len(o.Rows), func(i int) lexer.Position { return o.Rows[i].Pos }))
 	for _, r := range o.Rows {
 		p.opRow(r)
 	}
@@ -246,12 +281,18 @@ func (p *printer) opRow(r *OpRow) {
 	for i, pm := range r.Params {
 		params[i] = paramMapText(pm)
 	}
-	oneLine := head + " params { " + strings.Join(params, ", ") + " }"
-	if len(oneLine)+2 <= maxLine && !p.commentInside(s) {
-		p.line(s, "  ", oneLine)
-		return
+	inline := "params { " + strings.Join(params, ", ") + " }"
+	if !p.commentInside(s) {
+		if one := head + " " + inline; len(one)+2 <= maxLine {
+			p.line(s, "  ", one)
+			return
+		}
+		if len(inline)+4 <= maxLine && !strings.Contains(head, "\n") {
+			p.line(s, "  ", head+"\n    "+inline)
+			return
+		}
 	}
-	p.open(r.Pos, "  ", head+" params {")
+	p.open(r.Pos, "  ", head+" params {", first(len(r.Params), func(i int) lexer.Position { return r.Params[i].Pos }))
 	for i, pm := range r.Params {
 		p.line(spanOf(pm.Pos, pm.Tokens), "    ", params[i])
 	}
@@ -266,7 +307,7 @@ func paramMapText(pm *ParamMap) string {
 }
 
 func (p *printer) property(pr *Property) {
-	p.open(pr.Pos, "", "property "+pr.Name.Name+" on "+pr.Model.Name+" {")
+	p.open(pr.Pos, "", "property "+pr.Name.Name+" on "+pr.Model.Name+" {", first(len(pr.Items), func(i int) lexer.Position { return pr.Items[i].Pos }))
 	for _, it := range pr.Items {
 		p.propItem(it)
 	}
@@ -324,7 +365,7 @@ func (p *printer) watchlist(it *PropItem) {
 		head += " by " + w.By.Name
 	}
 	head += "] of " + elemTypeText(w.Of)
-	p.open(it.Pos, "  ", head)
+	p.open(it.Pos, "  ", head, first(len(w.Rules), func(i int) lexer.Position { return w.Rules[i].Pos }))
 	for _, r := range w.Rules {
 		p.line(spanOf(r.Pos, r.Tokens), "    ", ruleText(r))
 	}

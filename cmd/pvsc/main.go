@@ -82,7 +82,9 @@ func newFlags(c *command, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// specDirs expands PATH arguments: a directory, a .pvsc file's directory, or DIR/... for every spec directory below DIR.
+// specDirs expands PATH arguments to spec units: a directory (all its .pvsc
+// files form one spec), a single .pvsc file (a spec on its own), or DIR/...
+// for every spec directory below DIR.
 func specDirs(args []string) ([]string, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no spec path given")

@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+
 	"io/fs"
 	"os"
 	"path/filepath"
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/dsl"
 	"sort"
 	"strings"
 )
 
-// specDir returns the spec directory a path names: the directory itself or a .pvsc file's directory.
+// specDir checks a path names a spec unit: a directory or a .pvsc file.
 func specDir(p string) (string, error) {
 	st, err := os.Stat(p)
 	if err != nil {
@@ -21,7 +24,19 @@ func specDir(p string) (string, error) {
 	if !strings.HasSuffix(p, ".pvsc") {
 		return "", fmt.Errorf("%s: not a directory or a .pvsc file", p)
 	}
-	return filepath.Dir(p), nil
+	return p, nil
+}
+
+// compileUnit compiles a spec directory, or one .pvsc file on its own.
+func compileUnit(path string) (*compiler.Result, error) {
+	if !strings.HasSuffix(path, ".pvsc") {
+		return compiler.CompileDir(path)
+	}
+	f, err := dsl.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return compiler.Compile(strings.TrimSuffix(filepath.Base(path), ".pvsc"), []*dsl.SpecFile{{Path: path, File: f}})
 }
 
 // walkSpecDirs lists every directory below root that holds .pvsc files, skipping testdata.

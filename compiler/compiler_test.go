@@ -1,0 +1,167 @@
+package compiler_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/dsl"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func compileFile(t *testing.T, path string) (*compiler.Result, error) {
+	t.Helper()
+	f, err := dsl.ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return compiler.Compile(strings.TrimSuffix(filepath.Base(path), ".pvsc"), []*dsl.SpecFile{{Path: path, File: f}})
+}
+
+// TestBrokenSpecs compiles every spec of testdata/broken and compares all its
+// diagnostics, sorted, with the .err file next to it.
+func TestBrokenSpecs(t *testing.T) {
+	paths, err := filepath.Glob("testdata/broken/*.pvsc")
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			_, err := compileFile(t, path)
+			require.Error(t, err, "a broken spec must not compile")
+			var ds dsl.Diagnostics
+			require.ErrorAs(t, err, &ds)
+			got := ds.Error() + "\n"
+			golden := strings.TrimSuffix(path, ".pvsc") + ".err"
+			if *update {
+				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), got)
+		})
+	}
+}
+
+func shipped(t *testing.T, dir string) *compiler.Result {
+	t.Helper()
+	res, err := compiler.CompileDir(filepath.Join("..", "specs", dir))
+	require.NoError(t, err)
+	return res
+}
+
+// TestWorkedExample is the paper's Fig. 6/7, Examples 2-3, exactly.
+func TestWorkedExample(t *testing.T) {
+	res := shipped(t, "openstack")
+	p := res.Spec.Property("no_bypass")
+	require.NotNil(t, p)
+	m := res.Spec.Models[p.Model]
+	kind := func(ev string) tables.Kind { return p.EventKinds[m.EventIndex(ev)] }
+	assert.Equal(t, tables.WE, kind("create_port"))
+	assert.Equal(t, tables.WE, kind("create_vm"))
+	assert.Equal(t, tables.CE, kind("update_port"))
+	assert.Equal(t, tables.TE, kind("create_network"))
+	assert.Equal(t, tables.TE, kind("create_subnet"))
+	assert.Equal(t, int32(3), p.Threshold)
+	assert.Equal(t, int32(5), p.NMax)
+
+	type row struct {
+		conf string
+		n    int32
+	}
+	var rows []row
+	for _, c := range p.Configs {
+		rows = append(rows, row{strings.Join(p.ConfigFacts(c.Mask), ","), c.N})
+	}
+	assert.Equal(t, []row{
+		{"", 5},
+		{"network", 4},
+		{"network,subnet", 3},
+		{"network,subnet,port", 2},
+		{"network,subnet,port,port_subnet with vm", 1},
+	}, rows)
+	assert.Equal(t, "unattached", p.Watchlist.Name)
+	assert.Equal(t, "tenant", m.Entities[p.Scope].Name)
+}
+
+// TestSpecOutsideSpecs compiles a model nobody ships, to show nothing is hard-coded.
+func TestSpecOutsideSpecs(t *testing.T) {
+	res, err := compiler.CompileDir("testdata/objstore")
+	require.NoError(t, err)
+	p := res.Spec.Property("no_public_secrets")
+	require.NotNil(t, p)
+	m := res.Spec.Models[p.Model]
+	assert.Equal(t, []string{"bucket"}, factNames(p))
+	assert.Equal(t, []tables.Config{{Mask: 0, N: 2}, {Mask: 1, N: 1}}, p.Configs)
+	assert.Equal(t, int32(2), p.NMax)
+	assert.Equal(t, tables.CE, p.EventKinds[m.EventIndex("publish_bucket")])
+	assert.Equal(t, tables.CE, p.EventKinds[m.EventIndex("put_object")])
+	assert.Equal(t, tables.WE, p.EventKinds[m.EventIndex("delete_object")])
+	assert.Equal(t, tables.TE, p.EventKinds[m.EventIndex("create_bucket")])
+	assert.Equal(t, tables.TE, p.EventKinds[m.EventIndex("create_account")], "creating the scope starts its configuration")
+	assert.Equal(t, tables.Alert, p.Enforce)
+
+	publish := p.Criticals[0]
+	require.NotNil(t, publish.Allow.Fast, "a watchlist lookup runs without CEL")
+	assert.Equal(t, tables.FNot, publish.Allow.Fast.Op)
+	assert.Equal(t, tables.FInWL, publish.Allow.Fast.Args[0].Op)
+	assert.True(t, publish.Allow.Vars.Watchlist)
+	put := p.Criticals[1]
+	assert.False(t, put.Allow.Vars.Watchlist, "an allow rule that never reads the watchlist does not need the scope")
+	require.NotNil(t, put.Allow.Fast)
+	assert.Equal(t, tables.FField, put.Allow.Fast.Args[0].Op)
+
+	rows := res.Spec.Clouds[0].Rows
+	require.Len(t, rows, 3)
+	assert.True(t, rows[2].Params[0].Template, "object ids are built from the path")
+}
+
+func factNames(p *tables.Property) []string {
+	var out []string
+	for _, f := range p.Facts {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func TestPassesRunInDocumentedOrder(t *testing.T) {
+	assert.Equal(t, []string{
+		"declare", "resolve-models", "precedence", "event-roles", "cel-env", "operations", "properties",
+		"facts", "n-table", "model-event", "plan",
+	}, compiler.PassNames())
+}
+
+func TestEveryShippedSpecCompiles(t *testing.T) {
+	for _, dir := range []string{"openstack", "music"} {
+		res := shipped(t, dir)
+		for _, p := range res.Spec.Properties {
+			assert.NotNil(t, p.Invariant, p.Name)
+			assert.NotEmpty(t, p.Criticals, p.Name)
+			assert.GreaterOrEqual(t, p.NMax, p.Threshold, p.Name)
+			assert.Len(t, p.NTable, 1<<len(p.Facts), p.Name)
+			for _, c := range p.Criticals {
+				assert.NotNil(t, c.Allow, "%s: critical %d has an allow rule", p.Name, c.Event)
+			}
+		}
+	}
+}
+
+func TestEnumConstantsAndTypes(t *testing.T) {
+	res := shipped(t, "music")
+	p := res.Spec.Property("data_placement")
+	m := res.Spec.Models[p.Model]
+	assert.Equal(t, []string{"public", "internal", "confidential", "secret"}, m.Enums[0].Values)
+	env, err := res.Envs[p.Model].For(tables.Vars{Event: -1, Elem: -1, Scope: -1}, tables.ElemType{}, nil)
+	require.NoError(t, err)
+	_, iss := env.Compile(`level.secret > level.public && cloud.provider_by_id["x"].trust >= level.internal`)
+	require.NoError(t, iss.Err())
+	_, iss = env.Compile(`level.topsecret`)
+	require.Error(t, iss.Err(), "unknown enum values are type errors")
+}

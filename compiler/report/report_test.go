@@ -1,0 +1,72 @@
+package report_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/compiler/report"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestGoldenTablesOfShippedProperties pins the five tables of every shipped
+// property, as text for people and JSON for tools.
+func TestGoldenTablesOfShippedProperties(t *testing.T) {
+	for _, dir := range []string{"openstack", "music"} {
+		res, err := compiler.CompileDir(filepath.Join("..", "..", "specs", dir))
+		require.NoError(t, err)
+		for _, p := range res.Spec.Properties {
+			t.Run(p.Name, func(t *testing.T) {
+				r, err := report.Build(res.Spec, p.Name)
+				require.NoError(t, err)
+				var text bytes.Buffer
+				require.NoError(t, r.WriteText(&text))
+				js, err := json.MarshalIndent(r, "", "  ")
+				require.NoError(t, err)
+				golden(t, filepath.Join("testdata", dir, p.Name+".txt"), text.Bytes())
+				golden(t, filepath.Join("testdata", dir, p.Name+".json"), append(js, '\n'))
+			})
+		}
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "missing golden file; run go test ./... -update")
+	assert.Equal(t, string(want), string(got), path)
+}
+
+func TestUnknownPropertyNamesTheKnownOnes(t *testing.T) {
+	res, err := compiler.CompileDir("../../specs/music")
+	require.NoError(t, err)
+	_, err = report.Build(res.Spec, "nope")
+	require.EqualError(t, err, `spec music has no property "nope" (it has: data_placement, workflow_admissibility)`)
+}
+
+func TestDOTAnnotatesFig7(t *testing.T) {
+	res, err := compiler.CompileDir("../../specs/openstack")
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, report.WriteDOT(&buf, res.Spec, res.Spec.Property("no_bypass")))
+	dot := buf.String()
+	assert.Contains(t, dot, `"tenant" [label="tenant\nN = 5 (root)"`)
+	assert.Contains(t, dot, `"network" [label="network\nN = 4"`)
+	assert.Contains(t, dot, `"subnet" [label="subnet\nN = 3"`)
+	assert.Contains(t, dot, `"port" [label="port\nN = 2"`)
+	assert.Contains(t, dot, `"port_subnet" -> "vm" [color=blue, fontcolor=blue, label="create_vm (WE)\nN = 1", dir=both]`)
+	assert.Contains(t, dot, `label="update_port (CE)"`)
+	golden(t, "testdata/no_bypass.dot", buf.Bytes())
+}
