@@ -1,0 +1,55 @@
+# pvsc: two commands matter. `make demo` runs the main job on built-in data;
+# `make test` runs every test (what CI runs, via .ci/run).
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+GO ?= go
+FUZZTIME ?= 5s
+# Packages with concurrency run under the race detector.
+RACE_PKGS := ./runtime/... ./internal/...
+
+.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long bench build clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+demo:
+	$(GO) run ./cmd/pvsc demo
+
+## test: everything CI runs; under ~15 minutes on 2 cores.
+test: fmt-check vet generate-check unit race fuzz
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) run ./cmd/pvsc fmt -l specs/... | (! grep .) || (echo "pvsc fmt needed on the files above"; exit 1)
+
+vet:
+	$(GO) vet ./...
+
+generate:
+	$(GO) generate ./...
+
+## generate-check: go generate must leave no diff (the generated tables are committed).
+generate-check:
+	bash scripts/check-generate.sh
+
+unit:
+	$(GO) test -count=1 ./...
+
+race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+## fuzz: the parser fuzz test, seeded with the shipped specs, for a few seconds.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./dsl
+
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=10m
+
+## bench: the Go benchmarks (figures in README.md).
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./runtime/... ./solver/...
+
+clean:
+	rm -rf bin out bench-out
