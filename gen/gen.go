@@ -7,7 +7,6 @@ import (
 	"go/format"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -211,12 +210,7 @@ func (g *generator) predicateCode() []byte {
 	b.WriteString("// init wires the predicates compiled to Go into the tables; the runtime prefers them to the fast interpreter.\nfunc init() {\n")
 	b.WriteString(strings.Join(wires, "\n"))
 	b.WriteString("\n}\n\n")
-	names := make([]string, 0, len(g.preds.funcs))
-	for n := range g.preds.funcs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range g.preds.order {
 		b.WriteString(g.preds.funcs[n])
 	}
 	b.WriteString(g.preds.helpers())

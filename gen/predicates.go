@@ -12,6 +12,7 @@ import (
 // Identical expressions share one function.
 type predicates struct {
 	funcs       map[string]string // name → source
+	order       []string          // names in creation order
 	bySig       map[string]string // expression source → name
 	consts      []string          // constant string sets, by index
 	usesStrings bool
@@ -30,6 +31,7 @@ func (ps *predicates) compile(m *tables.Model, f *tables.Fast) (string, bool) {
 	}
 	name := "pred" + strconv.Itoa(len(ps.funcs))
 	ps.bySig[body] = name
+	ps.order = append(ps.order, name)
 	ps.funcs[name] = fmt.Sprintf("func %s(c *runtime.Ctx) bool {\n\treturn %s\n}\n\n", name, body)
 	return name, true
 }

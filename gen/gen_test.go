@@ -1,0 +1,53 @@
+package gen_test
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/gen"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestGeneratedGoIsGolden(t *testing.T) {
+	res, err := compiler.CompileDir("../compiler/testdata/objstore")
+	require.NoError(t, err)
+	src, err := gen.Generate(res.Spec, gen.Options{Package: "objstore", Source: "compiler/testdata/objstore"})
+	require.NoError(t, err)
+	const golden = "testdata/objstore_gen.go.golden"
+	if *update {
+		require.NoError(t, os.WriteFile(golden, src, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(src))
+	assert.True(t, strings.HasPrefix(string(src), gen.Header+"\n"))
+	assert.Contains(t, string(src), "ObjstoreEventPublishBucket = 2")
+	assert.Contains(t, string(src), "return !(c.InWatchlist(c.Param(0).Sym(), 0))")
+	assert.Contains(t, string(src), "return !(c.Field(1, c.Param(1).Sym(), 2).I != 0)")
+}
+
+func TestWriteIfChanged(t *testing.T) {
+	path := t.TempDir() + "/x_gen.go"
+	wrote, err := gen.WriteIfChanged(path, []byte("a"))
+	require.NoError(t, err)
+	assert.True(t, wrote)
+	st1, _ := os.Stat(path)
+	wrote, err = gen.WriteIfChanged(path, []byte("a"))
+	require.NoError(t, err)
+	assert.False(t, wrote)
+	st2, _ := os.Stat(path)
+	assert.Equal(t, st1.ModTime(), st2.ModTime())
+}
+
+func TestPackageName(t *testing.T) {
+	assert.Equal(t, "openstack", gen.PackageName("openstack"))
+	assert.Equal(t, "myspec", gen.PackageName("My-Spec"))
+	assert.Equal(t, "spec2x", gen.PackageName("2x"))
+}
