@@ -117,7 +117,7 @@ type cloudVal struct {
 	v *View
 }
 
-func (c *cloudVal) Value() any               { return c }
+func (c *cloudVal) Value() any              { return c }
 func (c *cloudVal) Equal(x ref.Val) ref.Val { return types.Bool(x == c) }
 
 // Field serves cloud.<plural>, cloud.<entity>_ids and cloud.<entity>_by_id (celenv.CloudFields order).
@@ -148,9 +148,9 @@ type recordList struct {
 	e int32
 }
 
-func (l *recordList) Value() any               { return l }
+func (l *recordList) Value() any              { return l }
 func (l *recordList) Equal(x ref.Val) ref.Val { return types.Bool(x == l) }
-func (l *recordList) Size() ref.Val            { return types.Int(l.v.S.Len(l.e)) }
+func (l *recordList) Size() ref.Val           { return types.Int(l.v.S.Len(l.e)) }
 
 func (l *recordList) Get(i ref.Val) ref.Val {
 	idx, ok := i.(types.Int)
@@ -179,9 +179,9 @@ type idList struct {
 	e int32
 }
 
-func (l *idList) Value() any               { return l }
+func (l *idList) Value() any              { return l }
 func (l *idList) Equal(x ref.Val) ref.Val { return types.Bool(x == l) }
-func (l *idList) Size() ref.Val            { return types.Int(l.v.S.Len(l.e)) }
+func (l *idList) Size() ref.Val           { return types.Int(l.v.S.Len(l.e)) }
 
 func (l *idList) Contains(x ref.Val) ref.Val {
 	s, ok := x.(types.String)
@@ -212,9 +212,9 @@ type byID struct {
 	e int32
 }
 
-func (m *byID) Value() any               { return m }
+func (m *byID) Value() any              { return m }
 func (m *byID) Equal(x ref.Val) ref.Val { return types.Bool(x == m) }
-func (m *byID) Size() ref.Val            { return types.Int(m.v.S.Len(m.e)) }
+func (m *byID) Size() ref.Val           { return types.Int(m.v.S.Len(m.e)) }
 
 func (m *byID) Contains(x ref.Val) ref.Val {
 	s, ok := x.(types.String)
@@ -252,9 +252,9 @@ type rowIter struct {
 	elem func(row int32) ref.Val
 }
 
-func (it *rowIter) Value() any               { return it }
+func (it *rowIter) Value() any              { return it }
 func (it *rowIter) Equal(x ref.Val) ref.Val { return types.Bool(x == it) }
-func (it *rowIter) HasNext() ref.Val         { return types.Bool(it.i < len(it.rows)) }
+func (it *rowIter) HasNext() ref.Val        { return types.Bool(it.i < len(it.rows)) }
 
 func (it *rowIter) Next() ref.Val {
 	if it.i >= len(it.rows) {

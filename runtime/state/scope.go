@@ -75,6 +75,10 @@ func (s *Store) ScopeOf(op *Op, scope, by int32) Sym {
 	}
 	switch ev.Kind {
 	case tables.Creates:
+		// A create of a record that exists acts as its update (§3): its primary record is the existing one.
+		if key := s.Param(op, int(ev.Key)).Sym(); s.Exists(ev.Target.Index, key) {
+			return s.AncestorOf(ev.Target.Index, key, scope)
+		}
 		return s.newRecordScope(op, ev, scope)
 	case tables.Associates, tables.Dissociates:
 		return s.AncestorOf(ev.Link.Entity, s.Param(op, int(ev.Key)).Sym(), scope)

@@ -1,0 +1,176 @@
+package runtime
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/runtime/state"
+)
+
+// ScopeState is what the engine keeps for one property in one scope.
+type ScopeState struct {
+	NCP       int32    // N-cp from the current configuration (0: unreachable)
+	Threshold int32    // N-th
+	Watched   bool     // the scope has a watchlist
+	Elements  []string // the watchlist, sorted; pairs read "a,b"
+}
+
+// Scope reports a property's N-cp and watchlist in one scope (by id), for operators, demos and tests.
+func (e *Engine) Scope(property, scope string) (ScopeState, error) {
+	p, err := e.property(property)
+	if err != nil {
+		return ScopeState{}, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	mw := e.w.models[p.model.idx]
+	pw := mw.props[p.local]
+	out := ScopeState{Threshold: p.t.Threshold}
+	s, ok := mw.st.Names.Lookup(scope)
+	if !ok {
+		return out, nil
+	}
+	out.NCP = pw.n(mw.st, s)
+	l, ok := pw.get(s, true)
+	if !ok {
+		return out, nil
+	}
+	out.Watched = true
+	l.each(func(k uint64) {
+		a, b := unkey(k)
+		el := mw.st.Names.String(a)
+		if p.pair {
+			el += "," + mw.st.Names.String(b)
+		}
+		out.Elements = append(out.Elements, el)
+	})
+	sort.Strings(out.Elements)
+	return out, nil
+}
+
+// WatchlistSize counts the scopes with a watchlist and the elements they hold, over every property.
+func (e *Engine) WatchlistSize() (scopes, elements int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, mw := range e.w.models {
+		for _, pw := range mw.props {
+			pw.eachWatchlist(func(_ sym, l *wlist) {
+				scopes++
+				elements += l.len()
+			})
+		}
+	}
+	return scopes, elements
+}
+
+// MarkInDoubt marks one scope's context in doubt for a property (events were
+// missed there): its critical operations get the property's fail mode until
+// the next snapshot load or ClearDoubt.
+func (e *Engine) MarkInDoubt(property, scope string) error {
+	p, err := e.property(property)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	mw := e.w.models[p.model.idx]
+	mw.props[p.local].doubt[mw.st.Names.Intern(scope)] = true
+	return nil
+}
+
+// MarkAllInDoubt marks the whole context in doubt (e.g. the notification stream lost messages).
+func (e *Engine) MarkAllInDoubt() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, mw := range e.w.models {
+		mw.inDoubt = true
+	}
+}
+
+// ClearDoubt trusts the context again.
+func (e *Engine) ClearDoubt() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, mw := range e.w.models {
+		mw.inDoubt = false
+		for _, pw := range mw.props {
+			clear(pw.doubt)
+		}
+	}
+}
+
+// InitWatchlists rebuilds every watchlist from the context, as after a
+// snapshot load, and returns how many scopes got one. Benchmarks time it.
+func (e *Engine) InitWatchlists() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, mw := range e.w.models {
+		for _, pw := range mw.props {
+			for i := range pw.shards {
+				pw.shards[i].m = nil
+			}
+		}
+	}
+	return e.w.initWatchlists(e)
+}
+
+// Len is the number of records of an entity (by name) in the context.
+func (e *Engine) Len(entity string) (int, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, mw := range e.w.models {
+		if i := mw.rt.m.EntityIndex(entity); i >= 0 {
+			return mw.st.Len(i), nil
+		}
+	}
+	return 0, fmt.Errorf("no entity %q", entity)
+}
+
+// Format writes an operation as event(param=value, ...), present parameters only, for logs and tests.
+func (e *Engine) Format(op *Op) string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	mw := op.w.models[op.Model]
+	ev := &mw.rt.m.Events[op.Event]
+	var b strings.Builder
+	b.WriteString(ev.Name)
+	b.WriteByte('(')
+	first := true
+	for i, p := range ev.Params {
+		if !op.Present(i) {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(p.Name)
+		b.WriteByte('=')
+		b.WriteString(formatValue(mw, p.Type, op.Vals[i]))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func formatValue(mw *modelWorld, t tables.Type, v state.Value) string {
+	switch t.Kind {
+	case tables.TString, tables.TRef:
+		return mw.st.Names.String(v.Sym())
+	case tables.TBool:
+		return strconv.FormatBool(v.Bool())
+	case tables.TEnum:
+		if vals := mw.rt.m.Enums[t.Ref].Values; v.I >= 0 && int(v.I) < len(vals) {
+			return vals[v.I]
+		}
+	case tables.TList:
+		parts := make([]string, len(v.L))
+		for i, x := range v.L {
+			parts[i] = formatValue(mw, tables.Type{Kind: t.Elem, Ref: t.Ref}, state.Value{I: x})
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	return strconv.FormatInt(v.I, 10)
+}

@@ -1,0 +1,264 @@
+// Package intercept decodes what a cloud says about an operation — OpenStack REST requests, oslo.messaging notifications, Keystone CADF events — and the neutral form into the engine's operations.
+package intercept
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/runtime"
+)
+
+// Interceptor turns operations in their wire forms into engine operations,
+// counting what it recognised, what it did not know (those pass) and what
+// was malformed (refused). It is safe for concurrent use.
+type Interceptor struct {
+	eng                       *runtime.Engine
+	known, unknown, malformed atomic.Int64
+}
+
+// New makes an interceptor for an engine; the engine's operation blocks say what each operation means.
+func New(e *runtime.Engine) *Interceptor { return &Interceptor{eng: e} }
+
+// Counts is what an interceptor has seen.
+type Counts struct {
+	Known     int64 // operations that mapped to model events
+	Unknown   int64 // operations no row maps: passed untouched
+	Malformed int64 // operations refused: broken JSON, wrong types, missing ids
+}
+
+// Counts returns the interceptor's counters.
+func (in *Interceptor) Counts() Counts {
+	return Counts{Known: in.known.Load(), Unknown: in.unknown.Load(), Malformed: in.malformed.Load()}
+}
+
+// Error is an operation that cannot be decoded: what it was and where it went wrong.
+type Error struct {
+	What string // "notification port.update.end", "request PUT /v2.0/ports/x", "neutral operation"
+	Err  error
+}
+
+func (e *Error) Error() string { return e.What + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// result counts one decoded operation.
+func (in *Interceptor) result(what string, ops []runtime.Op, err error) ([]runtime.Op, error) {
+	switch {
+	case err != nil:
+		in.malformed.Add(1)
+		var ie *Error
+		if errors.As(err, &ie) {
+			return nil, err
+		}
+		return nil, &Error{What: what, Err: err}
+	case len(ops) == 0:
+		in.unknown.Add(1)
+	default:
+		in.known.Add(1)
+	}
+	return ops, nil
+}
+
+// Token is the identity Keystone's token validation gave a request.
+type Token struct {
+	ProjectID, UserID, DomainID string
+	Roles                       []string
+}
+
+// Request is one REST call as a proxy sees it.
+type Request struct {
+	Method, Path string
+	Query        url.Values
+	Body         []byte // JSON, may be empty
+	Token        Token
+	// Response is the service's JSON answer, given only when a call that
+	// succeeded is applied (it carries ids the cloud assigned).
+	Response []byte
+}
+
+// Request decodes a REST call (SEMANTICS.md §2: the document is path,
+// query, body, context and response). An unknown call gives no operations.
+func (in *Interceptor) Request(r Request) ([]runtime.Op, error) {
+	what := "request " + r.Method + " " + r.Path
+	doc := map[string]any{"context": tokenContext(r.Token)}
+	q := map[string]any{}
+	for k, v := range r.Query {
+		if len(v) > 0 {
+			q[k] = v[0]
+		}
+	}
+	doc["query"] = q
+	for _, part := range []struct {
+		name string
+		data []byte
+	}{{"body", r.Body}, {"response", r.Response}} {
+		if len(bytes.TrimSpace(part.data)) == 0 {
+			continue
+		}
+		v, err := decodeJSON(part.data)
+		if err != nil {
+			return in.result(what, nil, fmt.Errorf("%s: %w", part.name, err))
+		}
+		doc[part.name] = v
+	}
+	ops, err := in.eng.Match(tables.API, strings.ToUpper(r.Method)+" "+r.Path, doc)
+	return in.result(what, ops, err)
+}
+
+// HTTP decodes an http.Request; its body is read and put back for the upstream.
+func (in *Interceptor) HTTP(r *http.Request, tok Token) ([]runtime.Op, error) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return in.result("request "+r.Method+" "+r.URL.Path, nil, fmt.Errorf("body: %w", err))
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	return in.Request(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, Token: tok})
+}
+
+func tokenContext(t Token) map[string]any {
+	roles := make([]any, len(t.Roles))
+	for i, r := range t.Roles {
+		roles[i] = r
+	}
+	ctx := map[string]any{"roles": roles}
+	for k, v := range map[string]string{"project_id": t.ProjectID, "user_id": t.UserID, "domain_id": t.DomainID} {
+		if v != "" {
+			ctx[k] = v
+		}
+	}
+	return ctx
+}
+
+// Neutral decodes the neutral form {"op": "<event>", "params": {...}}.
+func (in *Interceptor) Neutral(data []byte) ([]runtime.Op, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return in.result("neutral operation", nil, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return in.result("neutral operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+	}
+	return in.neutral(m)
+}
+
+func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
+	name, ok := m["op"].(string)
+	if !ok || name == "" {
+		return in.result("neutral operation", nil, fmt.Errorf(`"op" must name an event, got %s`, kindOf(m["op"])))
+	}
+	what := "operation " + name
+	var params map[string]any
+	switch p := m["params"].(type) {
+	case nil:
+	case map[string]any:
+		params = p
+	default:
+		return in.result(what, nil, fmt.Errorf(`"params" must be an object, got %s`, kindOf(p)))
+	}
+	ops, err := in.eng.Neutral(name, params)
+	return in.result(what, ops, err)
+}
+
+// Line decodes one operation in any form pvsc reads — the neutral form, an
+// oslo notification (enveloped or bare), a Keystone CADF event, or a REST
+// call written as {"method", "path", "query", "body", "token", "response"} —
+// as replay files hold them.
+func (in *Interceptor) Line(data []byte) ([]runtime.Op, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return in.result("operation", nil, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+	}
+	switch {
+	case m["op"] != nil:
+		return in.neutral(m)
+	case m["method"] != nil && m["path"] != nil:
+		return in.restLine(m)
+	}
+	return in.notification(m)
+}
+
+// restLine is a REST call written as JSON in a replay file.
+func (in *Interceptor) restLine(m map[string]any) ([]runtime.Op, error) {
+	method, _ := m["method"].(string)
+	path, _ := m["path"].(string)
+	what := "request " + method + " " + path
+	if method == "" || path == "" {
+		return in.result(what, nil, errors.New(`"method" and "path" must be strings`))
+	}
+	ctx := map[string]any{}
+	if t, ok := m["token"].(map[string]any); ok {
+		ctx = t
+	} else if t, ok := m["context"].(map[string]any); ok {
+		ctx = t
+	}
+	doc := map[string]any{"context": ctx, "query": m["query"], "body": m["body"]}
+	if r, ok := m["response"]; ok {
+		doc["response"] = r
+	}
+	if doc["query"] == nil {
+		doc["query"] = map[string]any{}
+	}
+	ops, err := in.eng.Match(tables.API, strings.ToUpper(method)+" "+path, doc)
+	return in.result(what, ops, err)
+}
+
+// decodeJSON decodes one JSON value, keeping numbers exact; the error says where the text is broken.
+func decodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, jsonError(data, dec, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("invalid JSON: trailing data after the value at byte %d", dec.InputOffset())
+	}
+	return v, nil
+}
+
+func jsonError(data []byte, dec *json.Decoder, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if len(bytes.TrimSpace(data)) == 0 {
+			return errors.New("empty: no JSON value")
+		}
+		return errors.New("truncated JSON: the text ends before the value is complete")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
+	}
+	return fmt.Errorf("invalid JSON at byte %d: %v", dec.InputOffset(), err)
+}
+
+func kindOf(x any) string {
+	switch x.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number, float64:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "nothing"
+	}
+	return fmt.Sprintf("%T", x)
+}

@@ -1,0 +1,494 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/runtime/state"
+)
+
+// OpError is a malformed operation: the event, the parameter, where in the document it was read, and what is wrong.
+type OpError struct {
+	Event, Param, Path string
+	Reason             string
+}
+
+func (e *OpError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Event)
+	if e.Param != "" {
+		b.WriteString(": parameter ")
+		b.WriteString(e.Param)
+	}
+	if e.Path != "" {
+		b.WriteString(" (from ")
+		b.WriteString(e.Path)
+		b.WriteString(")")
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Reason)
+	return b.String()
+}
+
+// rowRT is one Event-operation row ready for matching.
+type rowRT struct {
+	t     *tables.OpRow
+	cloud string
+	when  *expr
+	// for API rows: the method and the path template's segments
+	method string
+	segs   []string
+}
+
+func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
+	out := rowRT{t: r, cloud: c.Name}
+	if r.When != nil {
+		x, err := compileExpr(mr, r.When, exprOpts{boolean: true})
+		if err != nil {
+			return out, fmt.Errorf("%s %q: when: %w", sourceName(r.Source), r.Key, err)
+		}
+		out.when = x
+	}
+	for _, p := range r.Params {
+		if p.IsConst && !p.Template {
+			mr.lits.add(p.Const)
+		}
+	}
+	if r.Source == tables.API {
+		method, path, _ := strings.Cut(r.Key, " ")
+		out.method, out.segs = method, splitPath(path)
+	}
+	return out, nil
+}
+
+func sourceName(k tables.SourceKind) string {
+	switch k {
+	case tables.API:
+		return "api"
+	case tables.Notify:
+		return "notify"
+	case tables.CLI:
+		return "cli"
+	}
+	return "snapshot"
+}
+
+func splitPath(p string) []string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+}
+
+// matchPath matches a request path against a row's template; placeholders
+// capture segments. The template may match the end of a longer path (an
+// endpoint mounted under a prefix, e.g. /networking/v2.0/ports).
+func (r *rowRT) matchPath(segs []string) (map[string]any, bool) {
+	if len(segs) < len(r.segs) {
+		return nil, false
+	}
+	segs = segs[len(segs)-len(r.segs):]
+	var ph map[string]any
+	for i, t := range r.segs {
+		if len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' {
+			if ph == nil {
+				ph = map[string]any{}
+			}
+			ph[t[1:len(t)-1]] = segs[i]
+			continue
+		}
+		if t != segs[i] {
+			return nil, false
+		}
+	}
+	if ph == nil {
+		ph = map[string]any{}
+	}
+	return ph, true
+}
+
+// candidate is a row that may decide an operation, with the document it reads.
+type candidate struct {
+	row *rowRT
+	doc any
+}
+
+// candidates lists the rows of a model whose source and key fit, conditional rows first, each group in source order.
+func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) []candidate {
+	var out []candidate
+	var segs []string
+	method := ""
+	if src == tables.API {
+		var path string
+		method, path, _ = strings.Cut(key, " ")
+		segs = splitPath(path)
+	}
+	for pass := 0; pass < 2; pass++ {
+		for i := range mr.rows {
+			r := &mr.rows[i]
+			if r.t.Source != src || (r.when != nil) != (pass == 0) {
+				continue
+			}
+			d := doc
+			if src == tables.API {
+				if r.method != method {
+					continue
+				}
+				ph, ok := r.matchPath(segs)
+				if !ok {
+					continue
+				}
+				d = withPath(doc, ph)
+			} else if r.t.Key != key {
+				continue
+			}
+			out = append(out, candidate{row: r, doc: d})
+		}
+	}
+	return out
+}
+
+// withPath is an API document with the template's placeholders under "path".
+func withPath(doc any, ph map[string]any) any {
+	m, _ := doc.(map[string]any)
+	out := make(map[string]any, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	out["path"] = ph
+	return out
+}
+
+// Match maps one real operation to model events through the Event-operation
+// rows (SEMANTICS.md §2): the source and key pick candidate rows, the first
+// whose `when` holds decides the event, and the parameters are read from the
+// document by path. For an API call the key is "METHOD /request/path" and the
+// document's "path" is filled from the template. It returns one operation per
+// model that maps it; none when the operation is unknown.
+func (e *Engine) Match(src tables.SourceKind, key string, doc any) ([]Op, error) {
+	var out []Op
+	for _, mr := range e.models {
+		cands := mr.candidates(src, key, doc)
+		if len(cands) == 0 {
+			continue
+		}
+		op, ok, err := e.bindLocked(func(mw *modelWorld, c *Ctx, op *Op) (bool, error) {
+			for _, cd := range cands {
+				ok, err := bindRow(c, mw, cd.row, cd.doc, op)
+				if err != nil || ok {
+					return ok, err
+				}
+			}
+			return false, nil
+		}, mr)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, op)
+		}
+	}
+	return out, nil
+}
+
+// Neutral binds an operation in the neutral form: an event name and its
+// parameters by name, values as JSON gives them. It returns one operation per
+// model that declares the event; none when no model does.
+func (e *Engine) Neutral(event string, params map[string]any) ([]Op, error) {
+	var out []Op
+	for _, mr := range e.models {
+		ev, ok := mr.events[event]
+		if !ok {
+			continue
+		}
+		op, _, err := e.bindLocked(func(mw *modelWorld, c *Ctx, op *Op) (bool, error) {
+			return true, bindParams(c, mw, ev, params, op)
+		}, mr)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, op)
+	}
+	return out, nil
+}
+
+// NewOp is Neutral for one model's event, for Go callers and tests.
+func (e *Engine) NewOp(event string, params map[string]any) (Op, error) {
+	ops, err := e.Neutral(event, params)
+	switch {
+	case err != nil:
+		return Op{}, err
+	case len(ops) == 0:
+		return Op{}, fmt.Errorf("no model has an event %q", event)
+	}
+	return ops[0], nil
+}
+
+// errIntern stops a binding under the read lock that needs to intern a new string.
+var errIntern = fmt.Errorf("needs interning")
+
+// bindLocked runs a binding under the read lock, or under the write lock
+// when it meets a string the context has never seen.
+func (e *Engine) bindLocked(bind func(*modelWorld, *Ctx, *Op) (bool, error), mr *modelRT) (Op, bool, error) {
+	c := e.ctx()
+	defer e.release(c)
+	for _, exclusive := range []bool{false, true} {
+		if exclusive {
+			e.mu.Lock()
+		} else {
+			e.mu.RLock()
+		}
+		mw := e.w.models[mr.idx]
+		op := Op{Model: mr.idx, w: e.w}
+		c.bind(mw, &op.Op)
+		c.intern = exclusive
+		ok, err := bind(mw, c, &op)
+		if exclusive {
+			e.mu.Unlock()
+		} else {
+			e.mu.RUnlock()
+		}
+		if err != errIntern {
+			return op, ok, err
+		}
+	}
+	panic("unreachable")
+}
+
+// bindParams sets an event's parameters from values given by name.
+func bindParams(c *Ctx, mw *modelWorld, ev int32, params map[string]any, op *Op) error {
+	e := &mw.rt.m.Events[ev]
+	op.Reset(ev, len(e.Params))
+	for name, v := range params {
+		i := e.ParamIndex(name)
+		if i < 0 {
+			return &OpError{Event: e.Name, Param: name, Reason: "the event has no such parameter"}
+		}
+		if v == nil {
+			continue
+		}
+		val, err := c.value(e.Params[i].Type, v)
+		if err == errIntern {
+			return err
+		}
+		if err != nil {
+			return &OpError{Event: e.Name, Param: name, Path: "params." + name, Reason: err.Error()}
+		}
+		op.Set(int(i), val)
+	}
+	return nil
+}
+
+// bindRow reads a row's parameters from the document into op and reports whether the row's `when` holds.
+func bindRow(c *Ctx, mw *modelWorld, r *rowRT, doc any, op *Op) (bool, error) {
+	ev := &mw.rt.m.Events[r.t.Event]
+	op.Reset(r.t.Event, len(ev.Params))
+	c.op = &op.Op
+	for _, ps := range r.t.Params {
+		t := ev.Params[ps.Param].Type
+		x, path, ok := sourceValue(doc, ps)
+		if !ok {
+			continue
+		}
+		v, err := c.value(t, x)
+		if err == errIntern {
+			return false, err
+		}
+		if err != nil {
+			return false, &OpError{Event: ev.Name, Param: ev.Params[ps.Param].Name, Path: path, Reason: err.Error()}
+		}
+		op.Set(int(ps.Param), v)
+	}
+	if r.when == nil {
+		return true, nil
+	}
+	c.err = nil
+	ok := c.test(r.when)
+	if c.err != nil {
+		return false, &OpError{Event: ev.Name, Reason: "when: " + c.err.Error()}
+	}
+	return ok, nil
+}
+
+// sourceValue is the value a parameter source gives, and where it was read; ok is false when the document lacks it.
+func sourceValue(doc any, ps tables.ParamSource) (any, string, bool) {
+	switch {
+	case ps.IsConst && ps.Template:
+		s, ok := fillTemplate(doc, ps.Const)
+		return s, ps.Const, ok
+	case ps.IsConst:
+		return constValue{ps.Const}, "", true
+	}
+	x, ok := lookupPath(doc, ps.Path)
+	return x, ps.Path, ok
+}
+
+// constValue marks an operation row's constant, converted by the parameter's type.
+type constValue struct{ s string }
+
+// lookupPath reads a parameter's path in a document: dotted segments
+// through objects and arrays (numeric segments index arrays), alternatives
+// separated by | tried in order. An object key may itself hold dots (Nova's
+// "nova_object.data"): the shortest key that leads on wins. JSON null reads
+// as absent.
+func lookupPath(doc any, path string) (any, bool) {
+	for path != "" {
+		alt := path
+		if i := strings.IndexByte(path, '|'); i >= 0 {
+			alt, path = path[:i], path[i+1:]
+		} else {
+			path = ""
+		}
+		if v, ok := lookupSegs(doc, alt); ok && v != nil {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func lookupSegs(cur any, path string) (any, bool) {
+	if path == "" {
+		return cur, true
+	}
+	switch x := cur.(type) {
+	case map[string]any:
+		for i := 0; i <= len(path); i++ {
+			if i < len(path) && path[i] != '.' {
+				continue
+			}
+			v, ok := x[path[:i]]
+			if !ok {
+				continue
+			}
+			rest := ""
+			if i < len(path) {
+				rest = path[i+1:]
+			}
+			if r, ok := lookupSegs(v, rest); ok {
+				return r, true
+			}
+		}
+	case []any:
+		seg, rest, _ := strings.Cut(path, ".")
+		i, err := strconv.Atoi(seg)
+		if err == nil && i >= 0 && i < len(x) {
+			return lookupSegs(x[i], rest)
+		}
+	}
+	return nil, false
+}
+
+// fillTemplate replaces each {path} of a template constant by the document's value there.
+func fillTemplate(doc any, tmpl string) (string, bool) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String(), true
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			b.WriteString(tmpl)
+			return b.String(), true
+		}
+		b.WriteString(tmpl[:i])
+		x, ok := lookupPath(doc, tmpl[i+1:i+j])
+		if !ok || x == nil {
+			return "", false
+		}
+		switch v := x.(type) {
+		case string:
+			b.WriteString(v)
+		case json.Number:
+			b.WriteString(v.String())
+		default:
+			fmt.Fprint(&b, v)
+		}
+		tmpl = tmpl[i+j+1:]
+	}
+}
+
+// value converts a JSON value (or a row constant) to a parameter value,
+// interning strings when allowed and reporting errIntern when not.
+func (c *Ctx) value(t tables.Type, x any) (state.Value, error) {
+	m := c.mw.rt.m
+	if k, ok := x.(constValue); ok {
+		if t.Kind == tables.TString || t.Kind == tables.TRef {
+			s, err := c.intern1(k.s)
+			return state.Str(s), err
+		}
+		return state.ConstValue(c.st.Names, m, t, k.s)
+	}
+	switch t.Kind {
+	case tables.TString, tables.TRef:
+		s, ok := x.(string)
+		if !ok {
+			return state.Value{}, fmt.Errorf("want a string, got %s", kindOf(x))
+		}
+		id, err := c.intern1(s)
+		return state.Str(id), err
+	case tables.TList:
+		return c.listValue(t, x)
+	}
+	return state.FromJSON(c.st.Names, m, t, x)
+}
+
+func (c *Ctx) listValue(t tables.Type, x any) (state.Value, error) {
+	xs, ok := x.([]any)
+	if !ok {
+		return state.Value{}, fmt.Errorf("want a list, got %s", kindOf(x))
+	}
+	out := state.Value{L: make([]int64, 0, len(xs))}
+	for i, el := range xs {
+		v, err := c.value(tables.Type{Kind: t.Elem, Ref: t.Ref}, el)
+		if err == errIntern {
+			return v, err
+		}
+		if err != nil {
+			return state.Value{}, fmt.Errorf("element %d: %w", i, err)
+		}
+		out.L = append(out.L, v.I)
+	}
+	return out, nil
+}
+
+func (c *Ctx) intern1(s string) (sym, error) {
+	if id, ok := c.st.Names.Lookup(s); ok {
+		return id, nil
+	}
+	if !c.intern {
+		return 0, errIntern
+	}
+	return c.st.Names.Intern(s), nil
+}
+
+func kindOf(x any) string {
+	switch x.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case float64, json.Number, int, int64:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	case nil:
+		return "null"
+	}
+	return fmt.Sprintf("%T", x)
+}
+
+// whereError is the malformed-operation error of a failed where guard.
+func (e *Engine) whereError(mr *modelRT, ev int32, err error) error {
+	reason := "the where guard `" + oneLine(mr.m.Events[ev].Where.Src) + "` is false"
+	if err != nil {
+		reason = "the where guard could not be evaluated: " + err.Error()
+	}
+	return &OpError{Event: mr.m.Events[ev].Name, Reason: reason}
+}
