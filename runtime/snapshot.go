@@ -127,6 +127,7 @@ func jsonReason(data []byte, err error) string {
 	if off < 0 {
 		return err.Error()
 	}
+	off = max(off-1, 0) // Offset counts the bytes read, the bad one included
 	line := 1 + bytes.Count(data[:off], []byte("\n"))
 	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
 	return fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, err)

@@ -68,9 +68,15 @@ func (s *Store) ScopeOf(op *Op, scope, by int32) Sym {
 	ev := &s.Model.Events[op.Event]
 	if by >= 0 {
 		for i, p := range ev.Params {
-			if p.Type.Kind == tables.TRef && p.Type.Ref == by {
-				return s.AncestorOf(by, s.Param(op, i).Sym(), scope)
+			if p.Type.Kind != tables.TRef || p.Type.Ref != by {
+				continue
 			}
+			id := s.Param(op, i).Sym()
+			// A create of the ScopeBy record itself: it does not exist yet, walk from its parents.
+			if ev.Kind == tables.Creates && int32(i) == ev.Key && !s.Exists(by, id) {
+				return s.newRecordScope(op, ev, scope)
+			}
+			return s.AncestorOf(by, id, scope)
 		}
 	}
 	switch ev.Kind {

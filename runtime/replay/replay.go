@@ -1,0 +1,169 @@
+// Package replay runs a stream of operations through the verifier: one JSON decision line per operation, then a summary with the time per phase (the paper's Fig. 9).
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/intercept"
+)
+
+// Line is one decision line: the input line, its decision, or why it had none.
+type Line struct {
+	Line    int                   `json:"line"`
+	Op      string                `json:"op,omitempty"`
+	Verdict string                `json:"verdict"`
+	Blocked bool                  `json:"blocked"`
+	Unknown bool                  `json:"unknown,omitempty"`
+	Error   string                `json:"error,omitempty"`
+	Checks  []runtime.CheckRecord `json:"checks,omitempty"`
+}
+
+// Summary is what a replay did.
+type Summary struct {
+	Operations int                       `json:"operations"`
+	Verdicts   map[string]int            `json:"verdicts"`
+	Properties map[string]map[string]int `json:"properties"` // property → verdict → count
+	Blocked    int                       `json:"blocked"`
+	Unknown    int                       `json:"unknown"`
+	Malformed  int                       `json:"malformed"`
+	SlowPaths  int64                     `json:"slow_paths"`
+	Phases     map[string]time.Duration  `json:"phases_ns"`
+	Total      time.Duration             `json:"total_ns"`
+}
+
+// Run reads operations (JSON lines in any form intercept.Line reads; blank
+// lines and lines starting with # are skipped), processes each, and writes
+// one decision line per operation to out. The engine should have
+// Options.Timing on for the phase times.
+func Run(e *runtime.Engine, ops io.Reader, out io.Writer) (*Summary, error) {
+	in := intercept.New(e)
+	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
+	before := e.Stats()
+	start := time.Now()
+	var intercepting time.Duration
+	r := bufio.NewReaderSize(ops, 1<<16)
+	w := bufio.NewWriter(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for n := 1; ; n++ {
+		text, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(text)) > 0 && text[0] != '#' {
+			t0 := time.Now()
+			decoded, derr := in.Line(text)
+			intercepting += time.Since(t0)
+			if err := enc.Encode(s.process(e, n, decoded, derr)); err != nil {
+				return nil, err
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	s.Total = time.Since(start)
+	after := e.Stats()
+	s.SlowPaths = after.SlowPaths - before.SlowPaths
+	s.Phases["interception"] = intercepting
+	for p := runtime.PhaseNStep; p <= runtime.PhaseDetect; p++ {
+		s.Phases[p.String()] = after.Phases[p] - before.Phases[p]
+	}
+	return s, w.Flush()
+}
+
+// process decides and applies one input line's operations (one per model that maps it) as one decision line.
+func (s *Summary) process(e *runtime.Engine, n int, ops []runtime.Op, err error) Line {
+	s.Operations++
+	l := Line{Line: n, Verdict: "pass"}
+	switch {
+	case err != nil:
+		s.Malformed++
+		l.Verdict, l.Error = "malformed", err.Error()
+		return l
+	case len(ops) == 0:
+		s.Unknown++
+		l.Unknown = true
+		s.Verdicts["pass"]++
+		return l
+	}
+	verdict := runtime.Pass
+	var names []string
+	for i := range ops {
+		d := e.Process(&ops[i])
+		rec := d.Record()
+		names = append(names, rec.Op)
+		l.Checks = append(l.Checks, rec.Checks...)
+		l.Blocked = l.Blocked || d.Blocked
+		verdict = max(verdict, d.Verdict())
+		if d.Err != nil {
+			s.Malformed++
+			l.Error = d.Err.Error()
+		}
+	}
+	l.Op = strings.Join(names, "+")
+	l.Verdict = verdict.String()
+	if l.Error != "" {
+		l.Verdict = "malformed"
+	}
+	if l.Blocked {
+		s.Blocked++
+	}
+	s.Verdicts[l.Verdict]++
+	for _, c := range l.Checks {
+		if s.Properties[c.Property] == nil {
+			s.Properties[c.Property] = map[string]int{}
+		}
+		s.Properties[c.Property][c.Verdict]++
+	}
+	return l
+}
+
+// WriteText writes the summary for people: counts, then the time per phase.
+func (s *Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "operations\t%d\t(%d blocked, %d unknown, %d malformed, %d slow-path decisions)\n", s.Operations, s.Blocked, s.Unknown, s.Malformed, s.SlowPaths)
+	fmt.Fprintf(tw, "verdicts\t%s\n", counts(s.Verdicts))
+	props := make([]string, 0, len(s.Properties))
+	for p := range s.Properties {
+		props = append(props, p)
+	}
+	sort.Strings(props)
+	for _, p := range props {
+		fmt.Fprintf(tw, "  %s\t%s\n", p, counts(s.Properties[p]))
+	}
+	fmt.Fprintf(tw, "time per phase\ttotal\tper operation\n")
+	for _, ph := range []string{"interception", "n-step evaluation", "watchlist update", "violation detection"} {
+		d := s.Phases[ph]
+		fmt.Fprintf(tw, "  %s\t%v\t%v\n", ph, d.Round(time.Microsecond), perOp(d, s.Operations))
+	}
+	fmt.Fprintf(tw, "wall time\t%v\t%v\n", s.Total.Round(time.Microsecond), perOp(s.Total, s.Operations))
+	return tw.Flush()
+}
+
+func perOp(d time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return (d / time.Duration(n)).Round(10 * time.Nanosecond)
+}
+
+func counts(m map[string]int) string {
+	order := []string{"allow", "deny", "alert", "log", "pass", "malformed"}
+	var parts []string
+	for _, k := range order {
+		if m[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}

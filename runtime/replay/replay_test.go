@@ -1,0 +1,93 @@
+package replay_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/replay"
+	"pvsc.dev/pvsc/runtime/workload"
+)
+
+func replayWorkload(t *testing.T, dir string, w *workload.Workload) (*replay.Summary, []replay.Line) {
+	t.Helper()
+	res, err := compiler.CompileDir(dir)
+	require.NoError(t, err)
+	e, err := runtime.New(res.Spec, res.Envs, runtime.Options{Timing: true})
+	require.NoError(t, err)
+	var snap, ops, out bytes.Buffer
+	require.NoError(t, w.WriteSnapshot(&snap))
+	require.NoError(t, w.WriteOps(&ops))
+	_, err = e.LoadSnapshot(&snap, "generated")
+	require.NoError(t, err)
+	s, err := replay.Run(e, &ops, &out)
+	require.NoError(t, err)
+	var lines []replay.Line
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l replay.Line
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &l))
+		lines = append(lines, l)
+	}
+	return s, lines
+}
+
+func TestReplayOpenStackWorkload(t *testing.T) {
+	for _, native := range []bool{false, true} {
+		w := workload.OpenStack(workload.Config{Seed: 7, Tenants: 30, PortsPerTenant: 10, Ops: 400, Native: native, AttackRate: 0.3})
+		s, lines := replayWorkload(t, "../../specs/openstack", w)
+		assert.Len(t, lines, len(w.Ops))
+		assert.Equal(t, len(w.Ops), s.Operations)
+		assert.Zero(t, s.Malformed, "native=%v", native)
+		assert.Zero(t, s.Unknown, "native=%v", native)
+		assert.Positive(t, s.Properties["no_bypass"]["deny"], "the OSSA-2015-018 moves are denied")
+		assert.Positive(t, s.Properties["no_bypass"]["allow"])
+		assert.Positive(t, s.Properties["common_ownership"]["deny"], "cross-domain grants are denied")
+		assert.Positive(t, s.Phases["n-step evaluation"])
+		var text strings.Builder
+		require.NoError(t, s.WriteText(&text))
+		assert.Contains(t, text.String(), "violation detection")
+		for _, l := range lines {
+			if l.Verdict == "deny" {
+				assert.True(t, l.Blocked)
+			}
+		}
+	}
+}
+
+func TestReplayMusicWorkload(t *testing.T) {
+	w := workload.Music(workload.Config{Seed: 3, Tenants: 10, PortsPerTenant: 3, Ops: 200})
+	s, _ := replayWorkload(t, "../../specs/music", w)
+	assert.Zero(t, s.Malformed)
+	assert.Positive(t, s.Properties["workflow_admissibility"]["deny"])
+	assert.Positive(t, s.Properties["workflow_admissibility"]["allow"])
+}
+
+func TestReplayCountsUnknownAndMalformed(t *testing.T) {
+	res, err := compiler.CompileDir("../../specs/openstack")
+	require.NoError(t, err)
+	e, err := runtime.New(res.Spec, res.Envs, runtime.Options{})
+	require.NoError(t, err)
+	ops := strings.Join([]string{
+		`# a comment`,
+		`{"event_type": "network.create.start", "payload": {}}`,
+		`{"op": "create_port", "params": {"port_id": 5}}`,
+		`{"op": "create_port", "params": {"port_id": "p1", "tenant_id": "t1"}}`,
+		``,
+	}, "\n")
+	var out bytes.Buffer
+	s, err := replay.Run(e, strings.NewReader(ops), &out)
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Operations)
+	assert.Equal(t, 1, s.Unknown)
+	assert.Equal(t, 1, s.Malformed)
+	assert.Contains(t, out.String(), `"line":3,"verdict":"malformed","blocked":false,"error":"operation create_port: create_port: parameter port_id (from params.port_id): want a string, got a number"`)
+}
