@@ -55,6 +55,7 @@ func (e *Engine) forTargets(c *Ctx, concerns []concern, event int32) {
 func (e *Engine) after(c *Ctx, pw *propWorld, event int32, own sym, changed []state.ScopeRef, span int) int {
 	p := pw.rt
 	c.rebuilt = c.rebuilt[:0]
+	c.ownScope, c.ownOK = own, false
 	if own != 0 {
 		e.reconsider(c, pw, own, true)
 	}
@@ -82,6 +83,10 @@ func (e *Engine) after(c *Ctx, pw *propWorld, event int32, own sym, changed []st
 			e.update(c, pw, u, t)
 		}
 	}
+	if c.ownOK {
+		pw.put(own, c.own)
+		c.ownOK = false
+	}
 	return span
 }
 
@@ -89,7 +94,7 @@ func (e *Engine) after(c *Ctx, pw *propWorld, event int32, own sym, changed []st
 func (e *Engine) reconsider(c *Ctx, pw *propWorld, s sym, own bool) {
 	c.phase(phNStep)
 	n := pw.n(c.st, s)
-	l, has := pw.get(s, false)
+	l, has := pw.get(s)
 	c.phase(phWatchlist)
 	nth := pw.rt.t.Threshold
 	switch {
@@ -98,12 +103,16 @@ func (e *Engine) reconsider(c *Ctx, pw *propWorld, s sym, own bool) {
 			e.stats.drops.Add(1)
 		}
 	case !has || !own || (n == nth && int32(l.n) != nth):
-		pw.put(s, c.rebuild(pw, s, n), false)
+		pw.put(s, c.rebuild(pw, s, n))
 		c.rebuilt = append(c.rebuilt, s)
 		e.stats.rebuilds.Add(1)
+	case own:
+		// Kept: the event's rules update it next; it is put back once, after them.
+		l.n = int8(n)
+		c.own, c.ownOK = l, true
 	case int32(l.n) != n:
 		l.n = int8(n)
-		pw.put(s, l, false)
+		pw.put(s, l)
 	}
 }
 
@@ -112,12 +121,17 @@ func (e *Engine) update(c *Ctx, pw *propWorld, u updateRT, t sym) {
 	if t == 0 || slices.Contains(c.rebuilt, t) {
 		return
 	}
-	l, has := pw.get(t, false)
+	l, has := c.own, c.ownOK && t == c.ownScope
 	if !has {
-		return
+		if l, has = pw.get(t); !has {
+			return
+		}
 	}
 	if u.op == tables.Rebuild {
-		pw.put(t, c.rebuild(pw, t, int32(l.n)), false)
+		if t == c.ownScope {
+			c.ownOK = false
+		}
+		pw.put(t, c.rebuild(pw, t, int32(l.n)))
 		c.rebuilt = append(c.rebuilt, t)
 		e.stats.rebuilds.Add(1)
 		return
@@ -138,7 +152,11 @@ func (e *Engine) update(c *Ctx, pw *propWorld, u updateRT, t sym) {
 	} else {
 		e.stats.removes.Add(int64(len(c.scratch)))
 	}
-	pw.put(t, l, false)
+	if c.ownOK && t == c.ownScope {
+		c.own = l
+		return
+	}
+	pw.put(t, l)
 }
 
 // globalChange reconsiders every scope when a cloud-wide fact turned true or false.

@@ -37,6 +37,13 @@ type Ctx struct {
 	err            error
 	form           form
 	clk            clock
+	// a watchlist the slow path built under the read lock, to keep afterwards
+	pending      *propWorld
+	pendingScope sym
+	// the operation's own scope's watchlist while the event's rules update it
+	own      wlist
+	ownOK    bool
+	ownScope sym
 	// reusable buffers
 	scratch []uint64
 	targets []sym

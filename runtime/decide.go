@@ -115,12 +115,37 @@ func (d *Decision) Verdict() Verdict {
 // Decide decides an operation without changing the context: what a proxy asks before it forwards a request. Deciders run in parallel.
 func (e *Engine) Decide(op *Op) Decision {
 	var d Decision
+	var pw *propWorld
+	var s sym
 	e.mu.RLock()
 	if e.current(op, &d) {
-		e.decide(op, &d, true)
+		pw, s = e.decide(op, &d, true)
 	}
 	e.mu.RUnlock()
+	if pw != nil {
+		e.keepWatchlist(d.mw, pw, s)
+	}
 	return d
+}
+
+// keepWatchlist stores the watchlist a slow-path decision built, if the scope still has none.
+func (e *Engine) keepWatchlist(mw *modelWorld, pw *propWorld, s sym) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.w.models[mw.rt.idx] != mw {
+		return // a snapshot replaced the context meanwhile
+	}
+	if _, ok := pw.get(s); ok {
+		return
+	}
+	c := e.ctx()
+	defer e.release(c)
+	c.bind(mw, nil)
+	c.intern = true
+	if n := pw.n(mw.st, s); pw.below(n) {
+		pw.put(s, c.rebuild(pw, s, n))
+		e.stats.rebuilds.Add(1)
+	}
 }
 
 // Apply observes an operation that happened (a notification): it reports the
@@ -163,8 +188,10 @@ func (e *Engine) current(op *Op, d *Decision) bool {
 	return true
 }
 
-// decide fills d (SEMANTICS.md §6, critical path); shared says only the read lock is held.
-func (e *Engine) decide(op *Op, d *Decision, shared bool) {
+// decide fills d (SEMANTICS.md §6, critical path); shared says only the read
+// lock is held. It returns a scope whose watchlist the slow path built and
+// that should be kept.
+func (e *Engine) decide(op *Op, d *Decision, shared bool) (*propWorld, sym) {
 	mw := d.mw
 	c := e.ctx()
 	c.bind(mw, &op.Op)
@@ -174,7 +201,7 @@ func (e *Engine) decide(op *Op, d *Decision, shared bool) {
 		d.Err = e.whereError(mw.rt, op.Event, c.err)
 		e.stats.malformed.Add(1)
 		e.release(c)
-		return
+		return nil, 0
 	}
 	var sc scopeCache
 	for _, cn := range mw.rt.concerns[op.Event] {
@@ -190,14 +217,24 @@ func (e *Engine) decide(op *Op, d *Decision, shared bool) {
 				d.Err = c.err
 			}
 		} else {
-			ch.NCP = pw.ncp(mw.st, ch.Scope)
+			ch.NCP = pw.stored(mw.st, ch.Scope)
 		}
 		if ch.Verdict == Deny && !e.opt.DryRun {
 			d.Blocked = true
 		}
 	}
 	e.stopClock(c)
+	pending, ps := c.pending, c.pendingScope
 	e.release(c)
+	return pending, ps
+}
+
+// stored is the N-cp kept with the scope's watchlist, or computed when it has none.
+func (pw *propWorld) stored(st *state.Store, s sym) int32 {
+	if l, ok := pw.get(s); ok {
+		return int32(l.n)
+	}
+	return pw.ncp(st, s)
 }
 
 func (pw *propWorld) ncp(st *state.Store, s sym) int32 {
@@ -246,7 +283,7 @@ func (e *Engine) critical(c *Ctx, pw *propWorld, cn concern, ch *Check, shared b
 // watchlistFor puts the scope's watchlist in the context, building it first when the scope has none (the slow path).
 func (e *Engine) watchlistFor(c *Ctx, pw *propWorld, ch *Check, shared bool) {
 	s := ch.Scope
-	if l, ok := pw.get(s, shared); ok {
+	if l, ok := pw.get(s); ok {
 		c.wl, c.hasWL, ch.NCP = l, true, int32(l.n)
 		return
 	}
@@ -255,8 +292,15 @@ func (e *Engine) watchlistFor(c *Ctx, pw *propWorld, ch *Check, shared bool) {
 	e.stats.slowPaths.Add(1)
 	c.phase(phWatchlist)
 	c.wl, c.hasWL = c.rebuild(pw, s, n), true
-	if pw.below(n) && !c.missed {
-		pw.put(s, c.wl, shared)
+	switch {
+	case !pw.below(n) || c.missed:
+	case shared:
+		// Readers do not write watchlists: Decide keeps it under the write lock afterwards.
+		if c.pending == nil {
+			c.pending, c.pendingScope = pw, s
+		}
+	default:
+		pw.put(s, c.wl)
 		e.stats.rebuilds.Add(1)
 	}
 	c.phase(phDetect)

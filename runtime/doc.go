@@ -4,14 +4,16 @@
 //
 // One sync.RWMutex guards the cloud context (the stores of every model) and
 // the watchlists. Decide takes it for reading, so deciders never block each
-// other; Apply, Process and snapshot swaps take it for writing, so the
+// other and a critical decision touches no shared cache line but the lock's
+// reader count; Apply, Process and snapshot swaps take it for writing, so the
 // context changes one operation at a time, in order, as the semantics
-// require. Watchlists are kept per property in 64 shards keyed by a hash of
-// the scope id, each with its own small RWMutex: the only watchlist writes
-// a reader makes are slow-path rebuilds (a critical operation in a scope that
-// has no watchlist), and those lock one shard, so tenants in other shards
-// keep deciding. Under the write lock no reader runs and shards are used
-// without their locks.
+// require (a store cannot be updated in parallel without breaking that
+// order). Watchlists are kept per property in 64 shards keyed by a hash of
+// the scope id: small maps grow without long rehash pauses at a million
+// scopes. Shards need no lock of their own because their maps change only
+// under the write lock; a slow-path decision (a scope without a watchlist)
+// builds one under the read lock and keeps it by taking the write lock
+// briefly afterwards.
 //
 // # Expressions
 //

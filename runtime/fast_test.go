@@ -83,7 +83,7 @@ func (e *Engine) agree(t *testing.T, g *randomOps, mr *modelRT, x *expr, p *prop
 	}
 	if p != nil && p.t.Scope >= 0 {
 		c.scope = mw.st.Names.Intern(g.existing(p.t.Scope))
-		if l, ok := mw.props[p.local].get(c.scope, false); ok && g.r.IntN(2) == 0 {
+		if l, ok := mw.props[p.local].get(c.scope); ok && g.r.IntN(2) == 0 {
 			c.wl, c.hasWL = l, true
 		} else {
 			c.wl, c.hasWL = randomWatchlist(g, mw, p), true

@@ -34,7 +34,7 @@ func (e *Engine) Scope(property, scope string) (ScopeState, error) {
 		return out, nil
 	}
 	out.NCP = pw.n(mw.st, s)
-	l, ok := pw.get(s, true)
+	l, ok := pw.get(s)
 	if !ok {
 		return out, nil
 	}
@@ -107,6 +107,18 @@ func (e *Engine) ClearDoubt() {
 func (e *Engine) InitWatchlists() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.dropWatchlists()
+	return e.w.initWatchlists(e)
+}
+
+// DropWatchlists forgets every watchlist; critical operations then take the slow path until InitWatchlists.
+func (e *Engine) DropWatchlists() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.dropWatchlists()
+}
+
+func (e *Engine) dropWatchlists() {
 	for _, mw := range e.w.models {
 		for _, pw := range mw.props {
 			for i := range pw.shards {
@@ -114,7 +126,6 @@ func (e *Engine) InitWatchlists() int {
 			}
 		}
 	}
-	return e.w.initWatchlists(e)
 }
 
 // Len is the number of records of an entity (by name) in the context.

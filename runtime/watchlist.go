@@ -1,9 +1,6 @@
 package runtime
 
-import (
-	"slices"
-	"sync"
-)
+import "slices"
 
 // smallMax is the size up to which a watchlist is a plain slice scanned
 // linearly: a scope holds about ten elements, and a scan of a few cache lines
@@ -105,32 +102,25 @@ func (l *wlist) each(fn func(k uint64)) {
 // shardBits sets 64 watchlist shards per property.
 const shardBits = 6
 
-// shard holds the watchlists of the scopes whose id hashes to it.
+// shard holds the watchlists of the scopes whose id hashes to it. Shards
+// keep each map small (cheap growth, no long rehash pause at a million
+// scopes); they need no lock of their own: maps change only under the
+// engine's write lock, and readers hold its read lock.
 type shard struct {
-	mu sync.RWMutex
-	m  map[sym]wlist
-	_  [32]byte // keep shards on separate cache lines
+	m map[sym]wlist
 }
 
 func shardOf(s sym) int { return int(uint32(s) * 0x9E3779B1 >> (32 - shardBits)) }
 
-// get finds a scope's watchlist; shared says the engine lock is held for reading only.
-func (pw *propWorld) get(s sym, shared bool) (wlist, bool) {
-	sh := &pw.shards[shardOf(s)]
-	if shared {
-		sh.mu.RLock()
-		defer sh.mu.RUnlock()
-	}
-	l, ok := sh.m[s]
+// get finds a scope's watchlist (engine lock held, for reading or writing).
+func (pw *propWorld) get(s sym) (wlist, bool) {
+	l, ok := pw.shards[shardOf(s)].m[s]
 	return l, ok
 }
 
-func (pw *propWorld) put(s sym, l wlist, shared bool) {
+// put stores a scope's watchlist (engine write lock held).
+func (pw *propWorld) put(s sym, l wlist) {
 	sh := &pw.shards[shardOf(s)]
-	if shared {
-		sh.mu.Lock()
-		defer sh.mu.Unlock()
-	}
 	if sh.m == nil {
 		sh.m = map[sym]wlist{}
 	}

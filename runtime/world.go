@@ -81,11 +81,11 @@ func (pw *propWorld) initAll(c *Ctx) int {
 		if s == 0 {
 			return true
 		}
-		if _, ok := pw.get(s, false); ok {
+		if _, ok := pw.get(s); ok {
 			return true
 		}
 		if n := pw.n(st, s); pw.below(n) {
-			pw.put(s, c.rebuild(pw, s, n), false)
+			pw.put(s, c.rebuild(pw, s, n))
 			built++
 		}
 		return true
