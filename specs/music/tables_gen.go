@@ -656,7 +656,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.None, tables.TE, tables.CE, tables.CE},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE},
 			Watchlist: tables.Watchlist{
 				Name: "targets",
 				Elem: tables.ElemType{
@@ -694,6 +694,14 @@ var Spec = &tables.Spec{
 						Event: 6,
 						Op:    tables.Rebuild,
 						For:   &tables.Expr{Src: "cloud.workflow_ids", Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1}},
+					},
+					tables.Update{
+						Event: 9,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "cloud.workflows.filter(w, w.data == op.data_id).map(w, w.id)",
+							Vars: tables.Vars{Event: 9, Elem: -1, Scope: -1},
+						},
 					},
 				},
 			},

@@ -222,6 +222,7 @@ var Spec = &tables.Spec{
 					Attrs: []tables.Attr{
 						tables.Attr{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Attr{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Attr{Name: "network_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 					},
 				},
 				tables.Entity{Name: "host", Plural: "hosts"},
@@ -386,10 +387,32 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
 					},
+					Where: &tables.Expr{
+						Src:  "!op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FPrefix,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+									},
+								},
+							},
+						},
+					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1, 2},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 4, Entity: 5}, tables.Set{Param: 5, Entity: 5, Attr: 1}},
+					Sets: []tables.Set{
+						tables.Set{Param: 3, Entity: 5, Attr: 2},
+						tables.Set{Param: 4, Entity: 5},
+						tables.Set{Param: 5, Entity: 5, Attr: 1},
+					},
 				},
 				tables.Event{
 					Name:   "create_network_port",
@@ -404,10 +427,26 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
 					},
+					Where: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FPrefix,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+							},
+						},
+					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1, 2},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 4, Entity: 5}, tables.Set{Param: 5, Entity: 5, Attr: 1}},
+					Sets: []tables.Set{
+						tables.Set{Param: 3, Entity: 5, Attr: 2},
+						tables.Set{Param: 4, Entity: 5},
+						tables.Set{Param: 5, Entity: 5, Attr: 1},
+					},
 				},
 				tables.Event{
 					Name:   "update_port",
@@ -884,6 +923,49 @@ var Spec = &tables.Spec{
 					Event:  11,
 					Source: tables.Snapshot,
 					Key:    "ports",
+					When: &tables.Expr{
+						Src:  "!op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FPrefix,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "id"},
+						tables.ParamSource{Param: 1, Path: "fixed_ips.0.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "network_id"},
+						tables.ParamSource{Param: 2, Path: "project_id|tenant_id"},
+						tables.ParamSource{Param: 4, Path: "device_owner"},
+						tables.ParamSource{Param: 5, Path: "device_id"},
+					},
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Snapshot,
+					Key:    "ports",
+					When: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FPrefix,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+							},
+						},
+					},
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "fixed_ips.0.subnet_id"},
@@ -1391,57 +1473,57 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 10,
 					Allow: &tables.Expr{
-						Src:  "(!(op.project_id in cloud.project_ids) || op.project_id in watchlist)\n    && (cloud.role_by_id[op.role_id].domain == \"\" || op.role_id in watchlist)",
+						Src:  "!(op.project_id in cloud.project_ids)\n    || (op.project_id in watchlist && (cloud.role_by_id[op.role_id].domain == \"\" || op.role_id in watchlist))",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
-							Op:   tables.FAnd,
+							Op:   tables.FOr,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FOr,
+									Op:   tables.FNot,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FNot,
+											Op:   tables.FExists,
 											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-													B:    1,
-												},
-											},
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+											B:    1,
 										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
 										&tables.Fast{
 											Op:   tables.FInWL,
 											Type: tables.TBool,
 											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
 										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FOr,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FEq,
+											Op:   tables.FOr,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FField,
-													Type: tables.TString,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-													A:    1,
-													B:    4,
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+															A:    1,
+															B:    4,
+														},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
 												},
-												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+												&tables.Fast{
+													Op:   tables.FInWL,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+												},
 											},
-										},
-										&tables.Fast{
-											Op:   tables.FInWL,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
 										},
 									},
 								},
@@ -1743,7 +1825,7 @@ var Spec = &tables.Spec{
 			Doc:   "A tenant's VMs never share a host with VMs of a tenant it avoids, or that avoids it.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.vms.all(v, cloud.vms.all(w, v.host == \"\" || v.host != w.host || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
+				Src:  "cloud.vms.all(v, cloud.vms.all(w, v.id == w.id || v.host == \"\" || v.host != w.host || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -1816,7 +1898,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.WE, tables.WE, tables.WE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.WE},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.WE, tables.WE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.WE},
 			Watchlist: tables.Watchlist{
 				Name: "conflict_hosts",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 6}}},
@@ -1860,19 +1942,27 @@ var Spec = &tables.Spec{
 						},
 					},
 					tables.Update{
-						Event: 1,
-						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.tenant_ids", Vars: tables.Vars{Event: 1, Elem: -1, Scope: -1}},
-					},
-					tables.Update{
 						Event: 2,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.tenant_ids", Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:  "[op.tenant_id] + op.avoid + cloud.tenant_by_id[op.tenant_id].avoid",
+							Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1},
+						},
 					},
 					tables.Update{
 						Event: 3,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.tenant_ids", Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:  "cloud.tenant_by_id[op.tenant_id].avoid",
+							Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{
+								Op:   tables.FField,
+								Type: tables.TList,
+								Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+								A:    2,
+								B:    1,
+							},
+						},
 					},
 				},
 			},
@@ -1882,7 +1972,7 @@ var Spec = &tables.Spec{
 			Doc:   "A port sits on a network its tenant owns or that is shared, and is attached only to VMs of its own tenant.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p,\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.device_id in cloud.vm_ids) || cloud.vm_by_id[p.device_id].tenant == p.tenant))",
+				Src:  "cloud.ports.all(p,\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.device_id in cloud.vm_ids) || cloud.vm_by_id[p.device_id].tenant == p.tenant))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -2270,7 +2360,7 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "cloud.ports.all(p, p.network != op.network_id || p.tenant == cloud.network_by_id[op.network_id].tenant)",
+						Src:  "cloud.ports.all(p, (p.network != op.network_id && p.network_id != op.network_id) || p.tenant == cloud.network_by_id[op.network_id].tenant)",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
 					},
 				},
@@ -2595,115 +2685,123 @@ const (
 
 // init wires the predicates compiled to Go into the tables; the runtime prefers them to the fast interpreter.
 func init() {
-	Spec.Models[1].Events[17].Where.Go = runtime.Pred(pred0)             // op.device_owner.startsWith("compute:")
-	Spec.Clouds[0].Rows[5].When.Go = runtime.Pred(pred1)                 // op.user_id != "" && op.project_id != ""
-	Spec.Clouds[0].Rows[26].When.Go = runtime.Pred(pred1)                // op.user_id != "" && op.project_id != ""
-	Spec.Clouds[0].Rows[27].When.Go = runtime.Pred(pred2)                // op.assignment_id != ""
-	Spec.Clouds[1].Rows[6].When.Go = runtime.Pred(pred3)                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[16].When.Go = runtime.Pred(pred4)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[18].When.Go = runtime.Pred(pred3)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[19].When.Go = runtime.Pred(pred5)                // op.device_id == "" && op.device_owner == ""
-	Spec.Clouds[1].Rows[23].When.Go = runtime.Pred(pred6)                // op.host != ""
-	Spec.Clouds[1].Rows[32].When.Go = runtime.Pred(pred4)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[34].When.Go = runtime.Pred(pred3)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[35].When.Go = runtime.Pred(pred5)                // op.device_id == "" && op.device_owner == ""
-	Spec.Properties[0].Criticals[0].Allow.Go = runtime.Pred(pred7)       // (!(op.project_id in cloud.project_ids) || op.project_id in watchlist) && (cloud.role_by...
-	Spec.Properties[0].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred8)  // true
-	Spec.Properties[0].Watchlist.Inits[1].Expr.Go = runtime.Pred(pred8)  // true
-	Spec.Properties[1].Criticals[0].When.Go = runtime.Pred(pred9)        // op.device_owner.startsWith("network:")
-	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred10)      // op.port_id in watchlist && !(op.device_id in cloud.vm_ids)
-	Spec.Properties[1].Criticals[1].Allow.Go = runtime.Pred(pred11)      // !(op.device_id in cloud.vm_ids)
-	Spec.Properties[1].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred12) // !(port.device_id in cloud.vm_ids)
-	Spec.Properties[2].Criticals[0].When.Go = runtime.Pred(pred6)        // op.host != ""
-	Spec.Properties[2].Criticals[0].Allow.Go = runtime.Pred(pred13)      // !(op.host in watchlist)
-	Spec.Properties[2].Criticals[1].When.Go = runtime.Pred(pred14)       // op.host != ""
-	Spec.Properties[2].Criticals[1].Allow.Go = runtime.Pred(pred15)      // !(op.host in watchlist)
-	Spec.Properties[3].Criticals[0].Allow.Go = runtime.Pred(pred16)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-	Spec.Properties[3].Criticals[1].Allow.Go = runtime.Pred(pred16)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-	Spec.Properties[3].Criticals[2].Allow.Go = runtime.Pred(pred17)      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-	Spec.Properties[3].Criticals[3].Allow.Go = runtime.Pred(pred18)      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
-	Spec.Properties[3].Criticals[4].When.Go = runtime.Pred(pred19)       // !op.shared
-	Spec.Properties[3].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred8)  // true
-	Spec.Properties[4].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred8)  // true
-	Spec.Properties[5].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred8)  // true
+	Spec.Models[1].Events[11].Where.Go = runtime.Pred(pred0)             // !op.device_owner.startsWith("network:")
+	Spec.Models[1].Events[12].Where.Go = runtime.Pred(pred1)             // op.device_owner.startsWith("network:")
+	Spec.Models[1].Events[17].Where.Go = runtime.Pred(pred2)             // op.device_owner.startsWith("compute:")
+	Spec.Clouds[0].Rows[5].When.Go = runtime.Pred(pred3)                 // op.user_id != "" && op.project_id != ""
+	Spec.Clouds[0].Rows[26].When.Go = runtime.Pred(pred3)                // op.user_id != "" && op.project_id != ""
+	Spec.Clouds[0].Rows[27].When.Go = runtime.Pred(pred4)                // op.assignment_id != ""
+	Spec.Clouds[1].Rows[5].When.Go = runtime.Pred(pred0)                 // !op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[6].When.Go = runtime.Pred(pred1)                 // op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[7].When.Go = runtime.Pred(pred5)                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
+	Spec.Clouds[1].Rows[17].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[19].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+	Spec.Clouds[1].Rows[20].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
+	Spec.Clouds[1].Rows[24].When.Go = runtime.Pred(pred7)                // op.host != ""
+	Spec.Clouds[1].Rows[33].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[35].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+	Spec.Clouds[1].Rows[36].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
+	Spec.Properties[0].Criticals[0].Allow.Go = runtime.Pred(pred8)       // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
+	Spec.Properties[0].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
+	Spec.Properties[0].Watchlist.Inits[1].Expr.Go = runtime.Pred(pred9)  // true
+	Spec.Properties[1].Criticals[0].When.Go = runtime.Pred(pred10)       // op.device_owner.startsWith("network:")
+	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred11)      // op.port_id in watchlist && !(op.device_id in cloud.vm_ids)
+	Spec.Properties[1].Criticals[1].Allow.Go = runtime.Pred(pred12)      // !(op.device_id in cloud.vm_ids)
+	Spec.Properties[1].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred13) // !(port.device_id in cloud.vm_ids)
+	Spec.Properties[2].Criticals[0].When.Go = runtime.Pred(pred7)        // op.host != ""
+	Spec.Properties[2].Criticals[0].Allow.Go = runtime.Pred(pred14)      // !(op.host in watchlist)
+	Spec.Properties[2].Criticals[1].When.Go = runtime.Pred(pred15)       // op.host != ""
+	Spec.Properties[2].Criticals[1].Allow.Go = runtime.Pred(pred16)      // !(op.host in watchlist)
+	Spec.Properties[3].Criticals[0].Allow.Go = runtime.Pred(pred17)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+	Spec.Properties[3].Criticals[1].Allow.Go = runtime.Pred(pred17)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+	Spec.Properties[3].Criticals[2].Allow.Go = runtime.Pred(pred18)      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+	Spec.Properties[3].Criticals[3].Allow.Go = runtime.Pred(pred19)      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
+	Spec.Properties[3].Criticals[4].When.Go = runtime.Pred(pred20)       // !op.shared
+	Spec.Properties[3].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
+	Spec.Properties[4].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
+	Spec.Properties[5].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
 }
 
 func pred0(c *runtime.Ctx) bool {
-	return strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")
+	return !(strings.HasPrefix(c.Str(c.Param(4).Sym()), "network:"))
 }
 
 func pred1(c *runtime.Ctx) bool {
-	return (c.Str(c.Param(1).Sym()) != "") && (c.Str(c.Param(2).Sym()) != "")
-}
-
-func pred2(c *runtime.Ctx) bool {
-	return c.Str(c.Param(0).Sym()) != ""
-}
-
-func pred3(c *runtime.Ctx) bool {
-	return (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")) && (c.Str(c.Param(1).Sym()) != "")
-}
-
-func pred4(c *runtime.Ctx) bool {
 	return strings.HasPrefix(c.Str(c.Param(4).Sym()), "network:")
 }
 
+func pred2(c *runtime.Ctx) bool {
+	return strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")
+}
+
+func pred3(c *runtime.Ctx) bool {
+	return (c.Str(c.Param(1).Sym()) != "") && (c.Str(c.Param(2).Sym()) != "")
+}
+
+func pred4(c *runtime.Ctx) bool {
+	return c.Str(c.Param(0).Sym()) != ""
+}
+
 func pred5(c *runtime.Ctx) bool {
-	return (c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == "")
+	return (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")) && (c.Str(c.Param(1).Sym()) != "")
 }
 
 func pred6(c *runtime.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return (c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == "")
 }
 
 func pred7(c *runtime.Ctx) bool {
-	return ((!(c.Exists(1, c.Param(2).Sym()))) || (c.InWatchlist(c.Param(2).Sym(), 0))) && ((c.Str(c.Field(4, c.Param(3).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(3).Sym(), 0)))
+	return c.Str(c.Param(1).Sym()) != ""
 }
 
 func pred8(c *runtime.Ctx) bool {
-	return true
+	return (!(c.Exists(1, c.Param(2).Sym()))) || ((c.InWatchlist(c.Param(2).Sym(), 0)) && ((c.Str(c.Field(4, c.Param(3).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(3).Sym(), 0))))
 }
 
 func pred9(c *runtime.Ctx) bool {
-	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
+	return true
 }
 
 func pred10(c *runtime.Ctx) bool {
-	return (c.InWatchlist(c.Param(0).Sym(), 0)) && (!(c.Exists(7, c.Param(2).Sym())))
+	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
 }
 
 func pred11(c *runtime.Ctx) bool {
-	return !(c.Exists(7, c.Param(5).Sym()))
+	return (c.InWatchlist(c.Param(0).Sym(), 0)) && (!(c.Exists(7, c.Param(2).Sym())))
 }
 
 func pred12(c *runtime.Ctx) bool {
-	return !(c.Exists(7, c.Elem(6).Sym()))
+	return !(c.Exists(7, c.Param(5).Sym()))
 }
 
 func pred13(c *runtime.Ctx) bool {
-	return !(c.InWatchlist(c.Param(1).Sym(), 0))
+	return !(c.Exists(7, c.Elem(6).Sym()))
 }
 
 func pred14(c *runtime.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return !(c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
 func pred15(c *runtime.Ctx) bool {
-	return !(c.InWatchlist(c.Param(2).Sym(), 0))
+	return c.Str(c.Param(2).Sym()) != ""
 }
 
 func pred16(c *runtime.Ctx) bool {
-	return ((((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))) && ((!(c.Exists(7, c.Param(5).Sym()))) || (c.Field(7, c.Param(5).Sym(), 1).Sym() == c.Scope()))
+	return !(c.InWatchlist(c.Param(2).Sym(), 0))
 }
 
 func pred17(c *runtime.Ctx) bool {
-	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
+	return ((((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))) && ((!(c.Exists(7, c.Param(5).Sym()))) || (c.Field(7, c.Param(5).Sym(), 1).Sym() == c.Scope()))
 }
 
 func pred18(c *runtime.Ctx) bool {
-	return (!(c.Exists(7, c.Param(2).Sym()))) || (c.Field(7, c.Param(2).Sym(), 1).Sym() == c.Scope())
+	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
 }
 
 func pred19(c *runtime.Ctx) bool {
+	return (!(c.Exists(7, c.Param(2).Sym()))) || (c.Field(7, c.Param(2).Sym(), 1).Sym() == c.Scope())
+}
+
+func pred20(c *runtime.Ctx) bool {
 	return !(c.Param(1).I != 0)
 }
