@@ -57,7 +57,7 @@ func TestBadSnapshotsAreRefusedAndChangeNothing(t *testing.T) {
 		{"id of the wrong type", strings.Replace(text, `"id": "port-vm"`, `"id": 7`, 1),
 			"bad.json: ports[1].id: create_port parameter port_id: want a string, got a number"},
 		{"id missing", strings.Replace(text, `"id": "port-dhcp", `, ``, 1),
-			"bad.json: ports[2].id: create_port: parameter port_id: missing (it names the port)"},
+			"bad.json: ports[2].id: create_network_port: parameter port_id: missing (it names the port)"},
 		{"subnet id of the wrong type", strings.Replace(text, `"subnet_id": "sub-a", "ip_address": "10.0.0.6"`, `"subnet_id": ["sub-a"]`, 1),
 			"bad.json: ports[1].fixed_ips.0.subnet_id: create_port parameter subnet_id: want a string, got a list"},
 		{"list of the wrong type", `{"projects": [{"id": "p", "domain_id": "d", "avoid": "p2"}]}`,
