@@ -1906,7 +1906,7 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "cloud.vms.filter(w, w.host != \"\" && (w.tenant in cloud.tenant_by_id[tenant].avoid || tenant in cloud.tenant_by_id[w.tenant].avoid)).map(w, w.host)",
+							Src:  "size(cloud.tenant_by_id[tenant].avoid) == 0 && !cloud.tenants.exists(u, tenant in u.avoid) ? []\n      : cloud.vms.filter(w, w.host != \"\" && (w.tenant in cloud.tenant_by_id[tenant].avoid || tenant in cloud.tenant_by_id[w.tenant].avoid)).map(w, w.host)",
 							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 1},
 						},
 					},
