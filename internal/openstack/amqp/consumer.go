@@ -42,6 +42,15 @@ type Config struct {
 	Logger *slog.Logger
 	// OnReady, if set, is called each time consuming (re)starts, e.g. for tests to publish after it.
 	OnReady func()
+	// QueueArgs are extra arguments of our queue, e.g. {"x-expires": 86400000} so that the broker
+	// drops the queue of a consumer gone for longer than that. They must match on every declaration.
+	QueueArgs amqp.Table
+	// OnQueueCreated, if set, is called before consuming starts when our queue did not exist: every
+	// notification published before was lost to us (first start, a consumer gone past the queue's
+	// expiry, a broker that lost its state). Callers that kept state must resynchronise.
+	OnQueueCreated func()
+	// OnDeadLetter, if set, is called for each message sent to the dead-letter queue, with why.
+	OnDeadLetter func(d *Delivery, err error)
 }
 
 // Handler processes one delivery. nil acknowledges it; an error wrapping ErrMalformed
@@ -167,9 +176,16 @@ func (c *Consumer) session(ctx context.Context) (ready bool, err error) {
 		return false, fmt.Errorf("open channel: %w", err)
 	}
 	chClosed := ch.NotifyClose(make(chan *amqp.Error, 1))
+	created, err := c.queueMissing(conn)
+	if err != nil {
+		return false, err
+	}
 	deliveries, err := c.setup(ch)
 	if err != nil {
 		return false, err
+	}
+	if created && c.cfg.OnQueueCreated != nil {
+		c.cfg.OnQueueCreated()
 	}
 	if c.cfg.OnReady != nil {
 		c.cfg.OnReady()
@@ -223,6 +239,25 @@ func (c *Consumer) declareExchanges(conn *amqp.Connection) error {
 	return nil
 }
 
+// queueMissing reports whether our queue does not exist yet. A failed passive declare closes its
+// channel, so it gets one of its own.
+func (c *Consumer) queueMissing(conn *amqp.Connection) (bool, error) {
+	ch, err := conn.Channel()
+	if err != nil {
+		return false, fmt.Errorf("open channel: %w", err)
+	}
+	_, err = ch.QueueDeclarePassive(c.cfg.Queue, true, false, false, false, nil)
+	var ae *amqp.Error
+	if errors.As(err, &ae) && ae.Code == amqp.NotFound {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("inspect queue %q: %w", c.cfg.Queue, err)
+	}
+	_ = ch.Close()
+	return false, nil
+}
+
 // setup declares the dead-letter pair and our queue, binds it and starts consuming.
 func (c *Consumer) setup(ch *amqp.Channel) (<-chan amqp.Delivery, error) {
 	cfg := c.cfg
@@ -239,6 +274,9 @@ func (c *Consumer) setup(ch *amqp.Channel) (<-chan amqp.Delivery, error) {
 		return nil, fmt.Errorf("bind %q to %q: %w", cfg.DeadLetterQueue, cfg.DeadLetterExchange, err)
 	}
 	args := amqp.Table{"x-dead-letter-exchange": cfg.DeadLetterExchange}
+	for k, v := range cfg.QueueArgs {
+		args[k] = v
+	}
 	if _, err := ch.QueueDeclare(cfg.Queue, true, false, false, false, args); err != nil {
 		return nil, fmt.Errorf("declare queue %q: %w", cfg.Queue, err)
 	}
@@ -274,6 +312,9 @@ func (c *Consumer) handle(ctx context.Context, raw amqp.Delivery) {
 	case errors.Is(err, ErrMalformed):
 		log.Warn("amqp: dead-lettering message", "err", err)
 		serr = d.Reject()
+		if c.cfg.OnDeadLetter != nil {
+			c.cfg.OnDeadLetter(d, err)
+		}
 	default:
 		c.failures++
 		delay := backoff(c.cfg.RetryMin, c.cfg.RetryMax, c.failures-1)
