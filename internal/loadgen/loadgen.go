@@ -1,0 +1,288 @@
+// Package loadgen drives an HTTP endpoint at a fixed request rate (open loop, bounded in time and count) and reports latency percentiles and errors.
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config is one run at one rate.
+type Config struct {
+	URL    string            // http://host:port/path (loopback; plain HTTP/1.1)
+	Header map[string]string // extra request headers, e.g. Authorization
+	Bodies [][]byte          // POST bodies, used in turn; none sends GET
+	Rate   int               // requests per second
+	// Duration and MaxRequests bound the run: it sends Rate*Duration requests, at most MaxRequests.
+	Duration    time.Duration
+	MaxRequests int
+	Workers     int           // connections, each one request at a time; default 32
+	Timeout     time.Duration // per request; default 2 s
+	WantStatus  int           // default 200
+}
+
+// Result is what one run measured. Latency runs from the moment a request was due, not when
+// a worker got to send it, so a server that falls behind shows it (no coordinated omission).
+type Result struct {
+	Rate              int            `json:"rate"`
+	Duration          time.Duration  `json:"duration_ns"`
+	Sent              int            `json:"sent"`
+	Errors            int            `json:"errors"`
+	ErrorKinds        map[string]int `json:"error_kinds,omitempty"`
+	Achieved          float64        `json:"achieved_per_s"`
+	P50, P90, P99     time.Duration
+	P999, Max         time.Duration
+	ServiceP50        time.Duration `json:"service_p50_ns"`
+	ServiceP99        time.Duration `json:"service_p99_ns"`
+	MaxSchedulerSlack time.Duration `json:"max_scheduler_slack_ns"`
+}
+
+func (c *Config) defaults() error {
+	if c.Rate <= 0 || c.Duration <= 0 {
+		return errors.New("loadgen: rate and duration must be positive")
+	}
+	if c.Workers <= 0 {
+		c.Workers = 32
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 2 * time.Second
+	}
+	if c.WantStatus == 0 {
+		c.WantStatus = 200
+	}
+	return nil
+}
+
+// Run sends the requests and measures them.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	if err := cfg.defaults(); err != nil {
+		return Result{}, err
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return Result{}, fmt.Errorf("loadgen: %q: want an http:// URL", cfg.URL)
+	}
+	reqs := buildRequests(u, cfg)
+	n := int(float64(cfg.Rate) * cfg.Duration.Seconds())
+	if cfg.MaxRequests > 0 {
+		n = min(n, cfg.MaxRequests)
+	}
+	r := &run{cfg: cfg, host: u.Host, reqs: reqs, lat: make([]time.Duration, n), svc: make([]time.Duration, n),
+		errs: map[string]int{}, due: make(chan job, 4096)}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.worker(ctx) }()
+	}
+	r.schedule(ctx, start, n)
+	wg.Wait()
+	return r.result(time.Since(start)), ctx.Err()
+}
+
+type job struct {
+	i   int
+	due time.Time
+}
+
+type run struct {
+	cfg      Config
+	host     string
+	reqs     [][]byte
+	lat, svc []time.Duration
+	sent     atomic.Int64
+	slack    time.Duration
+	mu       sync.Mutex
+	errs     map[string]int
+	due      chan job
+}
+
+// schedule hands out request i at start + i/rate, waking at most every 100 µs and releasing
+// every request due by then.
+func (r *run) schedule(ctx context.Context, start time.Time, n int) {
+	defer close(r.due)
+	interval := time.Second / time.Duration(r.cfg.Rate)
+	for i := 0; i < n; {
+		now := time.Now()
+		for ; i < n; i++ {
+			due := start.Add(time.Duration(i) * interval)
+			if due.After(now) {
+				break
+			}
+			r.slack = max(r.slack, now.Sub(due))
+			select {
+			case r.due <- job{i, due}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+func (r *run) worker(ctx context.Context) {
+	var c *conn
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	for j := range r.due {
+		if ctx.Err() != nil {
+			r.fail(j.i, "cancelled")
+			continue
+		}
+		var err error
+		if c == nil {
+			if c, err = dial(r.host, r.cfg.Timeout); err != nil {
+				r.fail(j.i, "connect")
+				continue
+			}
+		}
+		sent := time.Now()
+		status, err := c.roundTrip(r.reqs[j.i%len(r.reqs)], r.cfg.Timeout)
+		done := time.Now()
+		r.lat[j.i], r.svc[j.i] = done.Sub(j.due), done.Sub(sent)
+		r.sent.Add(1)
+		switch {
+		case err != nil:
+			c.Close()
+			c = nil
+			r.fail(j.i, "transport")
+		case status != r.cfg.WantStatus:
+			r.fail(j.i, "HTTP "+strconv.Itoa(status))
+		}
+	}
+}
+
+func (r *run) fail(i int, kind string) {
+	r.mu.Lock()
+	r.errs[kind]++
+	r.mu.Unlock()
+}
+
+func (r *run) result(elapsed time.Duration) Result {
+	sent := int(r.sent.Load())
+	lat, svc := r.lat[:0], r.svc[:0]
+	for i := range r.lat {
+		if r.lat[i] > 0 {
+			lat, svc = append(lat, r.lat[i]), append(svc, r.svc[i])
+		}
+	}
+	slices.Sort(lat)
+	slices.Sort(svc)
+	res := Result{Rate: r.cfg.Rate, Duration: elapsed, Sent: sent, ErrorKinds: r.errs, MaxSchedulerSlack: r.slack,
+		P50: pct(lat, 50), P90: pct(lat, 90), P99: pct(lat, 99), P999: pct(lat, 99.9),
+		ServiceP50: pct(svc, 50), ServiceP99: pct(svc, 99)}
+	if len(lat) > 0 {
+		res.Max = lat[len(lat)-1]
+	}
+	for _, n := range r.errs {
+		res.Errors += n
+	}
+	if elapsed > 0 {
+		res.Achieved = float64(sent) / elapsed.Seconds()
+	}
+	return res
+}
+
+func pct(xs []time.Duration, p float64) time.Duration {
+	if len(xs) == 0 {
+		return 0
+	}
+	return xs[min(len(xs)-1, int(float64(len(xs))*p/100))]
+}
+
+// buildRequests writes every request once, so that sending one is a single write.
+func buildRequests(u *url.URL, cfg Config) [][]byte {
+	path := u.RequestURI()
+	head := func(method string, n int) *bytes.Buffer {
+		var b bytes.Buffer
+		fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, u.Host)
+		for k, v := range cfg.Header {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+		if method == "POST" {
+			fmt.Fprintf(&b, "Content-Type: application/json\r\nContent-Length: %d\r\n", n)
+		}
+		b.WriteString("\r\n")
+		return &b
+	}
+	if len(cfg.Bodies) == 0 {
+		return [][]byte{head("GET", 0).Bytes()}
+	}
+	out := make([][]byte, len(cfg.Bodies))
+	for i, body := range cfg.Bodies {
+		b := head("POST", len(body))
+		b.Write(body)
+		out[i] = b.Bytes()
+	}
+	return out
+}
+
+// conn is a minimal HTTP/1.1 keep-alive client: a request is one write, a response is a
+// status line, headers and a Content-Length body. It keeps the generator's own CPU small on a
+// machine it shares with the server.
+type conn struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dial(host string, timeout time.Duration) (*conn, error) {
+	c, err := net.DialTimeout("tcp", host, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{c: c, r: bufio.NewReaderSize(c, 16<<10)}, nil
+}
+
+func (c *conn) Close() { _ = c.c.Close() }
+
+func (c *conn) roundTrip(req []byte, timeout time.Duration) (int, error) {
+	_ = c.c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.c.Write(req); err != nil {
+		return 0, err
+	}
+	line, err := c.r.ReadSlice('\n')
+	if err != nil {
+		return 0, err
+	}
+	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
+		return 0, fmt.Errorf("bad status line %q", line)
+	}
+	status, err := strconv.Atoi(string(line[9:12]))
+	if err != nil {
+		return 0, err
+	}
+	length := -1
+	for {
+		h, err := c.r.ReadSlice('\n')
+		if err != nil {
+			return 0, err
+		}
+		if len(h) <= 2 {
+			break
+		}
+		if k, v, ok := bytes.Cut(h, []byte(":")); ok && bytes.EqualFold(k, []byte("Content-Length")) {
+			length, _ = strconv.Atoi(string(bytes.TrimSpace(v)))
+		}
+	}
+	if length < 0 {
+		return 0, errors.New("response without Content-Length")
+	}
+	_, err = c.r.Discard(length)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return status, err
+}
