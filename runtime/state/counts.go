@@ -184,7 +184,7 @@ func (c *counts) inserted(e, row int32) {
 		for int(row) >= len(col.sym) {
 			col.sym = append(col.sym, 0)
 		}
-		col.sym[row] = c.s.Ancestor(e, row, col.scope)
+		col.sym[row] = c.s.ancestor(e, row, col.scope)
 	}
 	for _, sl := range c.perEntity[e] {
 		c.add(sl, e, row, 1)
@@ -200,7 +200,7 @@ func (c *counts) inserted(e, row int32) {
 			ls.linked[row] = false
 		}
 	}
-	c.relink(e, c.s.ID(e, row))
+	c.relink(e, c.s.ID(e, row), true)
 }
 
 // removing uncounts a record about to be deleted.
@@ -217,11 +217,7 @@ func (c *counts) removing(e, row int32) {
 			c.setLinked(ls, row, false)
 		}
 	}
-	id := c.s.ID(e, row)
-	t := c.s.tabs[e]
-	delete(t.rows, id) // so relink sees the target gone
-	c.relink(e, id)
-	t.rows[id] = row
+	c.relink(e, c.s.ID(e, row), false)
 }
 
 // attrChanged keeps a link attribute's reverse index and linked flag right.
@@ -254,9 +250,8 @@ func (c *counts) unref(ls *linkState, row int32, v Sym) {
 	}
 }
 
-// relink re-evaluates the links that refer to id after a record of e appeared or went away.
-func (c *counts) relink(e int32, id Sym) {
-	exists := c.s.Exists(e, id)
+// relink re-evaluates the links that refer to id after a record of e appeared (exists) or before it goes away.
+func (c *counts) relink(e int32, id Sym, exists bool) {
 	for _, ls := range c.targets[e] {
 		for _, r := range ls.refs[id] {
 			c.setLinked(ls, r, exists)

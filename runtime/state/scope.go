@@ -1,6 +1,10 @@
 package state
 
-import "pvsc.dev/pvsc/compiler/tables"
+import (
+	"slices"
+
+	"pvsc.dev/pvsc/compiler/tables"
+)
 
 // maxWalk bounds the breadth-first walk over parent records; models are shallow.
 const maxWalk = 64
@@ -43,8 +47,38 @@ func (w *walker) find(s *Store, target int32) Sym {
 	return 0
 }
 
+// directParents finds, for every entity and target type, the first parent of that type.
+func directParents(m *tables.Model) [][]int {
+	out := make([][]int, len(m.Entities))
+	for e := range m.Entities {
+		out[e] = make([]int, len(m.Entities))
+		for t := range out[e] {
+			out[e][t] = slices.Index(m.Entities[e].Parents, int32(t))
+		}
+	}
+	return out
+}
+
 // Ancestor returns the id of a record's ancestor of type target (0 when unknown), or its own id when it is a target.
 func (s *Store) Ancestor(entity, row, target int32) Sym {
+	if s.ID(entity, row) == 0 {
+		return 0 // a free row
+	}
+	return s.ancestor(entity, row, target)
+}
+
+// ancestor is Ancestor for a row known to hold a record.
+func (s *Store) ancestor(entity, row, target int32) Sym {
+	if entity == target {
+		return s.ID(entity, row)
+	}
+	// The walk visits the record's parents, in order, before any grandparent:
+	// a named parent of the target type is the answer, read without walking.
+	if k := s.direct[entity][target]; k >= 0 {
+		if id := s.Parent(entity, row, k); id != 0 {
+			return id
+		}
+	}
 	var w walker
 	w.push(node{entity: entity, id: s.ID(entity, row)})
 	return w.find(s, target)
@@ -59,7 +93,7 @@ func (s *Store) AncestorOf(entity int32, id Sym, target int32) Sym {
 	if !ok {
 		return 0
 	}
-	return s.Ancestor(entity, row, target)
+	return s.ancestor(entity, row, target)
 }
 
 // ScopeOf resolves an operation's scope for a property whose scope entity is
@@ -98,6 +132,13 @@ func (s *Store) newRecordScope(op *Op, ev *tables.Event, scope int32) Sym {
 	target := ev.Target.Index
 	if target == scope {
 		return s.Param(op, int(ev.Key)).Sym()
+	}
+	if k := s.direct[target][scope]; k >= 0 {
+		if pk := ev.ParentKeys[k]; pk >= 0 {
+			if id := s.Param(op, int(pk)).Sym(); id != 0 {
+				return id // as in Ancestor: the first named parent of the scope type
+			}
+		}
 	}
 	var w walker
 	for k, p := range s.Model.Entities[target].Parents {

@@ -10,16 +10,18 @@ type Store struct {
 	Model *tables.Model
 	Names *Interner
 	tabs  []*table
+	rows  rowIndex // id → row, for every entity
 	cnt   *counts
-	fill  [][]filler // per event, per parameter: where an absent parameter reads from
+	// direct[e][S] is the index of e's first parent of entity type S, -1 if none (see Ancestor).
+	direct [][]int
+	fill   [][]filler // per event, per parameter: where an absent parameter reads from
 }
 
 // table holds the records of one entity type, column by column.
 type table struct {
-	rows    map[Sym]int32 // id → row
-	ids     []Sym         // row → id; 0 marks a free row
-	parents [][]Sym       // parents[k][row]: id of the k-th precedence parent
-	attrs   [][]Value     // attrs[a][row]
+	ids     []Sym     // row → id; 0 marks a free row
+	parents [][]Sym   // parents[k][row]: id of the k-th precedence parent
+	attrs   [][]Value // attrs[a][row]
 	free    []int32
 	live    int
 }
@@ -31,11 +33,11 @@ func New(spec *tables.Spec, model int32) *Store {
 	for i := range m.Entities {
 		e := &m.Entities[i]
 		s.tabs = append(s.tabs, &table{
-			rows:    map[Sym]int32{},
 			parents: make([][]Sym, len(e.Parents)),
 			attrs:   make([][]Value, len(e.Attrs)),
 		})
 	}
+	s.direct = directParents(m)
 	s.cnt = newCounts(s, spec, model)
 	s.fill = fillers(m)
 	return s
@@ -43,8 +45,7 @@ func New(spec *tables.Spec, model int32) *Store {
 
 // Row finds the row of a record; ok is false when it does not exist.
 func (s *Store) Row(entity int32, id Sym) (int32, bool) {
-	r, ok := s.tabs[entity].rows[id]
-	return r, ok && id != 0
+	return s.rows.get(entity, id)
 }
 
 // Exists reports whether a record of the entity has this id.
@@ -118,7 +119,7 @@ func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
 			t.attrs[a] = append(t.attrs[a], Value{})
 		}
 	}
-	t.rows[id] = row
+	s.rows.set(entity, id, row)
 	t.live++
 	s.cnt.inserted(entity, row)
 	return row
@@ -128,7 +129,7 @@ func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
 func (s *Store) remove(entity, row int32) {
 	s.cnt.removing(entity, row)
 	t := s.tabs[entity]
-	delete(t.rows, t.ids[row])
+	s.rows.unset(entity, t.ids[row])
 	t.ids[row] = 0
 	for a := range t.attrs {
 		t.attrs[a][row] = Value{}
