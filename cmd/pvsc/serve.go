@@ -120,6 +120,7 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 	}
 	go nd.pipe.RunResync(ctx)
 	if n.amqpURL != "" {
+		nd.pipe.Follow()
 		go func() { nd.errs <- nd.pipe.Consume(ctx, n.amqpConfig(nd.log)) }()
 	}
 	return nd, nil
@@ -127,7 +128,7 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 
 // cloudAccess sets up the live snapshot and the Keystone read-back when credentials are given.
 func (n *nodeFlags) cloudAccess(ctx context.Context, cfg *events.Config, log *slog.Logger) error {
-	if n.os.Password == "" {
+	if n.os.Password == "" || (!n.live && n.noEnrich) {
 		if n.live {
 			return errors.New("--snapshot-live needs OpenStack credentials (--os-password or OS_PASSWORD)")
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"testing"
 	"time"
@@ -90,7 +91,8 @@ func TestOSSA2015018(t *testing.T) {
 	})
 	t.Logf("Neutron GET straight %v, through the proxy %v (median of 30); a denied critical call through the proxy %v", passDirect, passProxy, denied)
 	metrics := p.getText(t, "/metrics")
-	assert.Contains(t, metrics, `pvsc_proxy_decisions_total{property="no_bypass",verdict="deny"}`)
+	assert.True(t, strings.Contains(metrics, `pvsc_proxy_decisions_total{property="no_bypass",verdict="deny"}`), "proxy decisions are counted")
+	t.Logf("added by the proxy (pvsc_proxy_added_seconds, mean): %s", addedLatency(metrics))
 }
 
 // TestCrossDomainGrant: a user of one domain given a role on a project of another, through
@@ -163,8 +165,8 @@ func TestWatchlistsFollowNotifications(t *testing.T) {
 	wait("delete: gone", func(n float64, _ bool, els []string) bool { return n == 3 && !contains(els, port) })
 
 	text := p.getText(t, "/metrics")
-	assert.Contains(t, text, `pvsc_events_total{outcome="applied"}`)
-	assert.Contains(t, text, "pvsc_event_lag_seconds_count")
+	assert.True(t, strings.Contains(text, `pvsc_events_total{outcome="applied"}`), "applied events are counted")
+	assert.True(t, strings.Contains(text, "pvsc_event_lag_seconds_count"), "queue lag is measured")
 }
 
 // TestAuthenticationAgainstKeystone: real tokens, refused when missing, forged or revoked,
@@ -224,4 +226,27 @@ func timeCalls(t *testing.T, n int, call func()) time.Duration {
 	}
 	slices.Sort(ds)
 	return ds[n/2]
+}
+
+// addedLatency reads the mean of pvsc_proxy_added_seconds per outcome from a metrics page.
+func addedLatency(metrics string) string {
+	sums, counts := map[string]float64{}, map[string]float64{}
+	for _, line := range strings.Split(metrics, "\n") {
+		var outcome string
+		var v float64
+		if n, _ := fmt.Sscanf(line, "pvsc_proxy_added_seconds_sum{outcome=%q} %g", &outcome, &v); n == 2 {
+			sums[outcome] = v
+		}
+		if n, _ := fmt.Sscanf(line, "pvsc_proxy_added_seconds_count{outcome=%q} %g", &outcome, &v); n == 2 {
+			counts[outcome] = v
+		}
+	}
+	var parts []string
+	for o, c := range counts {
+		if c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %v over %g calls", o, time.Duration(sums[o]/c*1e9), c))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
 }

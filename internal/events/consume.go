@@ -14,12 +14,15 @@ import (
 // before) means notifications were lost: the context is rebuilt from a live snapshot, in
 // doubt meanwhile. A fatal error (the journal cannot be written) stops it.
 func (p *Pipeline) Consume(ctx context.Context, cfg osamqp.Config) error {
+	p.Follow()
+	defer p.consuming.Store(false)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cfg.OnQueueCreated = func() { p.queueCreated() }
 	ready := cfg.OnReady
 	cfg.OnReady = func() {
 		p.sessions.Add(1)
+		p.consuming.Store(true)
 		p.m.connected.Set(1)
 		if ready != nil {
 			ready()
@@ -51,6 +54,9 @@ func (p *Pipeline) Consume(ctx context.Context, cfg osamqp.Config) error {
 	}
 	return err
 }
+
+// Follow says a consumer will feed the pipeline: it is not ready until that consumer consumes.
+func (p *Pipeline) Follow() { p.following.Store(true) }
 
 func (p *Pipeline) queueCreated() {
 	if !p.restored && p.sessions.Load() == 0 {

@@ -52,6 +52,8 @@ type Pipeline struct {
 	loaded    atomic.Bool // a context is loaded (a snapshot, possibly empty)
 	doubt     atomic.Bool // events may have been missed: critical operations fail by their mode
 	sessions  atomic.Int64
+	following atomic.Bool  // a consumer is configured
+	consuming atomic.Bool  // the consumer is connected and consuming
 	lastEvent atomic.Int64 // unix nanoseconds of the last applied notification's timestamp
 	kick      chan struct{}
 	pending   atomic.Pointer[resyncReq]
@@ -277,13 +279,16 @@ type Status struct {
 	Position  uint64    `json:"position"`
 	Journal   int       `json:"journal"`
 	Store     string    `json:"store,omitempty"`
+	Following bool      `json:"following"`
+	Consuming bool      `json:"consuming"`
 	Sessions  int64     `json:"amqp_sessions"`
 	LastEvent time.Time `json:"last_event,omitzero"`
 }
 
 // Status reports the pipeline's state.
 func (p *Pipeline) Status() Status {
-	st := Status{Loaded: p.loaded.Load(), InDoubt: p.doubt.Load(), Restored: p.restored, Sessions: p.sessions.Load()}
+	st := Status{Loaded: p.loaded.Load(), InDoubt: p.doubt.Load(), Restored: p.restored, Sessions: p.sessions.Load(),
+		Following: p.following.Load(), Consuming: p.consuming.Load()}
 	if s := p.cfg.Store; s != nil {
 		st.Position, st.Journal, st.Store = s.Position(), s.Len(), s.Path()
 	}

@@ -148,6 +148,9 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 		case !st.Loaded:
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "no context loaded yet"})
 			return
+		case st.Following && !st.Consuming:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "not consuming the message bus yet"})
+			return
 		case st.InDoubt:
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "the context is in doubt (missed events): critical operations get their fail mode until it is rebuilt"})
 			return
