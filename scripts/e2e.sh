@@ -1,0 +1,13 @@
+#!/bin/bash
+# End-to-end tests of pvsc serve and proxy against a real Keystone + Neutron + RabbitMQ:
+# installs and starts the stack when it is missing (scripts/openstack/stack.sh ensure), then
+# runs the Go tests that need it (PVSC_OPENSTACK=1). The stack is left running for the next run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:$PATH
+t0=$(date +%s)
+bash scripts/openstack/stack.sh ensure
+t1=$(date +%s)
+echo "e2e: stack ready in $((t1 - t0))s"
+PVSC_OPENSTACK=1 go test -count=1 -timeout 20m ./internal/e2e/ ./internal/openstack/... "$@"
+echo "e2e: tests took $(( $(date +%s) - t1 ))s"
