@@ -9,9 +9,10 @@
 // context changes one operation at a time, in order, as the semantics
 // require (a store cannot be updated in parallel without breaking that
 // order). Watchlists are kept per property in 64 shards keyed by a hash of
-// the scope id: small maps grow without long rehash pauses at a million
-// scopes. Shards need no lock of their own because their maps change only
-// under the write lock; a slow-path decision (a scope without a watchlist)
+// the scope id, each an open-addressing table: a lookup is one cache miss,
+// and a table grows without long rehash pauses at a million scopes. Shards
+// need no lock of their own because their tables change only under the
+// write lock; a slow-path decision (a scope without a watchlist)
 // builds one under the read lock and keeps it by taking the write lock
 // briefly afterwards.
 //

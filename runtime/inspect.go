@@ -121,9 +121,7 @@ func (e *Engine) DropWatchlists() {
 func (e *Engine) dropWatchlists() {
 	for _, mw := range e.w.models {
 		for _, pw := range mw.props {
-			for i := range pw.shards {
-				pw.shards[i].m = nil
-			}
+			pw.dropAll()
 		}
 	}
 }

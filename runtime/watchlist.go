@@ -102,47 +102,124 @@ func (l *wlist) each(fn func(k uint64)) {
 // shardBits sets 64 watchlist shards per property.
 const shardBits = 6
 
-// shard holds the watchlists of the scopes whose id hashes to it. Shards
-// keep each map small (cheap growth, no long rehash pause at a million
-// scopes); they need no lock of their own: maps change only under the
-// engine's write lock, and readers hold its read lock.
+// shard holds the watchlists of the scopes whose id hashes to it, in an
+// open-addressing table (linear probing, at most half full): a decision finds
+// its scope's watchlist in one or two adjacent slots, one cache miss where a
+// Go map costs several at a hundred thousand scopes. Shards keep each table
+// small, so growing one rehashes a 64th of the scopes under the write lock.
+// They need no lock of their own: tables change only under the engine's
+// write lock, and readers hold its read lock.
 type shard struct {
-	m map[sym]wlist
+	slots []wslot // a power of two long, or empty
+	used  int
 }
 
-func shardOf(s sym) int { return int(uint32(s) * 0x9E3779B1 >> (32 - shardBits)) }
+// wslot is one scope's watchlist, flattened so that a slot is 40 bytes.
+type wslot struct {
+	small []uint64
+	big   map[uint64]struct{}
+	n     int8
+	scope sym // 0: a free slot
+}
+
+// hashOf spreads scope ids (which are dense and often evenly spaced) over
+// shards, from the top bits, and slots, from the bits below them.
+func hashOf(s sym) uint64 { return uint64(uint32(s)) * 0x9E3779B97F4A7C15 }
+
+func shardOf(h uint64) int { return int(h >> (64 - shardBits)) }
+
+// find is the slot of scope s, or of the free slot where it would go.
+func (sh *shard) find(s sym, h uint64) int {
+	mask := len(sh.slots) - 1
+	i := int(h<<shardBits>>32) & mask
+	for sh.slots[i].scope != s && sh.slots[i].scope != 0 {
+		i = (i + 1) & mask
+	}
+	return i
+}
 
 // get finds a scope's watchlist (engine lock held, for reading or writing).
 func (pw *propWorld) get(s sym) (wlist, bool) {
-	l, ok := pw.shards[shardOf(s)].m[s]
-	return l, ok
+	h := hashOf(s)
+	sh := &pw.shards[shardOf(h)]
+	if len(sh.slots) == 0 || s == 0 {
+		return wlist{}, false
+	}
+	sl := &sh.slots[sh.find(s, h)]
+	if sl.scope == 0 {
+		return wlist{}, false
+	}
+	return wlist{small: sl.small, big: sl.big, n: sl.n}, true
 }
 
 // put stores a scope's watchlist (engine write lock held).
 func (pw *propWorld) put(s sym, l wlist) {
-	sh := &pw.shards[shardOf(s)]
-	if sh.m == nil {
-		sh.m = map[sym]wlist{}
+	if s == 0 {
+		return // no operation has scope 0; see Engine.critical
 	}
-	sh.m[s] = l
+	h := hashOf(s)
+	sh := &pw.shards[shardOf(h)]
+	if 2*(sh.used+1) > len(sh.slots) {
+		sh.grow()
+	}
+	sl := &sh.slots[sh.find(s, h)]
+	if sl.scope == 0 {
+		sh.used++
+	}
+	*sl = wslot{small: l.small, big: l.big, n: l.n, scope: s}
+}
+
+func (sh *shard) grow() {
+	old := sh.slots
+	sh.slots = make([]wslot, max(8, 2*len(old)))
+	for _, sl := range old {
+		if sl.scope != 0 {
+			sh.slots[sh.find(sl.scope, hashOf(sl.scope))] = sl
+		}
+	}
 }
 
 // drop removes a scope's watchlist (write lock held).
 func (pw *propWorld) drop(s sym) bool {
-	sh := &pw.shards[shardOf(s)]
-	if _, ok := sh.m[s]; !ok {
+	h := hashOf(s)
+	sh := &pw.shards[shardOf(h)]
+	if len(sh.slots) == 0 || s == 0 {
 		return false
 	}
-	delete(sh.m, s)
+	i := sh.find(s, h)
+	if sh.slots[i].scope == 0 {
+		return false
+	}
+	sh.used--
+	// Backward-shift deletion: move up every later slot of the run that
+	// may sit in the freed one, so that probes need no tombstones.
+	mask := len(sh.slots) - 1
+	for j := (i + 1) & mask; sh.slots[j].scope != 0; j = (j + 1) & mask {
+		home := int(hashOf(sh.slots[j].scope)<<shardBits>>32) & mask
+		if (j-home)&mask >= (j-i)&mask {
+			sh.slots[i] = sh.slots[j]
+			i = j
+		}
+	}
+	sh.slots[i] = wslot{}
 	return true
 }
 
 // eachWatchlist visits every scope with a watchlist (write lock held; fn must not add or drop).
 func (pw *propWorld) eachWatchlist(fn func(s sym, l *wlist)) {
 	for i := range pw.shards {
-		for s, l := range pw.shards[i].m {
-			fn(s, &l)
+		for _, sl := range pw.shards[i].slots {
+			if sl.scope != 0 {
+				fn(sl.scope, &wlist{small: sl.small, big: sl.big, n: sl.n})
+			}
 		}
+	}
+}
+
+// dropAll forgets every watchlist (write lock held).
+func (pw *propWorld) dropAll() {
+	for i := range pw.shards {
+		pw.shards[i] = shard{}
 	}
 }
 
