@@ -79,7 +79,7 @@ func TestCrashRecovery(t *testing.T) {
 	for ; ; kills++ {
 		time.Sleep(time.Duration(150+r.IntN(450)) * time.Millisecond)
 		p.kill()
-		depth := settledDepth(t, ch, queue)
+		depth := settledDepth(t, amqpChannel(t, st.AMQPURL), queue)
 		journaled := checkDisk(t, plan, statePath, len(plan.bodies)-depth)
 		t.Logf("kill %d: %d messages left in the queue, %d events journaled", kills+1, depth, journaled)
 		p = start(t, st, api, args...)
