@@ -1,0 +1,197 @@
+// Package world encodes a bounded cloud symbolically: record slots, their state, operations and their effects (SEMANTICS §1–3, §5).
+package world
+
+import (
+	"fmt"
+	"sort"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/solver/symcel"
+)
+
+// Other is the string that stands for every id and string the bounded scope does not name.
+const Other = "other"
+
+// World is a bounded scope: a fixed number of record slots per entity, each
+// with a fixed id, and the finite domains values range over.
+type World struct {
+	B     *sym.B
+	M     *tables.Model
+	Names *symcel.Names
+	// Count is the number of slots per entity; IDs their ids (domain keys).
+	Count []int
+	IDs   [][]int64
+	// Events are the events operations may be; the others never occur.
+	Events []int32
+	// Fresh: created ids are new (never created before) and operations name
+	// only records that were created, like UUIDs; otherwise ids may be reused.
+	Fresh bool
+	// Where are the events' guards, compiled; nil when an event has none.
+	Where []*symcel.Program
+	// NeedAttr and NeedParam say which attributes and parameters can matter;
+	// the others stay zero and absent (nil: all matter).
+	NeedAttr  func(e int32, a int) bool
+	NeedParam func(ev int32, i int) bool
+
+	slot    map[int64]slotRef
+	consts  []int64
+	strs    []int64
+	ints    []int64
+	other   int64
+	paths   map[[2]int32][][]int32
+	evIndex []bool
+	cfg     Config
+	sorted  bool
+}
+
+type slotRef struct{ e, i int32 }
+
+// Config says how big a world is and what it may contain.
+type Config struct {
+	Count   []int      // slots per entity
+	IDs     [][]string // slot ids per entity; nil: entity name plus number
+	Events  []int32    // events in play
+	Strings []string   // string constants of the expressions
+	Ints    []int64    // int constants of the expressions
+	Fresh   bool
+	// NeedAttr and NeedParam, when set, say which attributes and parameters can matter.
+	NeedAttr  func(e int32, a int) bool
+	NeedParam func(ev int32, i int) bool
+	// Names, when set, is the model's name index (else it is built).
+	Names *symcel.Names
+}
+
+// New builds a world: slot ids are entity name plus number ("port1").
+func New(b *sym.B, m *tables.Model, cfg Config) *World {
+	names := cfg.Names
+	if names == nil {
+		names = symcel.NewNames(m)
+	}
+	w := &World{B: b, M: m, Names: names, Count: cfg.Count, Events: cfg.Events, Fresh: cfg.Fresh, NeedAttr: cfg.NeedAttr, NeedParam: cfg.NeedParam,
+		slot: map[int64]slotRef{}, paths: map[[2]int32][][]int32{}, evIndex: make([]bool, len(m.Events))}
+	for _, ev := range cfg.Events {
+		w.evIndex[ev] = true
+	}
+	w.Where = make([]*symcel.Program, len(m.Events))
+	for e := range m.Entities {
+		var ids []int64
+		for i := 0; i < cfg.Count[e]; i++ {
+			name := fmt.Sprintf("%s%d", m.Entities[e].Name, i+1)
+			if cfg.IDs != nil {
+				name = cfg.IDs[e][i]
+			}
+			k := b.Dom.Key(name)
+			ids = append(ids, k)
+			w.slot[k] = slotRef{e: int32(e), i: int32(i)}
+		}
+		w.IDs = append(w.IDs, ids)
+	}
+	w.cfg = cfg
+	return w
+}
+
+// sorts interns the constants and lists the domains, on first use (the
+// baseline, which never chooses values, does without).
+func (w *World) sorts() {
+	if w.sorted {
+		return
+	}
+	w.sorted = true
+	cfg := w.cfg
+	d := w.B.Dom
+	for _, s := range cfg.Strings {
+		if k := d.Key(s); k != 0 {
+			if _, isID := w.slot[k]; !isID {
+				w.consts = append(w.consts, k)
+			}
+		}
+	}
+	w.other = d.Key(Other)
+	w.consts = uniq(w.consts)
+	for k := 0; k < d.Len(); k++ {
+		w.strs = append(w.strs, int64(k))
+	}
+	ints := []int64{0}
+	for _, c := range cfg.Ints {
+		ints = append(ints, c-1, c, c+1)
+	}
+	w.ints = uniq(ints)
+}
+
+func uniq(ks []int64) []int64 {
+	sort.Slice(ks, func(i, j int) bool { return ks[i] < ks[j] })
+	out := ks[:0]
+	for i, k := range ks {
+		if i == 0 || k != ks[i-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// InPlay reports whether an event may occur.
+func (w *World) InPlay(ev int32) bool { return w.evIndex[ev] }
+
+// SlotOf finds the slot whose id is key, if any.
+func (w *World) SlotOf(e int32, key int64) (int32, bool) {
+	r, ok := w.slot[key]
+	return r.i, ok && r.e == e
+}
+
+// Sort lists the keys a value of type t (or a list's element) may take.
+func (w *World) Sort(t tables.Type) []int64 {
+	w.sorts()
+	kind := t.Kind
+	if kind == tables.TList {
+		kind = t.Elem
+	}
+	switch kind {
+	case tables.TInt:
+		return w.ints
+	case tables.TEnum:
+		var out []int64
+		for i := range w.M.Enums[t.Ref].Values {
+			out = append(out, int64(i))
+		}
+		return out
+	case tables.TRef:
+		return w.RefSort(t.Ref)
+	}
+	return w.strs
+}
+
+// RefSort lists what an id of entity e may be: "", the slots' ids, the string constants, and Other.
+func (w *World) RefSort(e int32) []int64 {
+	w.sorts()
+	out := append([]int64{0}, w.IDs[e]...)
+	out = append(out, w.consts...)
+	return uniq(append(out, w.other))
+}
+
+// FreshVal is a new unconstrained value of type t.
+func (w *World) FreshVal(t tables.Type) sym.Val {
+	b := w.B
+	switch t.Kind {
+	case tables.TBool:
+		return sym.Bool(b.Lit())
+	case tables.TList:
+		keys := w.Sort(t)
+		ls := make([]sym.Lit, len(keys))
+		for i := range ls {
+			ls[i] = b.Lit()
+		}
+		return sym.ListOf(b.NewSet(symcel.ValueKind(tables.Type{Kind: t.Elem}), keys, ls))
+	}
+	return sym.Val{K: symcel.ValueKind(t), S: b.Fresh(w.Sort(t))}
+}
+
+// Zero is the zero value of type t.
+func (w *World) Zero(t tables.Type) sym.Val { return symcel.Zero(w.B, t) }
+
+// ParentType is the entity of parent pi of entity e.
+func (w *World) ParentType(e int32, pi int) int32 { return w.M.Entities[e].Parents[pi] }
+
+func (w *World) needAttr(e int32, a int) bool { return w.NeedAttr == nil || w.NeedAttr(e, a) }
+
+func (w *World) needParam(ev int32, i int) bool { return w.NeedParam == nil || w.NeedParam(ev, i) }
