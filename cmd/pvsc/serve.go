@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,7 @@ type nodeFlags struct {
 	queueExpires                time.Duration
 	checkpoint                  int
 	noEnrich                    bool
+	gcPercent                   int
 	os                          snapshot.Config
 }
 
@@ -66,6 +68,7 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&n.queueExpires, "queue-expires", 0, "let RabbitMQ drop our queue after this long without a consumer (x-expires); pvsc then rebuilds on its return")
 	fs.IntVar(&n.checkpoint, "checkpoint-events", 50000, "with --snapshot-live, rebase on a live snapshot after this many journal entries (0: never)")
 	fs.BoolVar(&n.noEnrich, "no-enrich", false, "do not read back from Keystone the records its CADF notifications name")
+	fs.IntVar(&n.gcPercent, "gc-percent", 400, "Go GC target (GOGC) unless GOGC is set: the context is long-lived, decisions allocate little, so collecting less often buys latency with memory")
 	n.os.RegisterFlags(fs)
 }
 
@@ -85,6 +88,9 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 	}
 	if n.live && n.snapshot != "" {
 		return nil, errors.New("give --snapshot or --snapshot-live, not both")
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(n.gcPercent)
 	}
 	res, err := compileOne(n.spec, stderr)
 	if err != nil {

@@ -1,11 +1,9 @@
 package serve
 
 import (
-	"bufio"
 	"bytes"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,7 +26,6 @@ func BenchmarkDecideHandler(b *testing.B) {
 	srv, err := New(Config{Engine: e, Auth: func(h http.Handler) http.Handler { return h }})
 	require.NoError(b, err)
 	h := srv.Handler()
-	_ = bufio.NewReader(os.Stdin)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

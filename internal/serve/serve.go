@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -137,9 +138,22 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		s.m.count(d)
 	}
 	resp.Verdict = v.String()
-	writeJSON(w, http.StatusOK, resp)
+	buf := bufs.Get().(*[]byte)
+	b := appendDecide((*buf)[:0], &resp)
+	h := w.Header()
+	h["Content-Type"] = contentJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	*buf = b
+	bufs.Put(buf)
 	s.m.observe(t0, t1, t2, time.Now())
 }
+
+var (
+	bufs        = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	contentJSON = []string{"application/json"}
+)
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	if p := s.cfg.Pipeline; p != nil {
