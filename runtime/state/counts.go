@@ -11,8 +11,8 @@ type counts struct {
 	s *Store
 	// slots[i] is one counted fact: (kind, entity/link, scope type or -1 for global).
 	slots []slot
-	// byScope[S] maps a scope id of scope type S to its counters, one per local slot of S.
-	byScope map[int32]*scopeCounts
+	// byScope[S] maps a scope id of scope type S to its counters, one per local slot of S; nil when S is no scope.
+	byScope []*scopeCounts
 	global  []int32
 	// perEntity[e] lists the slots a record of entity e counts towards when it exists.
 	perEntity [][]int32
@@ -36,7 +36,7 @@ type slot struct {
 }
 
 type scopeCounts struct {
-	index map[Sym]int32 // scope id → offset/width
+	index symIndex // scope id → offset/width
 	width int
 	cnt   []int32
 }
@@ -55,8 +55,9 @@ type linkState struct {
 
 type memberIndex struct {
 	scope int32
-	rows  map[Sym][]int32
-	pos   []int32 // row → position in its scope's list
+	index symIndex  // scope id → its list
+	rows  [][]int32 // by list: the rows in that scope
+	pos   []int32   // row → position in its scope's list
 }
 
 // ScopeRef names one scope instance: a scope entity type and the id.
@@ -68,7 +69,7 @@ type ScopeRef struct {
 func newCounts(s *Store, spec *tables.Spec, model int32) *counts {
 	m := s.Model
 	c := &counts{
-		s: s, byScope: map[int32]*scopeCounts{},
+		s: s, byScope: make([]*scopeCounts, len(m.Entities)),
 		perEntity: make([][]int32, len(m.Entities)),
 		links:     make([][]*linkState, len(m.Entities)),
 		targets:   make([][]*linkState, len(m.Entities)),
@@ -128,7 +129,7 @@ func (c *counts) slotFor(f tables.Fact, scope int32) int32 {
 func (c *counts) scopeCountsFor(scope int32) *scopeCounts {
 	sc := c.byScope[scope]
 	if sc == nil {
-		sc = &scopeCounts{index: map[Sym]int32{}}
+		sc = &scopeCounts{}
 		c.byScope[scope] = sc
 	}
 	return sc
@@ -163,7 +164,7 @@ func (c *counts) memberIndexFor(e, scope int32) {
 			return
 		}
 	}
-	c.members[e] = append(c.members[e], &memberIndex{scope: scope, rows: map[Sym][]int32{}})
+	c.members[e] = append(c.members[e], &memberIndex{scope: scope})
 	c.scopeColFor(e, scope)
 }
 
@@ -235,6 +236,9 @@ func (c *counts) attrChanged(e, row, attr int32, old Value) {
 }
 
 func (c *counts) unref(ls *linkState, row int32, v Sym) {
+	if v == 0 {
+		return // an empty link is in no list
+	}
 	rows := ls.refs[v]
 	for i, r := range rows {
 		if r == row {
@@ -286,13 +290,11 @@ func (c *counts) add(slotID, e, row, d int32) {
 		return
 	}
 	sc := c.byScope[sl.scope]
-	off, ok := sc.index[sym]
-	if !ok {
-		off = int32(len(sc.cnt))
-		sc.index[sym] = off
+	i, added := sc.index.add(sym)
+	if added {
 		sc.cnt = append(sc.cnt, make([]int32, sc.width)...)
 	}
-	sc.cnt[int(off)+int(sl.local)] += d
+	sc.cnt[int(i)*sc.width+int(sl.local)] += d
 	c.markChanged(ScopeRef{Entity: sl.scope, ID: sym})
 }
 
@@ -333,11 +335,11 @@ func (c *counts) value(slotID int32, id Sym) int32 {
 		return c.global[sl.local]
 	}
 	sc := c.byScope[sl.scope]
-	off, ok := sc.index[id]
+	i, ok := sc.index.get(id)
 	if !ok {
 		return 0
 	}
-	return sc.cnt[int(off)+int(sl.local)]
+	return sc.cnt[int(i)*sc.width+int(sl.local)]
 }
 
 // FactSlots resolves a property's facts to counter slots once, for Mask.
@@ -371,22 +373,23 @@ func (s *Store) Mask(slots []int32, scope int32, id Sym) uint32 {
 
 // localCounts is the counter row of one scope, nil when nothing was counted there.
 func (c *counts) localCounts(scope int32, id Sym) []int32 {
-	sc := c.byScope[scope]
-	if sc == nil {
+	if scope < 0 || c.byScope[scope] == nil {
 		return nil
 	}
-	off, ok := sc.index[id]
+	sc := c.byScope[scope]
+	i, ok := sc.index.get(id)
 	if !ok {
 		return nil
 	}
-	return sc.cnt[off : int(off)+sc.width]
+	off := int(i) * sc.width
+	return sc.cnt[off : off+sc.width]
 }
 
 // Members lists the rows of entity e's records in scope id of scope type scope (for rebuilding watchlists).
 func (s *Store) Members(e, scope int32, id Sym) []int32 {
 	for _, mi := range s.cnt.members[e] {
 		if mi.scope == scope {
-			return mi.rows[id]
+			return mi.list(id)
 		}
 	}
 	return nil
@@ -400,8 +403,20 @@ func (mi *memberIndex) insert(row int32, scope Sym) {
 		mi.pos[row] = -1
 		return
 	}
-	mi.pos[row] = int32(len(mi.rows[scope]))
-	mi.rows[scope] = append(mi.rows[scope], row)
+	i, added := mi.index.add(scope)
+	if added {
+		mi.rows = append(mi.rows, nil)
+	}
+	mi.pos[row] = int32(len(mi.rows[i]))
+	mi.rows[i] = append(mi.rows[i], row)
+}
+
+// list is the rows in scope id; a scope keeps its (possibly empty) list for good.
+func (mi *memberIndex) list(id Sym) []int32 {
+	if i, ok := mi.index.get(id); ok {
+		return mi.rows[i]
+	}
+	return nil
 }
 
 func (mi *memberIndex) remove(row int32, scope Sym) {
@@ -409,15 +424,11 @@ func (mi *memberIndex) remove(row int32, scope Sym) {
 	if p < 0 {
 		return
 	}
-	rows := mi.rows[scope]
+	i, _ := mi.index.get(scope)
+	rows := mi.rows[i]
 	last := rows[len(rows)-1]
 	rows[p] = last
 	mi.pos[last] = p
-	rows = rows[:len(rows)-1]
-	if len(rows) == 0 {
-		delete(mi.rows, scope)
-	} else {
-		mi.rows[scope] = rows
-	}
+	mi.rows[i] = rows[:len(rows)-1]
 	mi.pos[row] = -1
 }

@@ -4,11 +4,10 @@ package state
 // record was ever counted in it), until fn returns false. Scopes whose
 // records are all gone may still be visited; their counts read zero.
 func (s *Store) EachScope(scope int32, fn func(id Sym) bool) {
-	sc := s.cnt.byScope[scope]
-	if sc == nil {
+	if scope < 0 || s.cnt.byScope[scope] == nil {
 		return
 	}
-	for id := range sc.index {
+	for _, id := range s.cnt.byScope[scope].index.ids {
 		if !fn(id) {
 			return
 		}
