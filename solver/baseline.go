@@ -386,10 +386,20 @@ func enforcement(e tables.Enforcement) Verdict {
 	return Deny
 }
 
-// part is one encoded piece of the invariant: a conjunct, or one instance of a quantifier.
+// part is one encoded piece of the invariant: a conjunct, or one instance
+// of a quantifier (over a record of entity e with id key id; e is -1 otherwise).
 type part struct {
 	holds sym.Lit
-	what  string
+	conj  *symcel.Program
+	e     int32
+	id    int64
+}
+
+func (c *check) what(p part) string {
+	if p.e < 0 {
+		return "`" + p.conj.Src + "`"
+	}
+	return fmt.Sprintf("%s %s breaks `%s`", c.w.M.Entities[p.e].Name, c.b.Dom.Str(p.id), p.conj.Src)
 }
 
 // witness names the first part the violation makes false.
@@ -398,7 +408,7 @@ func (c *check) witness(parts []part) string {
 	_, vals := c.test(c.b.All(lits).Not(), lits)
 	for i, p := range parts {
 		if !vals[i] {
-			return p.what
+			return c.what(p)
 		}
 	}
 	return "the invariant"
@@ -431,8 +441,7 @@ func (c *check) invariant(o *overlay, post *world.State) ([]part, error) {
 				if err != nil {
 					return nil, err
 				}
-				what := fmt.Sprintf("%s %s breaks `%s`", c.w.M.Entities[e].Name, c.b.Dom.Str(o.idKey(e, slot)), conj.Src)
-				out = append(out, part{holds: c.b.Implies(el.G, holds), what: what})
+				out = append(out, part{holds: c.b.Implies(el.G, holds), conj: conj, e: e, id: o.idKey(e, slot)})
 			}
 			continue
 		}
@@ -440,7 +449,7 @@ func (c *check) invariant(o *overlay, post *world.State) ([]part, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, part{holds: holds, what: "`" + conj.Src + "`"})
+		out = append(out, part{holds: holds, conj: conj, e: -1})
 	}
 	return out, nil
 }

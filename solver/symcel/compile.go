@@ -3,6 +3,7 @@ package symcel
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/types"
@@ -19,8 +20,11 @@ type Program struct {
 	Cloud []string
 	// Idents lists the identifiers it names; Fields the fields it selects on records and operations.
 	Idents, Fields map[string]bool
-	What           string // where the expression is: "property P, invariant"
-	Src            string
+	// consts are the nodes the checker resolved to constants (enum values); fields caches each select's resolved index.
+	consts map[int64]bool
+	fields []atomic.Int32 // index+1; 0 unresolved (evaluations may run concurrently)
+	What   string         // where the expression is: "property P, invariant"
+	Src    string
 }
 
 // Compiler checks a property's expressions in the environments the compiler used.
@@ -62,8 +66,9 @@ func (c *Compiler) Compile(x *tables.Expr, clause string) (*Program, error) {
 	if iss != nil && iss.Err() != nil {
 		return nil, fmt.Errorf("%s: `%s`: %w", what, x.Src, iss.Err())
 	}
-	p := &Program{ast: checked.NativeRep(), What: what, Src: x.Src, Idents: map[string]bool{}, Fields: map[string]bool{}}
+	p := &Program{ast: checked.NativeRep(), What: what, Src: x.Src, Idents: map[string]bool{}, Fields: map[string]bool{}, consts: map[int64]bool{}}
 	p.root = p.ast.Expr()
+	p.fields = make([]atomic.Int32, ast.MaxID(p.ast)+1)
 	if err := c.scan(p, p.ast.Expr()); err != nil {
 		return nil, p.errorf("%v", err)
 	}
@@ -85,6 +90,7 @@ var supported = map[string]bool{
 // scan collects constants and rejects unsupported constructs before any evaluation.
 func (c *Compiler) scan(p *Program, e ast.Expr) error {
 	if r := p.ast.ReferenceMap()[e.ID()]; r != nil && r.Value != nil {
+		p.consts[e.ID()] = true
 		return c.constant(r.Value)
 	}
 	switch e.Kind() {

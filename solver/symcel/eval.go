@@ -80,7 +80,7 @@ func (p *Program) Conjuncts() []*Program {
 }
 
 func (p *Program) sub(root ast.Expr) *Program {
-	return &Program{ast: p.ast, root: root, What: p.What, Src: p.Src}
+	return &Program{ast: p.ast, root: root, What: p.What, Src: p.Src, Idents: p.Idents, Fields: p.Fields, consts: p.consts, fields: p.fields}
 }
 
 // Quantifier recognises `cloud.<plural>.all(v, body)`, so instances can be evaluated one by one.
@@ -116,8 +116,8 @@ type evaluator struct {
 func (x *evaluator) b() *sym.B { return x.env.B }
 
 func (x *evaluator) eval(e ast.Expr, sc *scope) (sym.Val, error) {
-	if r := x.p.ast.ReferenceMap()[e.ID()]; r != nil && r.Value != nil {
-		return x.literal(r.Value)
+	if len(x.p.consts) > 0 && x.p.consts[e.ID()] {
+		return x.literal(x.p.ast.ReferenceMap()[e.ID()].Value)
 	}
 	switch e.Kind() {
 	case ast.LiteralKind:
@@ -125,7 +125,7 @@ func (x *evaluator) eval(e ast.Expr, sc *scope) (sym.Val, error) {
 	case ast.IdentKind:
 		return x.ident(e.AsIdent(), sc)
 	case ast.SelectKind:
-		return x.selectField(e.AsSelect(), sc)
+		return x.selectField(e.AsSelect(), e.ID(), sc)
 	case ast.ListKind:
 		return x.list(e.AsList(), sc)
 	case ast.CallKind:
@@ -185,7 +185,7 @@ func (x *evaluator) let(name string, prog *Program) (sym.Val, error) {
 	return v, nil
 }
 
-func (x *evaluator) selectField(s ast.SelectExpr, sc *scope) (sym.Val, error) {
+func (x *evaluator) selectField(s ast.SelectExpr, id int64, sc *scope) (sym.Val, error) {
 	op, err := x.eval(s.Operand(), sc)
 	if err != nil {
 		return op, err
@@ -195,9 +195,9 @@ func (x *evaluator) selectField(s ast.SelectExpr, sc *scope) (sym.Val, error) {
 	case sym.KCloud:
 		return x.cloudField(name)
 	case sym.KRec:
-		return x.recordField(op, name)
+		return x.recordField(op, name, x.fieldIndex(id, func() int { return x.env.Names.field(op.E, name) }))
 	case sym.KObj:
-		i := x.env.Names.param(op.E, name)
+		i := x.fieldIndex(id, func() int { return x.env.Names.param(op.E, name) })
 		if i < 0 {
 			return op, fmt.Errorf("operation has no parameter %s", name)
 		}
@@ -220,8 +220,18 @@ func (x *evaluator) cloudField(name string) (sym.Val, error) {
 	return sym.Val{K: sym.KMap, E: cf.entity}, nil
 }
 
-func (x *evaluator) recordField(r sym.Val, name string) (sym.Val, error) {
-	f := x.env.Names.field(r.E, name)
+// fieldIndex resolves a select once: the operand's type, hence the index, is fixed per node.
+func (x *evaluator) fieldIndex(id int64, resolve func() int) int {
+	slot := &x.p.fields[id]
+	if v := slot.Load(); v != 0 {
+		return int(v) - 1
+	}
+	i := resolve()
+	slot.Store(int32(i) + 1)
+	return i
+}
+
+func (x *evaluator) recordField(r sym.Val, name string, f int) (sym.Val, error) {
 	if f < 0 {
 		return r, fmt.Errorf("%s records have no field %s", x.env.Names.M.Entities[r.E].Name, name)
 	}
