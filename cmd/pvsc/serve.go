@@ -96,7 +96,12 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 	if err != nil {
 		return nil, err
 	}
-	spec, err := withFailOpen(res.Spec, n.failOpen)
+	envs := res.Envs
+	spec := preferGenerated(res.Spec)
+	if spec != res.Spec {
+		envs = nil // declared from the models, as for generated tables
+	}
+	spec, err = withFailOpen(spec, n.failOpen)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +109,7 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 	if n.properties != "" {
 		opt.Properties = strings.Split(n.properties, ",")
 	}
-	eng, err := runtime.New(spec, res.Envs, opt)
+	eng, err := runtime.New(spec, envs, opt)
 	if err != nil {
 		return nil, err
 	}

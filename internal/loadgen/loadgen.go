@@ -107,10 +107,14 @@ type run struct {
 	due      chan job
 }
 
-// schedule hands out request i at start + i/rate, waking at most every 100 µs and releasing
-// every request due by then.
+// schedule hands out request i at start + i/rate, releasing every request due at each
+// wake-up. It sleeps on its own thread with a fine timer (see finesleep): Go's timers wake
+// about every millisecond here, which would send 20 requests at once at 20,000/s and measure
+// the bursts rather than the server.
 func (r *run) schedule(ctx context.Context, start time.Time, n int) {
 	defer close(r.due)
+	lockThread()
+	defer unlockThread()
 	interval := time.Second / time.Duration(r.cfg.Rate)
 	for i := 0; i < n; {
 		now := time.Now()
@@ -126,7 +130,9 @@ func (r *run) schedule(ctx context.Context, start time.Time, n int) {
 				return
 			}
 		}
-		time.Sleep(100 * time.Microsecond)
+		if i < n {
+			fineSleep(min(time.Until(start.Add(time.Duration(i)*interval)), time.Millisecond))
+		}
 	}
 }
 

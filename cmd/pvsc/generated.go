@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+
+	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/gen"
+	"pvsc.dev/pvsc/specs/music"
+	"pvsc.dev/pvsc/specs/openstack"
+)
+
+// shipped are the specs whose tables are compiled into this binary, with Go predicates.
+var shipped = []*tables.Spec{openstack.Spec, music.Spec}
+
+// preferGenerated returns the compiled-in tables of a shipped spec when the spec read from
+// disk is that spec, so that its allow rules run as generated Go instead of interpreted CEL;
+// otherwise the spec as compiled. Two specs are the same when gen writes the same Go for them.
+func preferGenerated(compiled *tables.Spec) *tables.Spec {
+	want, err := genSource(compiled)
+	if err != nil {
+		return compiled
+	}
+	for _, s := range shipped {
+		if len(s.Models) != len(compiled.Models) || len(s.Properties) != len(compiled.Properties) {
+			continue
+		}
+		if got, err := genSource(s); err == nil && bytes.Equal(got, want) {
+			out := *s
+			out.Name = compiled.Name
+			return &out
+		}
+	}
+	return compiled
+}
+
+func genSource(s *tables.Spec) ([]byte, error) {
+	cp := *s
+	cp.Name = "spec"
+	return gen.Generate(&cp, gen.Options{Package: "spec", Source: "pvsc"})
+}
