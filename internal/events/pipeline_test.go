@@ -159,3 +159,31 @@ func TestLoadRefusesATruncatedSnapshotAndKeepsTheContext(t *testing.T) {
 	assert.True(t, bytes.Equal(s.Snapshot, b.Data))
 	assert.Equal(t, len(s.Messages), store.Len())
 }
+
+func TestCheckpointRebasesOnALiveSnapshotWithoutDoubt(t *testing.T) {
+	s := eventstest.NewStream(4, 5, 12)
+	store, err := durable.Open(filepath.Join(t.TempDir(), "state.db"))
+	require.NoError(t, err)
+	defer store.Close()
+	var taken atomic.Int32
+	p := New(Config{Engine: newEngine(t), Store: store, CheckpointEvery: 5, Live: func(context.Context) (string, []byte, error) {
+		taken.Add(1)
+		return "live", s.Snapshot, nil
+	}})
+	_, err = p.Load("file", s.Snapshot)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.RunResync(ctx)
+	for i := 0; i < 5; i++ {
+		_, err := p.Apply(s.IDs[i], s.Messages[i])
+		require.NoError(t, err)
+	}
+	assert.False(t, p.Status().InDoubt, "a checkpoint is no gap: decisions go on as usual")
+	require.Eventually(t, func() bool { return taken.Load() == 1 && store.Len() == 0 }, 10e9, 10e6)
+	b, _, err := store.Base()
+	require.NoError(t, err)
+	assert.Equal(t, "live", b.Name)
+	assert.Equal(t, uint64(5), store.Position(), "the stream position carries on")
+	assert.True(t, store.Seen(s.IDs[2]), "and so do the message ids")
+}
