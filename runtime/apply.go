@@ -8,12 +8,10 @@ import (
 )
 
 // apply applies an operation that was not blocked, then keeps every concerned
-// property's N-cp and watchlists (SEMANTICS.md §6, non-critical path). The
-// write lock is held.
-func (e *Engine) apply(op *Op, d *Decision) {
+// property's N-cp and watchlists (SEMANTICS.md §6, non-critical path), with
+// c, a fresh context. The write lock is held.
+func (e *Engine) apply(c *Ctx, op *Op, d *Decision) {
 	mw := d.mw
-	c := e.ctx()
-	defer e.release(c)
 	c.bind(mw, &op.Op)
 	c.intern = true
 	c.timing(e.opt.Timing, phWatchlist)

@@ -51,6 +51,14 @@ type Ctx struct {
 	rebuilt []sym
 }
 
+// reset makes c as new for the next call, keeping its buffers. It clears c
+// in place: building a new Ctx and copying it costs twice the stores.
+func (c *Ctx) reset() {
+	scratch, targets, spans, rebuilt := c.scratch[:0], c.targets[:0], c.spans[:0], c.rebuilt[:0]
+	*c = Ctx{}
+	c.scratch, c.targets, c.spans, c.rebuilt = scratch, targets, spans, rebuilt
+}
+
 func (c *Ctx) bind(mw *modelWorld, op *state.Op) {
 	c.mw, c.st, c.op = mw, mw.st, op
 	c.elemE, c.elemRow = -1, -1

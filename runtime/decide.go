@@ -117,11 +117,13 @@ func (e *Engine) Decide(op *Op) Decision {
 	var d Decision
 	var pw *propWorld
 	var s sym
+	c := e.ctx()
 	e.mu.RLock()
 	if e.current(op, &d) {
-		pw, s = e.decide(op, &d, true)
+		pw, s = e.decide(c, op, &d, true)
 	}
 	e.mu.RUnlock()
+	e.release(c)
 	if pw != nil {
 		e.keepWatchlist(d.mw, pw, s)
 	}
@@ -138,8 +140,8 @@ func (e *Engine) keepWatchlist(mw *modelWorld, pw *propWorld, s sym) {
 	if _, ok := pw.get(s); ok {
 		return
 	}
-	c := e.ctx()
-	defer e.release(c)
+	c := e.wctx
+	defer c.reset()
 	c.bind(mw, nil)
 	c.intern = true
 	if n := pw.n(mw.st, s); pw.below(n) {
@@ -154,10 +156,13 @@ func (e *Engine) Apply(op *Op) Decision {
 	var d Decision
 	e.mu.Lock()
 	if e.current(op, &d) {
-		e.decide(op, &d, false)
+		c := e.wctx
+		e.decide(c, op, &d, false)
+		c.reset()
 		if d.Err == nil {
 			d.Blocked = false
-			e.apply(op, &d)
+			e.apply(c, op, &d)
+			c.reset()
 		}
 	}
 	e.mu.Unlock()
@@ -169,9 +174,12 @@ func (e *Engine) Process(op *Op) Decision {
 	var d Decision
 	e.mu.Lock()
 	if e.current(op, &d) {
-		e.decide(op, &d, false)
+		c := e.wctx
+		e.decide(c, op, &d, false)
+		c.reset()
 		if d.Err == nil && !d.Blocked {
-			e.apply(op, &d)
+			e.apply(c, op, &d)
+			c.reset()
 		}
 	}
 	e.mu.Unlock()
@@ -188,19 +196,17 @@ func (e *Engine) current(op *Op, d *Decision) bool {
 	return true
 }
 
-// decide fills d (SEMANTICS.md §6, critical path); shared says only the read
-// lock is held. It returns a scope whose watchlist the slow path built and
-// that should be kept.
-func (e *Engine) decide(op *Op, d *Decision, shared bool) (*propWorld, sym) {
+// decide fills d (SEMANTICS.md §6, critical path) with c, a fresh context;
+// shared says only the read lock is held. It returns a scope whose watchlist
+// the slow path built and that should be kept.
+func (e *Engine) decide(c *Ctx, op *Op, d *Decision, shared bool) (*propWorld, sym) {
 	mw := d.mw
-	c := e.ctx()
 	c.bind(mw, &op.Op)
 	c.intern = !shared
 	c.timing(e.opt.Timing, phNStep)
 	if x := mw.rt.where[op.Event]; x != nil && !c.test(x) {
 		d.Err = e.whereError(mw.rt, op.Event, c.err)
 		e.stats.malformed.Add(1)
-		e.release(c)
 		return nil, 0
 	}
 	var sc scopeCache
@@ -224,9 +230,7 @@ func (e *Engine) decide(op *Op, d *Decision, shared bool) (*propWorld, sym) {
 		}
 	}
 	e.stopClock(c)
-	pending, ps := c.pending, c.pendingScope
-	e.release(c)
-	return pending, ps
+	return c.pending, c.pendingScope
 }
 
 // stored is the N-cp kept with the scope's watchlist, or computed when it has none.

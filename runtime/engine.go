@@ -30,8 +30,10 @@ type Engine struct {
 	models []*modelRT
 	props  []*propRT
 
-	mu    sync.RWMutex
-	w     *world
+	mu sync.RWMutex
+	w  *world
+	// wctx is the context of whoever holds the write lock; readers take one from ctxs.
+	wctx  *Ctx
 	ctxs  sync.Pool
 	stats counters
 }
@@ -91,7 +93,7 @@ func New(spec *tables.Spec, envs []*celenv.Env, opt Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{spec: spec, opt: opt}
+	e := &Engine{spec: spec, opt: opt, wctx: new(Ctx)}
 	e.ctxs.New = func() any { return new(Ctx) }
 	for i, m := range spec.Models {
 		var env *celenv.Env
@@ -287,7 +289,7 @@ func (e *Engine) SetDryRun(on bool) {
 func (e *Engine) ctx() *Ctx { return e.ctxs.Get().(*Ctx) }
 
 func (e *Engine) release(c *Ctx) {
-	*c = Ctx{scratch: c.scratch[:0], targets: c.targets[:0], spans: c.spans[:0], rebuilt: c.rebuilt[:0]}
+	c.reset()
 	e.ctxs.Put(c)
 }
 
