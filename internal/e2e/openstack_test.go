@@ -73,7 +73,7 @@ func TestOSSA2015018(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, status, string(body))
 	assert.Equal(t, "PolicyNotAuthorized", jsonField(t, body, "NeutronError", "type"))
 	assert.Contains(t, jsonField(t, body, "NeutronError", "message"), "no_bypass")
-	assert.Contains(t, jsonField(t, body, "NeutronError", "message"), fmt.Sprintf("%q is not in watchlist unattached", port))
+	assert.Contains(t, jsonField(t, body, "NeutronError", "message"), "update_port is critical and rule")
 	now := st.JSON(t, http.StatusOK, "GET", st.NeutronURL+"/v2.0/ports/"+port, ten.token, nil)["port"].(map[string]any)
 	assert.Equal(t, "compute:nova", now["device_owner"], "Neutron never saw the call")
 	assert.Equal(t, vm, now["device_id"])

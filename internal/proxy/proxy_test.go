@@ -115,7 +115,7 @@ func TestTheOSSAMoveIsDeniedAndNeverReachesNeutron(t *testing.T) {
 	assert.Equal(t, "PolicyNotAuthorized", ne["type"])
 	assert.Equal(t, "", ne["detail"])
 	assert.Contains(t, ne["message"], "Operation denied by pvsc: no_bypass: update_port is critical")
-	assert.Contains(t, ne["message"], `"port-0-1" is not in watchlist unattached of tenant "p-0"`)
+	assert.Contains(t, ne["message"], "(N-cp 1, N-th 3); enforce deny", "the reason: the rule, the distance, the enforcement")
 	assert.Empty(t, f.upstream.seen(), "a denied call is never forwarded")
 }
 
