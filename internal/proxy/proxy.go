@@ -212,6 +212,11 @@ func (h *handler) mapped(w http.ResponseWriter, r *http.Request, start time.Time
 	}
 	for i := range ds {
 		h.p.m.count(&ds[i])
+		if err := ds[i].Err; err != nil && !errors.Is(err, runtime.ErrStale) {
+			// the model refuses the operation as malformed: what it would do cannot be checked
+			h.fail(w, http.StatusBadRequest, "malformed", "pvsc proxy: "+err.Error())
+			return
+		}
 		if ds[i].Blocked {
 			h.p.m.overhead.WithLabelValues("denied").Observe(time.Since(start).Seconds())
 			h.fail(w, http.StatusForbidden, "denied", denial(&ds[i]))
