@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	goruntime "runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,7 @@ func BenchmarkDecideHandler(b *testing.B) {
 	srv, err := New(Config{Engine: e, Auth: func(h http.Handler) http.Handler { return h }})
 	require.NoError(b, err)
 	h := srv.Handler()
+	goruntime.GC()
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
