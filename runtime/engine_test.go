@@ -294,6 +294,28 @@ func TestCriticalDecisionDoesNotAllocate(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(200, func() { e.Decide(allow) }))
 }
 
+// TestNonCriticalEventsDoNotAllocate pins the steady state the watchlist
+// and trigger event benchmarks measure: once warm, a port or subnet created
+// and deleted again allocates nothing.
+func TestNonCriticalEventsDoNotAllocate(t *testing.T) {
+	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
+	example4Context(t, e)
+	for _, pair := range [][2]*runtime.Op{
+		{op(t, e, "create_port", P{"port_id": "port3", "subnet_id": "subnet1", "tenant_id": "tenant1"}), op(t, e, "delete_port", P{"port_id": "port3"})},
+		{op(t, e, "create_subnet", P{"subnet_id": "subnet2", "network_id": "net1"}), op(t, e, "delete_subnet", P{"subnet_id": "subnet2"})},
+	} {
+		cycle := func() {
+			for _, o := range pair {
+				if d := e.Process(o); !d.Applied {
+					t.Fatalf("%s was not applied: %v", e.Format(o), d.Err)
+				}
+			}
+		}
+		cycle()
+		assert.Zero(t, testing.AllocsPerRun(200, cycle), e.Format(pair[0]))
+	}
+}
+
 func TestStaleOperationsAreRefused(t *testing.T) {
 	e := engine(t, "../specs/openstack", runtime.Options{})
 	o := op(t, e, "create_domain", P{"domain_id": "d1"})
