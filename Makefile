@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./internal/...
 
-.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test bench build clean
+.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench build clean
 
 all: build
 
@@ -18,7 +18,7 @@ demo:
 	$(GO) run ./cmd/pvsc demo
 
 ## test: everything CI runs; under ~15 minutes on 2 cores.
-test: fmt-check vet generate-check unit race fuzz opa-test
+test: fmt-check vet generate-check unit race fuzz opa-test e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -47,6 +47,11 @@ fuzz:
 ## opa-test: the OPA peer is its own module (the main module does not carry OPA).
 opa-test:
 	cd bench/opa && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## e2e: installs and starts Keystone, Neutron, RabbitMQ and MariaDB when missing
+## (scripts/openstack/stack.sh ensure), then the end-to-end tests against them.
+e2e:
+	bash scripts/e2e.sh
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m

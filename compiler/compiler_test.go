@@ -165,3 +165,24 @@ func TestEnumConstantsAndTypes(t *testing.T) {
 	_, iss = env.Compile(`level.topsecret`)
 	require.Error(t, iss.Err(), "unknown enum values are type errors")
 }
+
+// TestUpdatesThatSetALinkAreGains pins the readiness fix the solver found: an
+// update_port that sets device_id links the port in one step, so a tenant whose
+// only fact is a port (on another tenant's subnet) is 2 steps away, not 4.
+func TestUpdatesThatSetALinkAreGains(t *testing.T) {
+	res := shipped(t, "openstack")
+	p := res.Spec.Property("no_bypass")
+	var port, link uint32
+	for i, f := range p.Facts {
+		switch f.Name {
+		case "port":
+			port = 1 << uint(i)
+		case "port_subnet with vm":
+			link = 1 << uint(i)
+		}
+	}
+	require.NotZero(t, port)
+	require.NotZero(t, link)
+	assert.Equal(t, int32(2), p.N(port))
+	assert.Equal(t, int32(1), p.N(port|link))
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"pvsc.dev/pvsc/compiler/abstract"
 	"pvsc.dev/pvsc/compiler/tables"
 )
 
@@ -52,12 +53,12 @@ func (a *analysis) steps() []step {
 	var out []step
 	for i := range a.m.Events {
 		ev := &a.m.Events[i]
-		p, ok := a.mask(pre(a.m, ev))
+		p, ok := a.mask(abstract.Pre(a.m, ev))
 		if !ok {
 			continue
 		}
 		var g uint32
-		for _, k := range gains(ev) {
+		for _, k := range abstract.Gains(a.m, ev) {
 			if b, ok := a.bit(k); ok {
 				g |= b
 			}
@@ -196,13 +197,13 @@ func (a *analysis) touchesFact(ev *tables.Event) bool {
 	var ks []factKey
 	switch ev.Kind {
 	case tables.Creates, tables.Deletes:
-		ks = keysOf(existsKey(ev.Target.Index))
+		ks = []factKey{abstract.Exists(ev.Target.Index)}
 	case tables.Associates, tables.Dissociates:
-		ks = keysOf(linkKey(ev.Link), existsKey(ev.Other))
+		ks = []factKey{abstract.Linked(ev.Link), abstract.Exists(ev.Other)}
 	}
 	for _, s := range ev.Sets {
 		if a.m.Entities[s.Entity].Attrs[s.Attr].Type.Kind == tables.TRef {
-			ks = append(ks, linkKey(tables.AttrRef{Entity: s.Entity, Attr: s.Attr}))
+			ks = append(ks, abstract.Linked(tables.AttrRef{Entity: s.Entity, Attr: s.Attr}))
 		}
 	}
 	for _, k := range ks {

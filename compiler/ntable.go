@@ -3,6 +3,7 @@ package compiler
 import (
 	"sort"
 
+	"pvsc.dev/pvsc/compiler/abstract"
 	"pvsc.dev/pvsc/compiler/tables"
 )
 
@@ -12,74 +13,15 @@ const maxFacts = 16
 // noN marks a configuration from which the critical event cannot be reached.
 const noN = 0
 
-// factKey identifies a fact independently of its position in a property.
-type factKey struct {
-	kind   tables.FactKind
-	entity int32
-	attr   int32
-}
+type factKey = abstract.Fact
 
-func existsKey(e int32) factKey { return factKey{kind: tables.Exists, entity: e, attr: -1} }
-func linkKey(l tables.AttrRef) factKey {
-	return factKey{kind: tables.Linked, entity: l.Entity, attr: l.Attr}
-}
-func (k factKey) less(o factKey) bool {
-	return k.kind < o.kind || k.kind == o.kind && (k.entity < o.entity || k.entity == o.entity && k.attr < o.attr)
-}
-func keysOf(fs ...factKey) []factKey { return fs }
 func (a *analysis) always(k factKey) bool {
-	return a.dropped[k] || k.kind == tables.Exists && isAncestorOrSelf(a.m, k.entity, a.p.Scope)
+	return a.dropped[k] || abstract.Always(a.m, a.p.Scope, k)
 }
-func (a *analysis) local(k factKey) bool         { return isAncestorOrSelf(a.m, a.p.Scope, k.entity) }
-func (a *analysis) bit(k factKey) (uint32, bool) { i, ok := a.index[k]; return 1 << uint(i), ok }
-
-// pre lists the facts an event needs (abstractly, somewhere in the scope or the cloud).
-func pre(m *tables.Model, ev *tables.Event) []factKey {
-	var out []factKey
-	switch ev.Kind {
-	case tables.Creates:
-		for _, p := range m.Entities[ev.Target.Index].Parents {
-			out = append(out, existsKey(p))
-		}
-	case tables.Updates, tables.Deletes:
-		out = append(out, existsKey(ev.Target.Index))
-	case tables.Associates:
-		for _, mem := range vertexEntities(m, ev.Target) {
-			out = append(out, existsKey(mem))
-		}
-		for _, p := range m.Entities[ev.Other].Parents {
-			out = append(out, existsKey(p))
-		}
-	case tables.Dissociates:
-		out = append(out, linkKey(ev.Link))
-	}
-	return out
-}
-
-// primary is the fact an event establishes: the entity it creates or the link it makes.
-func primary(ev *tables.Event) []factKey {
-	switch ev.Kind {
-	case tables.Creates:
-		return keysOf(existsKey(ev.Target.Index))
-	case tables.Associates:
-		return keysOf(linkKey(ev.Link))
-	}
-	return nil
-}
-
-// gains are all the facts an event may make true.
-func gains(ev *tables.Event) []factKey {
-	if ev.Kind == tables.Associates {
-		return keysOf(linkKey(ev.Link), existsKey(ev.Other))
-	}
-	return primary(ev)
-}
-
-func vertexEntities(m *tables.Model, v tables.Vertex) []int32 {
-	if v.Group {
-		return m.Groups[v.Index].Members
-	}
-	return []int32{v.Index}
+func (a *analysis) local(k factKey) bool { return isAncestorOrSelf(a.m, a.p.Scope, k.Entity) }
+func (a *analysis) bit(k factKey) (uint32, bool) {
+	i, ok := a.index[k]
+	return 1 << uint(i), ok
 }
 
 // analysis computes one property's facts and N values.
@@ -134,15 +76,15 @@ func (c *compiler) facts(a *analysis) {
 		k := work[len(work)-1]
 		work = work[:len(work)-1]
 		for i := range a.m.Events {
-			if hasFact(gains(&a.m.Events[i]), k) {
-				add(pre(a.m, &a.m.Events[i]))
+			if hasFact(abstract.Gains(a.m, &a.m.Events[i]), k) {
+				add(abstract.Pre(a.m, &a.m.Events[i]))
 			}
 		}
 	}
 	for k := range need {
 		a.keys = append(a.keys, k)
 	}
-	sort.Slice(a.keys, func(i, j int) bool { return a.keys[i].less(a.keys[j]) })
+	sort.Slice(a.keys, func(i, j int) bool { return a.keys[i].Less(a.keys[j]) })
 	if len(a.keys) > maxFacts {
 		c.errorf(a.pi.ast.Name.Pos, "property %s depends on %d facts; at most %d are supported", a.p.Name, len(a.keys), maxFacts)
 		a.pi.bad = true
@@ -154,15 +96,7 @@ func (c *compiler) facts(a *analysis) {
 	}
 }
 
-// goal is what must hold for a critical event to be critical: its own
-// preconditions and the facts its `after` events establish.
-func (a *analysis) goal(cr tables.Critical) []factKey {
-	out := pre(a.m, &a.m.Events[cr.Event])
-	for _, ev := range cr.After {
-		out = append(out, primary(&a.m.Events[ev])...)
-	}
-	return out
-}
+func (a *analysis) goal(cr tables.Critical) []factKey { return abstract.Goal(a.m, cr) }
 
 func hasFact(ks []factKey, k factKey) bool {
 	for _, x := range ks {
@@ -174,12 +108,12 @@ func hasFact(ks []factKey, k factKey) bool {
 }
 
 func (a *analysis) fact(k factKey) tables.Fact {
-	f := tables.Fact{Kind: k.kind, Entity: -1, Link: tables.AttrRef{Entity: -1, Attr: -1}, Local: a.local(k)}
-	if k.kind == tables.Exists {
-		f.Entity, f.Name = k.entity, a.m.Entities[k.entity].Name
+	f := tables.Fact{Kind: k.Kind, Entity: -1, Link: tables.AttrRef{Entity: -1, Attr: -1}, Local: a.local(k)}
+	if k.Kind == tables.Exists {
+		f.Entity, f.Name = k.Entity, a.m.Entities[k.Entity].Name
 		return f
 	}
-	f.Link = tables.AttrRef{Entity: k.entity, Attr: k.attr}
+	f.Link = tables.AttrRef{Entity: k.Entity, Attr: k.Attr}
 	f.Name = a.linkName(f.Link)
 	return f
 }

@@ -21,6 +21,9 @@ type Options struct {
 	Cloud string
 	// Properties, when set, runs only these properties of the spec.
 	Properties []string
+	// ContextOnly keeps the cloud context and no property at all: for an engine
+	// that decides by other means (the SAT baseline) and only needs the state.
+	ContextOnly bool
 }
 
 // Engine is the proactive verifier of one compiled spec. It is safe for concurrent use (see the package comment for the locking).
@@ -89,7 +92,7 @@ type updateRT struct {
 // spec.Models[i]; when envs is nil they are declared from the models (the
 // path for generated tables). Every CEL expression is compiled here, once.
 func New(spec *tables.Spec, envs []*celenv.Env, opt Options) (*Engine, error) {
-	spec, err := selectProperties(spec, opt.Properties)
+	spec, err := selectProperties(spec, opt.Properties, opt.ContextOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +234,12 @@ func (e *Engine) prepareProperty(idx int32, p *tables.Property) (*propRT, error)
 }
 
 // selectProperties is the spec restricted to the named properties (all when none is named).
-func selectProperties(spec *tables.Spec, names []string) (*tables.Spec, error) {
+func selectProperties(spec *tables.Spec, names []string, none bool) (*tables.Spec, error) {
+	if none {
+		out := *spec
+		out.Properties = nil
+		return &out, nil
+	}
 	if len(names) == 0 {
 		return spec, nil
 	}

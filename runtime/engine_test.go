@@ -117,7 +117,7 @@ func TestExample4(t *testing.T) {
 	assert.Equal(t, runtime.WhyRule, c.Why)
 	assert.True(t, d.Blocked)
 	assert.False(t, d.Applied, "a denied critical operation is not applied")
-	assert.Equal(t, `no_bypass: update_port is critical and rule `+"`op.port_id in watchlist && !(op.device_id in cloud.vm_ids)`"+
+	assert.Equal(t, `no_bypass: update_port is critical and rule `+"`(op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && !(op.device_id in cloud.vm_ids)`"+
 		` is false; "port1187" is not in watchlist unattached of tenant "tenant1" (N-cp 1, N-th 3); enforce deny`, d.Reason(0))
 	rec := d.Record()
 	assert.Equal(t, []string{"port1187"}, rec.Checks[0].Element)
@@ -211,19 +211,24 @@ func TestAlertLogAndFailOpen(t *testing.T) {
 func TestSlowPathBuildsTheMissingWatchlist(t *testing.T) {
 	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
 	// A port recorded without its network and subnet (a notification arrived
-	// before them): the tenant's configuration is far from N-th, no watchlist.
+	// before them) is two steps from the critical event: update_port can bind
+	// and re-own it. Its watchlist is built proactively.
 	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t9"})
 	st := scope(t, e, "no_bypass", "t9")
-	require.False(t, st.Watched)
-	require.True(t, st.NCP == 0 || st.NCP > st.Threshold, "N-cp %d", st.NCP)
+	require.True(t, st.Watched)
+	require.Equal(t, int32(2), st.NCP)
 
+	// The watchlists are gone (an operator dropped them): the next critical
+	// operation must not pass unchecked, it builds the watchlist on the spot.
+	e.DropWatchlists()
+	require.False(t, scope(t, e, "no_bypass", "t9").Watched)
 	d := e.Decide(op(t, e, "update_port", P{"port_id": "p1", "device_owner": "network:dhcp"}))
 	c := check(t, e, &d, "no_bypass")
 	assert.True(t, c.SlowPath)
 	assert.Equal(t, runtime.Allow, c.Verdict, "built on the spot, the watchlist holds the unbound port")
 	assert.Contains(t, d.Reason(0), "the watchlist was built on the spot")
 	assert.Equal(t, int64(1), e.Stats().SlowPaths)
-	assert.False(t, scope(t, e, "no_bypass", "t9").Watched, "above N-th it is not kept")
+	assert.True(t, scope(t, e, "no_bypass", "t9").Watched, "at N-cp 2 <= N-th 3 it is kept")
 }
 
 func TestConcurrentDecideAndProcess(t *testing.T) {

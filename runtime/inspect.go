@@ -183,3 +183,12 @@ func formatValue(mw *modelWorld, t tables.Type, v state.Value) string {
 	}
 	return strconv.FormatInt(v.I, 10)
 }
+
+// ReadState runs fn on a model's context store under the read lock, for
+// tools that read the cloud state directly (the SAT baseline collects the
+// records an invariant reads). fn must not keep the store.
+func (e *Engine) ReadState(model int32, fn func(st *state.Store)) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	fn(e.w.models[model].st)
+}

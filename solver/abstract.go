@@ -1,6 +1,7 @@
 package solver
 
 import (
+	absmodel "pvsc.dev/pvsc/compiler/abstract"
 	"pvsc.dev/pvsc/compiler/tables"
 )
 
@@ -81,7 +82,7 @@ func (a *abstract) close() {
 		k := work[len(work)-1]
 		work = work[:len(work)-1]
 		for i := range a.m.Events {
-			if hasFact(absGains(&a.m.Events[i]), k) {
+			if hasFact(absGains(a.m, &a.m.Events[i]), k) {
 				need(absPre(a.m, &a.m.Events[i]))
 			}
 		}
@@ -100,11 +101,7 @@ func (a *abstract) factName(k fact) string {
 func (a *abstract) goalFacts() [][]fact {
 	var out [][]fact
 	for _, cr := range a.p.Criticals {
-		g := absPre(a.m, &a.m.Events[cr.Event])
-		for _, ev := range cr.After {
-			g = append(g, absPrimary(&a.m.Events[ev])...)
-		}
-		out = append(out, g)
+		out = append(out, absGoal(a.m, cr))
 	}
 	return out
 }
@@ -121,7 +118,7 @@ func (a *abstract) build() {
 		if !ok {
 			continue // needs a fact nothing the property depends on can give
 		}
-		gain, _ := a.indices(absGains(ev))
+		gain, _ := a.indices(absGains(a.m, ev))
 		if len(gain) > 0 {
 			a.events = append(a.events, absEvent{pre: pre, gain: gain})
 		}
@@ -145,55 +142,20 @@ func (a *abstract) indices(ks []fact) ([]int, bool) {
 	return out, ok
 }
 
-// absPre lists the facts an event needs: a create its parents, an update or
-// delete its target, an association its members and the B side's parents, a
-// dissociation the link.
-func absPre(m *tables.Model, ev *tables.Event) []fact {
-	var out []fact
-	switch ev.Kind {
-	case tables.Creates:
-		for _, p := range m.Entities[ev.Target.Index].Parents {
-			out = append(out, exists(p))
-		}
-	case tables.Updates, tables.Deletes:
-		out = append(out, exists(ev.Target.Index))
-	case tables.Associates:
-		for _, mem := range members(m, ev.Target) {
-			out = append(out, exists(mem))
-		}
-		for _, p := range m.Entities[ev.Other].Parents {
-			out = append(out, exists(p))
-		}
-	case tables.Dissociates:
-		out = append(out, linked(ev.Link))
+// The abstract semantics (preconditions, gains, goals) is the compiler's, from
+// compiler/abstract: the solver checks the N table the compiler computed from
+// it, by an independent search (bounded model checking instead of dynamic programming).
+
+func absPre(m *tables.Model, ev *tables.Event) []fact    { return facts(absmodel.Pre(m, ev)) }
+func absGains(m *tables.Model, ev *tables.Event) []fact  { return facts(absmodel.Gains(m, ev)) }
+func absGoal(m *tables.Model, cr tables.Critical) []fact { return facts(absmodel.Goal(m, cr)) }
+
+func facts(fs []absmodel.Fact) []fact {
+	out := make([]fact, len(fs))
+	for i, f := range fs {
+		out[i] = fact{kind: f.Kind, entity: f.Entity, attr: f.Attr}
 	}
 	return out
-}
-
-// absPrimary is the fact an event establishes.
-func absPrimary(ev *tables.Event) []fact {
-	switch ev.Kind {
-	case tables.Creates:
-		return []fact{exists(ev.Target.Index)}
-	case tables.Associates:
-		return []fact{linked(ev.Link)}
-	}
-	return nil
-}
-
-// absGains are all facts an event may make true: an association may also create its B side.
-func absGains(ev *tables.Event) []fact {
-	if ev.Kind == tables.Associates {
-		return []fact{linked(ev.Link), exists(ev.Other)}
-	}
-	return absPrimary(ev)
-}
-
-func members(m *tables.Model, v tables.Vertex) []int32 {
-	if v.Group {
-		return m.Groups[v.Index].Members
-	}
-	return []int32{v.Index}
 }
 
 func hasFact(ks []fact, k fact) bool {

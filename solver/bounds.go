@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	absmodel "pvsc.dev/pvsc/compiler/abstract"
 	"pvsc.dev/pvsc/compiler/tables"
 )
 
@@ -173,7 +174,7 @@ func touched(m *tables.Model, ev *tables.Event) []int32 {
 	case tables.Associates, tables.Dissociates:
 		return []int32{ev.Link.Entity, ev.Other}
 	}
-	return members(m, ev.Target)
+	return absmodel.VertexEntities(m, ev.Target)
 }
 
 // inPlay are the events that change records of entities with slots.

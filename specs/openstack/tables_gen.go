@@ -1028,6 +1028,33 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
+					Event:  1,
+					Source: tables.API,
+					Key:    "POST /v3/projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.project.id"},
+						tables.ParamSource{Param: 1, Path: "response.project.domain_id|body.project.domain_id"},
+					},
+				},
+				tables.OpRow{
+					Event:  3,
+					Source: tables.API,
+					Key:    "DELETE /v3/projects/{project_id}",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "path.project_id"}},
+				},
+				tables.OpRow{
+					Event:  1,
+					Source: tables.Notify,
+					Key:    "identity.project.created",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.resource_info"}},
+				},
+				tables.OpRow{
+					Event:  3,
+					Source: tables.Notify,
+					Key:    "identity.project.deleted",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.resource_info"}},
+				},
+				tables.OpRow{
 					Event:  4,
 					Source: tables.API,
 					Key:    "POST /v2.0/networks",
@@ -1662,16 +1689,36 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "op.port_id in watchlist && !(op.device_id in cloud.vm_ids)",
+						Src:  "(op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id)\n    && !(op.device_id in cloud.vm_ids)",
 						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FInWL,
+									Op:   tables.FOr,
 									Type: tables.TBool,
-									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FInWL,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+										},
+										&tables.Fast{
+											Op:   tables.FNe,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    6,
+													B:    5,
+												},
+											},
+										},
+									},
 								},
 								&tables.Fast{
 									Op:   tables.FNot,
@@ -1745,7 +1792,7 @@ var Spec = &tables.Spec{
 					Local:  true,
 				},
 			},
-			NTable: []int8{5, 4, 3, 3, 4, 3, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1},
+			NTable: []int8{5, 4, 3, 3, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1},
 			Configs: []tables.Config{
 				tables.Config{N: 5},
 				tables.Config{Mask: 1, N: 4},
@@ -1789,6 +1836,15 @@ var Spec = &tables.Spec{
 						},
 					},
 					tables.Update{
+						Event: 12,
+						Op:    tables.Add,
+						Expr: &tables.Expr{
+							Src:  "op.port_id",
+							Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
+					tables.Update{
 						Event: 18,
 						Op:    tables.Add,
 						Expr: &tables.Expr{
@@ -1822,10 +1878,10 @@ var Spec = &tables.Spec{
 		},
 		&tables.Property{
 			Name:  "no_co_residency",
-			Doc:   "A tenant's VMs never share a host with VMs of a tenant it avoids, or that avoids it.",
+			Doc:   "A tenant's VMs never share a host with VMs of another tenant it avoids, or that avoids it.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.vms.all(v, cloud.vms.all(w, v.id == w.id || v.host == \"\" || v.host != w.host || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
+				Src:  "cloud.vms.all(v, cloud.vms.all(w, v.tenant == w.tenant || v.host == \"\" || v.host != w.host\n      || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -1889,6 +1945,13 @@ var Spec = &tables.Spec{
 						},
 					},
 				},
+				tables.Critical{
+					Event: 2,
+					Allow: &tables.Expr{
+						Src:  "!cloud.vms.exists(v, v.tenant == op.tenant_id && v.host != \"\"\n      && cloud.vms.exists(w, w.tenant != op.tenant_id && w.tenant in op.avoid && w.host == v.host))",
+						Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1},
+					},
+				},
 			},
 			Threshold:  1,
 			NMax:       1,
@@ -1898,7 +1961,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.TE, tables.WE, tables.WE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.WE},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.CE, tables.WE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.WE},
 			Watchlist: tables.Watchlist{
 				Name: "conflict_hosts",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 6}}},
@@ -1906,7 +1969,7 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "size(cloud.tenant_by_id[tenant].avoid) == 0 && !cloud.tenants.exists(u, tenant in u.avoid) ? []\n      : cloud.vms.filter(w, w.host != \"\" && (w.tenant in cloud.tenant_by_id[tenant].avoid || tenant in cloud.tenant_by_id[w.tenant].avoid)).map(w, w.host)",
+							Src:  "size(cloud.tenant_by_id[tenant].avoid) == 0 && !cloud.tenants.exists(u, tenant in u.avoid) ? []\n      : cloud.vms.filter(w, w.host != \"\" && w.tenant != tenant\n        && (w.tenant in cloud.tenant_by_id[tenant].avoid || tenant in cloud.tenant_by_id[w.tenant].avoid)).map(w, w.host)",
 							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 1},
 						},
 					},
@@ -1921,7 +1984,7 @@ var Spec = &tables.Spec{
 							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
 						},
 						For: &tables.Expr{
-							Src:  "cloud.tenants.filter(u, u.id in cloud.tenant_by_id[op.tenant_id].avoid || op.tenant_id in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[op.tenant_id].avoid.filter(u, u != op.tenant_id)\n      + cloud.tenants.filter(u, u.id != op.tenant_id && op.tenant_id in u.avoid).map(u, u.id)",
 							Vars: tables.Vars{Event: 19, Elem: -1, Scope: -1},
 						},
 					},
@@ -1929,7 +1992,7 @@ var Spec = &tables.Spec{
 						Event: 20,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.tenants.filter(u, u.id in cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid || cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants.filter(u, cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
 							Vars: tables.Vars{Event: 20, Elem: -1, Scope: -1},
 						},
 					},
@@ -1937,7 +2000,7 @@ var Spec = &tables.Spec{
 						Event: 21,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.tenants.filter(u, u.id in cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid || cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants.filter(u, cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
 							Vars: tables.Vars{Event: 21, Elem: -1, Scope: -1},
 						},
 					},
@@ -1953,15 +2016,8 @@ var Spec = &tables.Spec{
 						Event: 3,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.tenant_by_id[op.tenant_id].avoid",
+							Src:  "[op.tenant_id] + cloud.tenant_by_id[op.tenant_id].avoid",
 							Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
-							Fast: &tables.Fast{
-								Op:   tables.FField,
-								Type: tables.TList,
-								Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-								A:    2,
-								B:    1,
-							},
 						},
 					},
 				},
@@ -1972,7 +2028,7 @@ var Spec = &tables.Spec{
 			Doc:   "A port sits on a network its tenant owns or that is shared, and is attached only to VMs of its own tenant.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p,\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.device_id in cloud.vm_ids) || cloud.vm_by_id[p.device_id].tenant == p.tenant))",
+				Src:  "cloud.ports.all(p, p.tenant == \"\" ||\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.device_id in cloud.vm_ids) || cloud.vm_by_id[p.device_id].tenant == p.tenant))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -2351,16 +2407,29 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 5,
 					When: &tables.Expr{
-						Src:  "!op.shared",
+						Src:  "!op.shared && cloud.network_by_id[op.network_id].shared",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FNot,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
-							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1}},
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1}},
+								},
+								&tables.Fast{
+									Op:   tables.FField,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									A:    3,
+									B:    2,
+								},
+							},
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "cloud.ports.all(p, (p.network != op.network_id && p.network_id != op.network_id) || p.tenant == cloud.network_by_id[op.network_id].tenant)",
+						Src:  "cloud.ports.all(p, p.tenant == \"\"\n      || (p.network != op.network_id && p.network_id != op.network_id) || p.tenant == cloud.network_by_id[op.network_id].tenant)",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
 					},
 				},
@@ -2694,18 +2763,18 @@ func init() {
 	Spec.Clouds[1].Rows[5].When.Go = runtime.Pred(pred0)                 // !op.device_owner.startsWith("network:")
 	Spec.Clouds[1].Rows[6].When.Go = runtime.Pred(pred1)                 // op.device_owner.startsWith("network:")
 	Spec.Clouds[1].Rows[7].When.Go = runtime.Pred(pred5)                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[17].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[19].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[20].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
-	Spec.Clouds[1].Rows[24].When.Go = runtime.Pred(pred7)                // op.host != ""
-	Spec.Clouds[1].Rows[33].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[35].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[36].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
+	Spec.Clouds[1].Rows[21].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[23].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+	Spec.Clouds[1].Rows[24].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
+	Spec.Clouds[1].Rows[28].When.Go = runtime.Pred(pred7)                // op.host != ""
+	Spec.Clouds[1].Rows[37].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
+	Spec.Clouds[1].Rows[39].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+	Spec.Clouds[1].Rows[40].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
 	Spec.Properties[0].Criticals[0].Allow.Go = runtime.Pred(pred8)       // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
 	Spec.Properties[0].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
 	Spec.Properties[0].Watchlist.Inits[1].Expr.Go = runtime.Pred(pred9)  // true
 	Spec.Properties[1].Criticals[0].When.Go = runtime.Pred(pred10)       // op.device_owner.startsWith("network:")
-	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred11)      // op.port_id in watchlist && !(op.device_id in cloud.vm_ids)
+	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred11)      // (op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && ...
 	Spec.Properties[1].Criticals[1].Allow.Go = runtime.Pred(pred12)      // !(op.device_id in cloud.vm_ids)
 	Spec.Properties[1].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred13) // !(port.device_id in cloud.vm_ids)
 	Spec.Properties[2].Criticals[0].When.Go = runtime.Pred(pred7)        // op.host != ""
@@ -2716,7 +2785,7 @@ func init() {
 	Spec.Properties[3].Criticals[1].Allow.Go = runtime.Pred(pred17)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
 	Spec.Properties[3].Criticals[2].Allow.Go = runtime.Pred(pred18)      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
 	Spec.Properties[3].Criticals[3].Allow.Go = runtime.Pred(pred19)      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
-	Spec.Properties[3].Criticals[4].When.Go = runtime.Pred(pred20)       // !op.shared
+	Spec.Properties[3].Criticals[4].When.Go = runtime.Pred(pred20)       // !op.shared && cloud.network_by_id[op.network_id].shared
 	Spec.Properties[3].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
 	Spec.Properties[4].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
 	Spec.Properties[5].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
@@ -2767,7 +2836,7 @@ func pred10(c *runtime.Ctx) bool {
 }
 
 func pred11(c *runtime.Ctx) bool {
-	return (c.InWatchlist(c.Param(0).Sym(), 0)) && (!(c.Exists(7, c.Param(2).Sym())))
+	return ((c.InWatchlist(c.Param(0).Sym(), 0)) || (c.Param(2).Sym() != c.Field(5, c.Param(0).Sym(), 6).Sym())) && (!(c.Exists(7, c.Param(2).Sym())))
 }
 
 func pred12(c *runtime.Ctx) bool {
@@ -2803,5 +2872,5 @@ func pred19(c *runtime.Ctx) bool {
 }
 
 func pred20(c *runtime.Ctx) bool {
-	return !(c.Param(1).I != 0)
+	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
 }
