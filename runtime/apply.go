@@ -27,8 +27,14 @@ func (e *Engine) apply(c *Ctx, op *Op, d *Decision) {
 	d.Applied = true
 	changed := mw.st.Changed()
 	span := 0
+	ev := &mw.rt.m.Events[op.Event]
 	for i, cn := range concerns {
-		span = e.after(c, mw.props[cn.p.local], op.Event, d.At(i).Scope, changed, span)
+		pw := mw.props[cn.p.local]
+		span = e.after(c, pw, op.Event, d.At(i).Scope, changed, span)
+		if ev.Kind == tables.Deletes && ev.Target.Index == cn.p.t.Scope && pw.drop(d.At(i).Scope) {
+			// The scope itself is gone: its watchlist goes with it (SEMANTICS.md §6).
+			e.stats.drops.Add(1)
+		}
 	}
 	e.stopClock(c)
 }

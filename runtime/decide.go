@@ -144,7 +144,7 @@ func (e *Engine) keepWatchlist(mw *modelWorld, pw *propWorld, s sym) {
 	defer c.reset()
 	c.bind(mw, nil)
 	c.intern = true
-	if n := pw.n(mw.st, s); pw.below(n) {
+	if n := pw.n(mw.st, s); pw.below(n) && mw.st.Exists(pw.rt.t.Scope, s) {
 		pw.put(s, c.rebuild(pw, s, n))
 		e.stats.rebuilds.Add(1)
 	}
@@ -297,7 +297,8 @@ func (e *Engine) watchlistFor(c *Ctx, pw *propWorld, ch *Check, shared bool) {
 	c.phase(phWatchlist)
 	c.wl, c.hasWL = c.rebuild(pw, s, n), true
 	switch {
-	case !pw.below(n) || c.missed:
+	case !pw.below(n) || c.missed || !c.st.Exists(pw.rt.t.Scope, s):
+		// Kept only for a scope that exists and is at or below N-th (SEMANTICS.md §6).
 	case shared:
 		// Readers do not write watchlists: Decide keeps it under the write lock afterwards.
 		if c.pending == nil {

@@ -213,6 +213,8 @@ func TestSlowPathBuildsTheMissingWatchlist(t *testing.T) {
 	// A port recorded without its network and subnet (a notification arrived
 	// before them) is two steps from the critical event: update_port can bind
 	// and re-own it. Its watchlist is built proactively.
+	run(t, e, "create_domain", P{"domain_id": "d"})
+	run(t, e, "create_tenant", P{"tenant_id": "t9", "domain_id": "d"})
 	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t9"})
 	st := scope(t, e, "no_bypass", "t9")
 	require.True(t, st.Watched)
@@ -228,7 +230,24 @@ func TestSlowPathBuildsTheMissingWatchlist(t *testing.T) {
 	assert.Equal(t, runtime.Allow, c.Verdict, "built on the spot, the watchlist holds the unbound port")
 	assert.Contains(t, d.Reason(0), "the watchlist was built on the spot")
 	assert.Equal(t, int64(1), e.Stats().SlowPaths)
-	assert.True(t, scope(t, e, "no_bypass", "t9").Watched, "at N-cp 2 <= N-th 3 it is kept")
+	assert.True(t, scope(t, e, "no_bypass", "t9").Watched, "at N-cp 2 <= N-th 3, in a tenant that exists, it is kept")
+
+	// A tenant only a port names (no record of its own) gets no watchlist kept.
+	run(t, e, "create_port", P{"port_id": "p2", "tenant_id": "ghost"})
+	e.DropWatchlists()
+	d = e.Decide(op(t, e, "update_port", P{"port_id": "p2", "device_owner": "network:dhcp"}))
+	assert.True(t, check(t, e, &d, "no_bypass").SlowPath)
+	assert.False(t, scope(t, e, "no_bypass", "ghost").Watched)
+}
+
+func TestDeletingAScopeDropsItsWatchlist(t *testing.T) {
+	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
+	run(t, e, "create_domain", P{"domain_id": "d"})
+	run(t, e, "create_tenant", P{"tenant_id": "t1", "domain_id": "d"})
+	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t1"})
+	require.True(t, scope(t, e, "no_bypass", "t1").Watched)
+	run(t, e, "delete_tenant", P{"tenant_id": "t1"})
+	assert.False(t, scope(t, e, "no_bypass", "t1").Watched)
 }
 
 func TestConcurrentDecideAndProcess(t *testing.T) {

@@ -114,14 +114,15 @@ func (s *Store) Apply(op *Op) (Outcome, error) {
 
 func (s *Store) create(op *Op, ev *tables.Event, key Sym) Outcome {
 	e := ev.Target.Index
-	if _, exists := s.Row(e, key); exists {
-		return s.update(op, ev, key)
-	}
 	var parents [8]Sym
 	for k, pk := range ev.ParentKeys {
 		if pk >= 0 {
 			parents[k] = s.Param(op, int(pk)).Sym()
 		}
+	}
+	if row, exists := s.Row(e, key); exists {
+		s.fillParents(e, row, parents[:len(ev.ParentKeys)])
+		return s.update(op, ev, key)
 	}
 	row := s.insert(e, key, parents[:len(ev.ParentKeys)])
 	s.applySets(op, ev, e, row)

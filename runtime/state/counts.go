@@ -204,6 +204,44 @@ func (c *counts) inserted(e, row int32) {
 	c.relink(e, c.s.ID(e, row), true)
 }
 
+// scopeChanging uncounts what of a record depends on its scopes (its
+// existence, its membership, its own links) before its ancestors change.
+func (c *counts) scopeChanging(e, row int32) {
+	for _, sl := range c.perEntity[e] {
+		c.add(sl, e, row, -1)
+	}
+	for _, mi := range c.members[e] {
+		mi.remove(row, c.scopeSym(e, row, mi.scope))
+	}
+	c.linkedSlots(e, row, -1)
+}
+
+// scopeChanged counts them again under the record's new scopes.
+func (c *counts) scopeChanged(e, row int32) {
+	for i := range c.scopeOf[e] {
+		col := &c.scopeOf[e][i]
+		col.sym[row] = c.s.ancestor(e, row, col.scope)
+	}
+	for _, sl := range c.perEntity[e] {
+		c.add(sl, e, row, 1)
+	}
+	for _, mi := range c.members[e] {
+		mi.insert(row, c.scopeSym(e, row, mi.scope))
+	}
+	c.linkedSlots(e, row, 1)
+}
+
+// linkedSlots adds d to the link counts of the record's links that hold.
+func (c *counts) linkedSlots(e, row, d int32) {
+	for _, ls := range c.links[e] {
+		if ls != nil && ls.linked[row] {
+			for _, sl := range ls.slots {
+				c.add(sl, e, row, d)
+			}
+		}
+	}
+}
+
 // removing uncounts a record about to be deleted.
 func (c *counts) removing(e, row int32) {
 	for _, sl := range c.perEntity[e] {

@@ -67,11 +67,19 @@ func (s *Store) Ancestor(entity, row, target int32) Sym {
 	return s.ancestor(entity, row, target)
 }
 
-// ancestor is Ancestor for a row known to hold a record.
+// ancestor is Ancestor for a row known to hold a record: the id fixed when it was created.
 func (s *Store) ancestor(entity, row, target int32) Sym {
 	if entity == target {
 		return s.ID(entity, row)
 	}
+	if i := s.ancPos[entity][target]; i >= 0 {
+		return s.tabs[entity].anc[i][row]
+	}
+	return 0
+}
+
+// walk finds the record's ancestor of type target over its parents' records as they are now.
+func (s *Store) walk(entity, row, target int32) Sym {
 	// The walk visits the record's parents, in order, before any grandparent:
 	// a named parent of the target type is the answer, read without walking.
 	if k := s.direct[entity][target]; k >= 0 {
@@ -82,6 +90,18 @@ func (s *Store) ancestor(entity, row, target int32) Sym {
 	var w walker
 	w.push(node{entity: entity, id: s.ID(entity, row)})
 	return w.find(s, target)
+}
+
+// ancestorPositions maps every entity and ancestor type to the ancestor's position.
+func ancestorPositions(m *tables.Model) [][]int {
+	out := make([][]int, len(m.Entities))
+	for e := range m.Entities {
+		out[e] = make([]int, len(m.Entities))
+		for t := range out[e] {
+			out[e][t] = slices.Index(m.Entities[e].Ancestors, int32(t))
+		}
+	}
+	return out
 }
 
 // AncestorOf is Ancestor for a record given by id; 0 when the record does not exist (unless it is itself a target).

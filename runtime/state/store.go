@@ -14,6 +14,8 @@ type Store struct {
 	cnt   *counts
 	// direct[e][S] is the index of e's first parent of entity type S, -1 if none (see Ancestor).
 	direct [][]int
+	// ancPos[e][A] is A's position in e's Ancestors, -1 when A is not one of them.
+	ancPos [][]int
 	fill   [][]filler // per event, per parameter: where an absent parameter reads from
 }
 
@@ -21,6 +23,7 @@ type Store struct {
 type table struct {
 	ids     []Sym     // row → id; 0 marks a free row
 	parents [][]Sym   // parents[k][row]: id of the k-th precedence parent
+	anc     [][]Sym   // anc[i][row]: id of the i-th ancestor, fixed when the record is created
 	attrs   [][]Value // attrs[a][row]
 	free    []int32
 	live    int
@@ -34,10 +37,12 @@ func New(spec *tables.Spec, model int32) *Store {
 		e := &m.Entities[i]
 		s.tabs = append(s.tabs, &table{
 			parents: make([][]Sym, len(e.Parents)),
+			anc:     make([][]Sym, len(e.Ancestors)),
 			attrs:   make([][]Value, len(e.Attrs)),
 		})
 	}
 	s.direct = directParents(m)
+	s.ancPos = ancestorPositions(m)
 	s.cnt = newCounts(s, spec, model)
 	s.fill = fillers(m)
 	return s
@@ -109,6 +114,9 @@ func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
 		for a := range t.attrs {
 			t.attrs[a][row] = Value{}
 		}
+		for i := range t.anc {
+			t.anc[i][row] = 0
+		}
 	} else {
 		row = int32(len(t.ids))
 		t.ids = append(t.ids, id)
@@ -118,11 +126,49 @@ func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
 		for a := range t.attrs {
 			t.attrs[a] = append(t.attrs[a], Value{})
 		}
+		for i := range t.anc {
+			t.anc[i] = append(t.anc[i], 0)
+		}
 	}
 	s.rows.set(entity, id, row)
 	t.live++
+	s.resolveAncestors(entity, row)
 	s.cnt.inserted(entity, row)
 	return row
+}
+
+// resolveAncestors fixes the record's unknown ancestors from its parents as they are now (SEMANTICS.md §1).
+func (s *Store) resolveAncestors(entity, row int32) {
+	t := s.tabs[entity]
+	for i, a := range s.Model.Entities[entity].Ancestors {
+		if t.anc[i][row] == 0 {
+			t.anc[i][row] = s.walk(entity, row, a)
+		}
+	}
+}
+
+// fillParents gives an existing record the parents it did not know yet
+// (a create re-delivered with more detail), resolving its unknown ancestors
+// again and moving its counts to the scopes they give.
+func (s *Store) fillParents(entity, row int32, parents []Sym) {
+	t := s.tabs[entity]
+	filled := false
+	for k, id := range parents {
+		if id != 0 && t.parents[k][row] == 0 {
+			filled = true
+		}
+	}
+	if !filled {
+		return
+	}
+	s.cnt.scopeChanging(entity, row)
+	for k, id := range parents {
+		if id != 0 && t.parents[k][row] == 0 {
+			t.parents[k][row] = id
+		}
+	}
+	s.resolveAncestors(entity, row)
+	s.cnt.scopeChanged(entity, row)
 }
 
 // remove deletes a record.
@@ -133,6 +179,9 @@ func (s *Store) remove(entity, row int32) {
 	t.ids[row] = 0
 	for a := range t.attrs {
 		t.attrs[a][row] = Value{}
+	}
+	for i := range t.anc {
+		t.anc[i][row] = 0
 	}
 	t.free = append(t.free, row)
 	t.live--

@@ -179,3 +179,34 @@ func run(t *testing.T, env *cel.Env, ast *cel.Ast, act map[string]any) bool {
 	require.True(t, ok, "result %v", out)
 	return b
 }
+
+// TestAncestorsAreFixedWhenCreated: deleting a port's subnet and network leaves
+// the port's ids in place, as Neutron ports keep their network_id.
+func TestAncestorsAreFixedWhenCreated(t *testing.T) {
+	f := newFixture(t)
+	f.example4Setup()
+	f.do("create_port", map[string]string{"port_id": "p1", "subnet_id": "s1", "tenant_id": "t1"})
+	port := f.m.EntityIndex("port")
+	row, ok := f.s.Row(port, f.sym("p1"))
+	require.True(t, ok)
+	network := f.m.EntityIndex("network")
+	assert.Equal(t, "n1", f.s.Names.String(f.s.Ancestor(port, row, network)))
+	f.do("delete_subnet", map[string]string{"subnet_id": "s1"})
+	f.do("delete_network", map[string]string{"network_id": "n1"})
+	assert.Equal(t, "n1", f.s.Names.String(f.s.Ancestor(port, row, network)), "the ancestor stays")
+	assert.Equal(t, "t1", f.s.Names.String(f.s.Ancestor(port, row, f.prop.Scope)))
+}
+
+// TestRecreateFillsUnknownParents: a port first known without its tenant is
+// counted in no scope; a later create naming the tenant moves it there.
+func TestRecreateFillsUnknownParents(t *testing.T) {
+	f := newFixture(t)
+	f.do("create_port", map[string]string{"port_id": "p1"})
+	port := f.m.EntityIndex("port")
+	assert.Empty(t, f.s.Members(port, f.prop.Scope, f.sym("t7")))
+	f.do("create_port", map[string]string{"port_id": "p1", "tenant_id": "t7"})
+	assert.Len(t, f.s.Members(port, f.prop.Scope, f.sym("t7")), 1)
+	assert.Equal(t, int32(2), f.n("t7"), "a port alone is two steps away")
+	f.do("create_port", map[string]string{"port_id": "p1", "tenant_id": "t8"})
+	assert.Len(t, f.s.Members(port, f.prop.Scope, f.sym("t7")), 1, "a known parent is never replaced")
+}
