@@ -68,7 +68,7 @@ func runProxy(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer nd.close()
-	cfg := proxy.Config{Engine: nd.eng, NoApply: *noApply, Registry: nd.reg, Log: nd.log}
+	cfg := proxy.Config{Engine: nd.eng, NoApply: *noApply, Revisions: nd.pipe.Revisions(), Registry: nd.reg, Log: nd.log}
 	if !*noValidate {
 		cfg.Validator = keystone.NewValidator(keystone.New(n.os.AuthURL, nil), keystone.ValidatorOptions{})
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/internal/durable"
+	"pvsc.dev/pvsc/internal/revision"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/intercept"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	Live SnapshotFunc
 	// Enricher reads back from Keystone what its CADF notifications leave out; nil skips it.
 	Enricher *Enricher
+	// Revisions drops notifications older than what was applied for the same resource
+	// (Neutron's revision_number); share it with the proxy. nil keeps a guard of its own.
+	Revisions *revision.Guard
 	// CheckpointEvery, when Live is set, rebases on a live snapshot after that many journal
 	// entries so that a restart replays a bounded journal; 0 never does.
 	CheckpointEvery int
@@ -44,6 +48,7 @@ type Pipeline struct {
 	in  *intercept.Interceptor
 	log *slog.Logger
 	m   *Metrics
+	rev *revision.Guard
 
 	mu       sync.Mutex // held while applying and journaling one event, and through a resync
 	seen     map[string]bool
@@ -72,9 +77,15 @@ func New(cfg Config) *Pipeline {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
+	if cfg.Revisions == nil {
+		cfg.Revisions = revision.NewGuard()
+	}
 	return &Pipeline{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log, m: cfg.Metrics,
-		seen: map[string]bool{}, kick: make(chan struct{}, 1)}
+		rev: cfg.Revisions, seen: map[string]bool{}, kick: make(chan struct{}, 1)}
 }
+
+// Revisions is the pipeline's guard against stale notifications, for a proxy to share.
+func (p *Pipeline) Revisions() *revision.Guard { return p.rev }
 
 // Engine is the engine the pipeline feeds.
 func (p *Pipeline) Engine() *runtime.Engine { return p.eng }
@@ -135,6 +146,10 @@ func (p *Pipeline) applyLocked(msgID string, data []byte) (Outcome, error) {
 // applyOps decodes and applies; applied says some operation changed the context. A
 // partly applied event (one model took it, another refused it) is kept: replay does the same.
 func (p *Pipeline) applyOps(data []byte) (applied bool, err error) {
+	if c, ok := revision.Notification(data); ok && !p.rev.Admit(c) {
+		p.m.events.WithLabelValues("stale").Inc()
+		return false, nil // a newer state of the resource is applied already
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		ops, derr := p.in.Line(data)
 		if derr != nil {

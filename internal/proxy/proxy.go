@@ -21,6 +21,7 @@ import (
 
 	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/internal/openstack/keystone"
+	"pvsc.dev/pvsc/internal/revision"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/intercept"
 )
@@ -43,6 +44,9 @@ type Config struct {
 	// NoApply leaves the context to the notifications: successful calls are not applied from
 	// the upstream's response.
 	NoApply bool
+	// Revisions drops applying a response older than what was applied for the same
+	// resource; share it with the event pipeline. nil keeps a guard of its own.
+	Revisions *revision.Guard
 	// Transport reaches the upstreams; nil is http.DefaultTransport.
 	Transport http.RoundTripper
 	Registry  prometheus.Registerer
@@ -68,6 +72,9 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if cfg.Revisions == nil {
+		cfg.Revisions = revision.NewGuard()
 	}
 	p := &Proxy{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log, routes: map[string][][]string{}}
 	spec := cfg.Engine.Spec()
@@ -319,6 +326,9 @@ func (p *Proxy) decide(req intercept.Request) ([]runtime.Decision, error) {
 
 // apply applies a call that happened, from its request and the service's response.
 func (p *Proxy) apply(req intercept.Request) error {
+	if c, ok := revision.Response(req.Method, req.Response); ok && !p.cfg.Revisions.Admit(c) {
+		return nil // a newer state of the resource is applied already
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		ops, err := p.in.Request(req)
 		if err != nil {
