@@ -348,3 +348,17 @@ func TestStaleOperationsAreRefused(t *testing.T) {
 	d := e.Process(o)
 	assert.ErrorIs(t, d.Err, runtime.ErrStale)
 }
+
+func TestScopesListsTheWatchedScopes(t *testing.T) {
+	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
+	run(t, e, "create_domain", P{"domain_id": "d"})
+	for _, tn := range []string{"t2", "t1"} {
+		run(t, e, "create_tenant", P{"tenant_id": tn, "domain_id": "d"})
+	}
+	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t2"})
+	got, err := e.Scopes("no_bypass")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"t2"}, got, "t1 is 5 steps away, above N-th")
+	_, err = e.Scopes("nope")
+	assert.Error(t, err)
+}

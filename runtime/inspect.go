@@ -51,10 +51,27 @@ func (e *Engine) Scope(property, scope string) (ScopeState, error) {
 	return out, nil
 }
 
+// Scopes lists, sorted, the scopes where a property has a watchlist now (those at or below N-th).
+func (e *Engine) Scopes(property string) ([]string, error) {
+	p, err := e.property(property)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	mw := e.w.models[p.model.idx]
+	var out []string
+	mw.props[p.local].eachWatchlist(func(s sym, _ *wlist) {
+		out = append(out, mw.st.Names.String(s))
+	})
+	sort.Strings(out)
+	return out, nil
+}
+
 // WatchlistSize counts the scopes with a watchlist and the elements they hold, over every property.
 func (e *Engine) WatchlistSize() (scopes, elements int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	for _, mw := range e.w.models {
 		for _, pw := range mw.props {
 			pw.eachWatchlist(func(_ sym, l *wlist) {
