@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	api := http.NewServeMux()
 	api.HandleFunc("POST /v1/decide", s.decide)
 	api.HandleFunc("GET /v1/properties", s.properties)
+	api.HandleFunc("GET /v1/properties/{property}/scopes", s.propertyScopes)
 	api.HandleFunc("GET /v1/properties/{property}/scopes/{scope}", s.propertyScope)
 	api.HandleFunc("GET /v1/scopes/{scope}", s.scope)
 	api.HandleFunc("GET /v1/status", s.status)

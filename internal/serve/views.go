@@ -38,6 +38,19 @@ func (s *Server) properties(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"properties": out})
 }
 
+// propertyScopes lists the scopes where a property has a watchlist (GET /v1/properties/{property}/scopes).
+func (s *Server) propertyScopes(w http.ResponseWriter, r *http.Request) {
+	scopes, err := s.eng.Scopes(r.PathValue("property"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if scopes == nil {
+		scopes = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"property": r.PathValue("property"), "watched_scopes": scopes})
+}
+
 func enforceName(e tables.Enforcement) string {
 	switch e {
 	case tables.Alert:
