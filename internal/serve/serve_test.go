@@ -120,7 +120,7 @@ func TestDecideDeniesTheOSSAMoveWithItsReason(t *testing.T) {
 	assert.Equal(t, "p-0", nb["scope"])
 	assert.Equal(t, float64(1), nb["n_cp"])
 	assert.Contains(t, nb["reason"], "no_bypass: update_port is critical and rule `")
-	assert.Contains(t, nb["reason"], "is false (N-cp 1, N-th 3); enforce deny")
+	assert.Contains(t, nb["reason"], `is false; "port-0-1" is not in watchlist unattached of tenant "p-0" (N-cp 1, N-th 3); enforce deny`)
 
 	status, out = f.do(t, "POST", "/v1/decide", `{"method": "PUT", "path": "/v2.0/ports/port-0-2", "body": {"port": {"device_owner": "network:dhcp"}}, "token": {"project_id": "p-0"}}`, bearer, "Bearer s3cret")
 	require.Equal(t, http.StatusOK, status)
