@@ -34,8 +34,34 @@ func (pv *prover) advance(s *step, pl plan) error {
 	if err := pv.rules(s, &work, rebuilt, built); err != nil {
 		return err
 	}
-	s.next = pv.choosePlan(process, work, pl)
+	s.next = pv.dropDeleted(s, pv.choosePlan(process, work, pl))
 	return nil
+}
+
+// dropDeleted forgets the watchlists of scopes whose own record the operation
+// deleted, whatever the event is to the property (SEMANTICS §6).
+func (pv *prover) dropDeleted(s *step, pl plan) plan {
+	b := pv.b
+	for i, sc := range pv.scopes {
+		j, ok := pv.w.SlotOf(pv.p.Scope, sc)
+		if !ok {
+			continue
+		}
+		gone := b.And(s.pre.Exists[pv.p.Scope][j], s.post.Exists[pv.p.Scope][j].Not())
+		pl.has[i] = b.And(pl.has[i], gone.Not())
+		for k := range pl.wl[i] {
+			pl.wl[i][k] = b.And(pl.wl[i][k], gone.Not())
+		}
+	}
+	return pl
+}
+
+// scopeExists is "scope sc's own record exists".
+func (pv *prover) scopeExists(st *world.State, sc int64) sym.Lit {
+	if j, ok := pv.w.SlotOf(pv.p.Scope, sc); ok {
+		return st.Exists[pv.p.Scope][j]
+	}
+	return pv.b.F
 }
 
 // reconsider is step 1 for scope i; it reports whether the scope was rebuilt.

@@ -7,15 +7,15 @@ import (
 	"pvsc.dev/pvsc/solver/world"
 )
 
-// inductive tries to prove the plan for runs of any length. The invariant is:
-// a scope with a watchlist is at or below N-th; a known scope (one the
-// runtime has counters for) at or below N-th has one; and a watchlist holds
-// exactly its rebuild's elements among the records in the scope (elements
-// whose record left the scope, say because a parent was deleted, may linger
-// with any value). From any state with such a plan, no operation is bad and
-// every operation the plan lets through keeps the invariant; runs start in
-// such a state, so by induction no run is bad. When either check fails the
-// caller falls back to bounded model checking, which decides whether the
+// inductive tries to prove the plan for runs of any length. The invariant
+// is: a scope with a watchlist is at or below N-th, and its watchlist holds
+// exactly the elements a rebuild from the state would give (looser versions
+// let some elements linger with any value, see loose). A scope without a
+// watchlist is always safe: a critical operation there rebuilds it from the
+// state (the slow path). From any state with such a plan, no operation is bad
+// and every operation the plan lets through keeps the invariant; runs start
+// in such a state, so by induction no run is bad. When either check fails
+// the caller falls back to bounded model checking, which decides whether the
 // failure is reachable.
 func (pv *prover) inductive() ([numKinds]bool, *run, error) {
 	var proven [numKinds]bool
@@ -38,15 +38,22 @@ func (pv *prover) inductive() ([numKinds]bool, *run, error) {
 
 // loose says which watchlist elements the induction invariant lets linger
 // with any value. The tighter the invariant, the likelier no step from it is
-// bad; the looser, the likelier it is kept by every step. Each is sound.
+// bad; the looser, the likelier it is kept by every step. Each is sound: a
+// lingering element that could change a verdict shows as a bad step.
 type loose struct {
-	// deleted: ids of records that were deleted (a record that had moved out of a scope and was then deleted is not removed there).
-	deleted bool
-	// dead: everything in scopes whose own record was deleted, or foreign (a `for` rule over existing ids no longer reaches them; operations on them change nothing).
+	// stale: "" and the ids of records that are not (or no longer) in the
+	// scope: a deleted record's id stays where no rule removes it, and with
+	// fresh ids no operation on it changes anything.
+	stale bool
+	// dead: everything in scopes whose own record does not exist (deleted, or
+	// a foreign id): `for` rules over existing ids do not reach them.
 	dead bool
+	// super: a watchlist may hold more than a rebuild would (an allow rule
+	// that checks the state besides the lookup does not need it exact).
+	super bool
 }
 
-var looseness = []loose{{}, {deleted: true}, {deleted: true, dead: true}}
+var looseness = []loose{{}, {stale: true}, {stale: true, super: true}, {stale: true, dead: true}, {stale: true, dead: true, super: true}}
 
 // inductiveWith checks the invariant pv.loose describes: when every step
 // the plan lets through keeps it (kept), the kinds no step from it shows are proven.
@@ -70,7 +77,7 @@ func (pv *prover) inductiveWith(r *run, proven *[numKinds]bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if r.solve(pv.b.And(s.blocked.Not(), kept.Not())) {
+	if pv.solveSplit(r, s, pv.b.And(s.blocked.Not(), kept.Not())) {
 		if debug {
 			pv.debugCTI(r, s)
 		}
@@ -86,17 +93,19 @@ func (pv *prover) inductiveWith(r *run, proven *[numKinds]bool) (bool, error) {
 	return true, nil
 }
 
+// debugCTI prints a step from the invariant that leaves it, and the scopes it breaks.
 func (pv *prover) debugCTI(r *run, s *step) {
-	want, _ := pv.initial(s.post)
 	defer func() { recover() }()
-	cx := pv.decode(r, []*step{s}, Mismatch)
+	fmt.Printf("induction (loose %+v): a step leaves the invariant:\n%s", pv.loose, pv.decode(r, []*step{s}, Mismatch))
 	d := &decoder{pv: pv, vs: r.model()}
-	fmt.Print(cx)
 	for i, sc := range pv.scopes {
-		fmt.Printf("scope %s: has %v want %v:", pv.b.Dom.Str(sc), d.lit(s.next.has[i]), d.lit(want.has[i]))
+		want, _ := pv.rebuild(s.post, pv.b.Const(sc))
+		before, _ := pv.rebuild(s.pre, pv.b.Const(sc))
+		fmt.Printf("  scope %s: has %v -> %v, zone after %v:", pv.b.Dom.Str(sc), d.lit(s.pl.has[i]), d.lit(s.next.has[i]), d.lit(pv.zone(s.cfgPost[i])))
 		for j, k := range pv.elems {
-			if d.lit(pv.belongs(s.post, sc, j)) && d.lit(s.next.wl[i][j]) != d.lit(want.wl[i][j]) {
-				fmt.Printf(" %s runtime=%v rebuild=%v", d.elem(k), d.lit(s.next.wl[i][j]), d.lit(want.wl[i][j]))
+			if d.lit(s.pl.wl[i][j]) || d.lit(s.next.wl[i][j]) || d.lit(want[j]) || d.lit(before[j]) {
+				fmt.Printf(" %s[wl %v/%v rebuild %v/%v belongs %v/%v]", d.elem(k), d.lit(s.pl.wl[i][j]), d.lit(s.next.wl[i][j]),
+					d.lit(before[j]), d.lit(want[j]), d.lit(pv.belongs(s.pre, sc, j)), d.lit(pv.belongs(s.post, sc, j)))
 			}
 		}
 		fmt.Println()
@@ -105,114 +114,90 @@ func (pv *prover) debugCTI(r *run, s *step) {
 
 // loosePlan is any plan satisfying the invariant on st.
 func (pv *prover) loosePlan(st *world.State) (plan, error) {
-	pl, err := pv.initial(st)
-	if err != nil {
-		return pl, err
-	}
 	b := pv.b
+	pl := plan{has: make([]sym.Lit, len(pv.scopes)), wl: make([][]sym.Lit, len(pv.scopes)), kn: make([]sym.Lit, len(pv.scopes))}
 	for i, sc := range pv.scopes {
 		cfg := pv.config(st, b.Const(sc))
-		// With fresh ids nothing can have met a scope whose record was never created.
-		met := b.T
-		if j, ok := pv.w.SlotOf(pv.p.Scope, sc); ok && pv.w.Fresh {
-			met = st.Ever[pv.p.Scope][j]
-		}
-		pl.kn[i] = b.Or(pl.kn[i], b.And(met, b.Lit()))
-		pl.has[i] = b.And(pv.zone(cfg), b.Or(pl.kn[i], b.And(met, b.Lit())))
+		met := pv.met(st, sc)
+		pl.kn[i] = b.And(met, b.Lit())
+		pl.has[i] = b.All([]sym.Lit{pv.zone(cfg), met, b.Lit()})
 		members, err := pv.rebuild(st, b.Const(sc))
 		if err != nil {
 			return pl, err
 		}
-		pl.wl[i] = pv.gate(pl.has[i], members)
+		pl.wl[i] = make([]sym.Lit, len(pv.elems))
 		for j := range pv.elems {
-			stale := pv.b.And(pl.has[i], pv.b.Lit())
-			pl.wl[i][j] = pv.b.Choice(pv.belongs(st, sc, j), pl.wl[i][j], stale)
+			exact := members[j]
+			if pv.loose.super {
+				exact = b.Or(exact, b.Lit())
+			}
+			pl.wl[i][j] = b.And(pl.has[i], b.Choice(pv.belongs(st, sc, j), exact, b.Lit()))
 		}
 	}
 	return pl, nil
 }
 
+// met is "the runtime may have met scope sc": with fresh ids, nothing names a scope whose record was never created.
+func (pv *prover) met(st *world.State, sc int64) sym.Lit {
+	if j, ok := pv.w.SlotOf(pv.p.Scope, sc); ok && pv.w.Fresh {
+		return st.Ever[pv.p.Scope][j]
+	}
+	return pv.b.T
+}
+
 // consistent is the invariant after the step.
 func (pv *prover) consistent(s *step) (sym.Lit, error) {
-	want, err := pv.initial(s.post)
-	if err != nil {
-		return pv.b.F, err
-	}
 	b := pv.b
-	var eq []sym.Lit
+	// The step keeps the state well formed (it is a property of every reachable state, asserted on the one before).
+	eq := s.post.InitConstraints()
 	for i, sc := range pv.scopes {
 		zone := pv.zone(s.cfgPost[i])
-		eq = append(eq, b.Implies(s.next.has[i], zone), b.Implies(b.And(s.next.kn[i], zone), s.next.has[i]))
+		met := pv.met(s.post, sc)
+		eq = append(eq, b.Implies(s.next.has[i], b.And(zone, met)), b.Implies(s.next.kn[i], met))
 		members, err := pv.rebuild(s.post, b.Const(sc))
 		if err != nil {
 			return b.F, err
 		}
-		want.wl[i] = pv.gate(s.next.has[i], members)
 		for j := range pv.elems {
-			same := pv.b.Iff(s.next.wl[i][j], want.wl[i][j])
-			eq = append(eq, pv.b.Implies(pv.belongs(s.post, sc, j), same))
+			same := b.Iff(s.next.wl[i][j], members[j])
+			if pv.loose.super {
+				same = b.Implies(members[j], s.next.wl[i][j])
+			}
+			eq = append(eq, b.Implies(b.And(s.next.has[i], pv.belongs(s.post, sc, j)), same))
 		}
 	}
-	return pv.b.All(eq), nil
+	return b.All(eq), nil
 }
 
-// belongs is "element j must be exactly as a rebuild of scope sc says": always,
-// unless it is the id of an existing record of an init entity that is not in
-// the scope (a parent's deletion moved it out).
+// belongs is "element j of scope sc's watchlist must be exactly as a rebuild says".
 func (pv *prover) belongs(st *world.State, sc int64, j int) sym.Lit {
+	b := pv.b
+	out := b.T
 	if pv.loose.dead {
-		return pv.b.And(pv.scopeRecord(st, sc), pv.belongsIn(st, sc, j))
+		out = pv.scopeExists(st, sc)
 	}
-	return pv.belongsIn(st, sc, j)
-}
-
-// movable is "the record's scope can change": it is not named by a parent
-// of the scope's type but found through intermediate records, whose deletion
-// moves it.
-func (pv *prover) movable(st *world.State, e, i int32) sym.Lit {
-	deep := false
-	for _, path := range pv.w.PathsTo(e, pv.p.Scope) {
-		deep = deep || len(path) > 1
-	}
-	if e == pv.p.Scope || !deep {
-		return pv.b.F
-	}
-	for pi, p := range pv.m.Entities[e].Parents {
-		if p == pv.p.Scope {
-			return pv.b.Is(st.Parents[e][i][pi], 0)
-		}
-	}
-	return pv.b.T
-}
-
-// scopeRecord is "scope sc is not dead": its own record exists or was never
-// created (with fresh ids nothing can have met it yet). Foreign ids count as dead.
-func (pv *prover) scopeRecord(st *world.State, sc int64) sym.Lit {
-	if i, ok := pv.w.SlotOf(pv.p.Scope, sc); ok {
-		return pv.b.Or(st.Exists[pv.p.Scope][i], st.Ever[pv.p.Scope][i].Not())
-	}
-	return pv.b.F
-}
-
-func (pv *prover) belongsIn(st *world.State, sc int64, j int) sym.Lit {
 	k := pv.elems[j]
-	if k.snd >= 0 {
-		return pv.b.T
+	if !pv.loose.stale || k.snd >= 0 {
+		return out
 	}
+	if k.fst == 0 {
+		return b.F
+	}
+	listed := false
 	for _, in := range pv.inits {
 		if in.entity < 0 {
+			listed = true
 			continue
 		}
 		if i, ok := pv.w.SlotOf(in.entity, k.fst); ok {
 			home := st.AncestorOrSelf(in.entity, i, pv.p.Scope)
-			elsewhere := pv.b.All([]sym.Lit{st.Exists[in.entity][i], pv.b.Is(home, sc).Not(), pv.movable(st, in.entity, i)})
-			if pv.loose.deleted {
-				elsewhere = pv.b.And(st.Ever[in.entity][i], pv.b.And(st.Exists[in.entity][i], pv.b.Is(home, sc)).Not())
-			}
-			return elsewhere.Not()
+			return b.And(out, b.And(st.Exists[in.entity][i], b.Is(home, sc)))
 		}
 	}
-	return pv.b.T
+	if !listed {
+		return b.F // no rebuild ever lists it
+	}
+	return out
 }
 
 // configs is every scope's configuration on a state.

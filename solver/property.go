@@ -23,6 +23,8 @@ type property struct {
 	mentioned, quantified map[int32]bool
 	// fields are the names of every field an expression selects on a record or an operation.
 	fields map[string]bool
+	// sorts say which strings each value may be compared with (the bounded domains).
+	sorts *symcel.Sorts
 }
 
 type critical struct {
@@ -57,7 +59,49 @@ func compileProperty(spec *tables.Spec, p *tables.Property) (*property, error) {
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := c.pr.inferSorts(); err != nil {
+		return nil, err
+	}
 	return c.pr, nil
+}
+
+// inferSorts joins the sorts of the strings the property's expressions compare.
+func (pr *property) inferSorts() error {
+	s := symcel.NewSorts(pr.m, pr.names)
+	s.SetLets(pr.comp.Lets)
+	s.Watchlist(pr.p.Watchlist.Elem)
+	type use struct {
+		prog *symcel.Program
+		as   int
+	}
+	uses := []use{{pr.inv, symcel.AsNothing}}
+	for _, cr := range pr.crits {
+		uses = append(uses, use{cr.when, symcel.AsNothing}, use{cr.allow, symcel.AsNothing})
+	}
+	for _, in := range pr.inits {
+		if in.entity >= 0 {
+			s.Join(s.Elem, s.Entity(in.entity))
+			uses = append(uses, use{in.prog, symcel.AsNothing})
+		} else {
+			uses = append(uses, use{in.prog, symcel.AsElem})
+		}
+	}
+	for _, u := range pr.updates {
+		uses = append(uses, use{u.expr, symcel.AsElem}, use{u.scopes, symcel.AsScope})
+	}
+	for _, w := range pr.where {
+		uses = append(uses, use{w, symcel.AsNothing})
+	}
+	for _, u := range uses {
+		if u.prog == nil {
+			continue
+		}
+		if err := s.Unify(u.prog, pr.p.Scope, u.as); err != nil {
+			return err
+		}
+	}
+	pr.sorts = s
+	return nil
 }
 
 // propCompiler compiles a property's clauses, keeping the first error.

@@ -52,7 +52,12 @@ func newProver(pr *property, w *world.World) *prover {
 
 func (pv *prover) initElems() {
 	el := pv.p.Watchlist.Elem
-	sortOf := func(t tables.Type) []int64 { return pv.w.Sort(t) }
+	sortOf := func(t tables.Type) []int64 {
+		if pv.sorts != nil && t.Kind == tables.TString {
+			return pv.w.SortKeys(pv.sorts.Elem)
+		}
+		return pv.w.Sort(t)
+	}
 	if el.Pair && len(el.Types) == 2 {
 		for _, a := range sortOf(el.Types[0]) {
 			for _, b := range sortOf(el.Types[1]) {

@@ -125,13 +125,13 @@ func (pv *prover) decideCritical(s *step, cr critical) error {
 }
 
 // slowPathStore is the plan after the critical path: a watchlist built on the
-// slow path is kept when the scope's N-cp is at or below N-th.
+// slow path is kept when the scope's record exists and its N-cp is at or below N-th.
 func (pv *prover) slowPathStore(s *step, built []sym.Lit) plan {
 	b := pv.b
 	out := pv.copyPlan(s.pl)
 	slow := b.All([]sym.Lit{s.critical, s.known, s.uses, s.ready.Not()})
 	for i, sc := range pv.scopes {
-		store := b.All([]sym.Lit{slow, b.Is(s.scope, sc), pv.zone(s.cfgPre[i])})
+		store := b.All([]sym.Lit{slow, b.Is(s.scope, sc), pv.zone(s.cfgPre[i]), pv.scopeExists(s.pre, sc)})
 		out.has[i] = b.Or(out.has[i], store)
 		for j := range pv.elems {
 			out.wl[i][j] = b.Choice(store, built[j], out.wl[i][j])

@@ -123,7 +123,7 @@ func setup(spec *tables.Spec, p *tables.Property, bounds Bounds) (*prover, Bound
 	}
 	b := sym.New(sym.NewDom())
 	w := world.New(b, pr.m, world.Config{Count: counts, Events: inPlay(pr.m, counts), Strings: pr.comp.Strings, Ints: pr.comp.Ints, Fresh: !bnd.ReuseIDs,
-		NeedAttr: pr.needAttr, NeedParam: pr.needParam})
+		NeedAttr: pr.needAttr, NeedParam: pr.needParam, Sorts: pr.sorts})
 	w.Where = pr.where
 	return newProver(pr, w), bnd, nil
 }
@@ -194,6 +194,7 @@ func (pv *prover) start(r *run, bnd Bounds) (*world.State, plan, [][]sym.Lit, sy
 	st := pv.w.Empty()
 	if !bnd.FromEmpty {
 		st = pv.w.Arbitrary()
+		st.ResolveAll() // a snapshot is loaded parents first: its records' ancestors are their parents'
 		r.assert(st.InitConstraints()...)
 	}
 	inv, err := pv.inv.EvalBool(pv.env(st, nil))

@@ -25,6 +25,8 @@ type Program struct {
 	fields []atomic.Int32 // index+1; 0 unresolved (evaluations may run concurrently)
 	What   string         // where the expression is: "property P, invariant"
 	Src    string
+	// Vars are the variables the expression sees besides `cloud`.
+	Vars tables.Vars
 }
 
 // Compiler checks a property's expressions in the environments the compiler used.
@@ -66,7 +68,7 @@ func (c *Compiler) Compile(x *tables.Expr, clause string) (*Program, error) {
 	if iss != nil && iss.Err() != nil {
 		return nil, fmt.Errorf("%s: `%s`: %w", what, x.Src, iss.Err())
 	}
-	p := &Program{ast: checked.NativeRep(), What: what, Src: x.Src, Idents: map[string]bool{}, Fields: map[string]bool{}, consts: map[int64]bool{}}
+	p := &Program{ast: checked.NativeRep(), What: what, Src: x.Src, Vars: x.Vars, Idents: map[string]bool{}, Fields: map[string]bool{}, consts: map[int64]bool{}}
 	p.root = p.ast.Expr()
 	p.fields = make([]atomic.Int32, ast.MaxID(p.ast)+1)
 	if err := c.scan(p, p.ast.Expr()); err != nil {

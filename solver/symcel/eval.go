@@ -80,7 +80,7 @@ func (p *Program) Conjuncts() []*Program {
 }
 
 func (p *Program) sub(root ast.Expr) *Program {
-	return &Program{ast: p.ast, root: root, What: p.What, Src: p.Src, Idents: p.Idents, Fields: p.Fields, consts: p.consts, fields: p.fields}
+	return &Program{ast: p.ast, root: root, What: p.What, Src: p.Src, Vars: p.Vars, Idents: p.Idents, Fields: p.Fields, consts: p.consts, fields: p.fields}
 }
 
 // Quantifier recognises `cloud.<plural>.all(v, body)`, so instances can be evaluated one by one.

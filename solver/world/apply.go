@@ -55,18 +55,41 @@ func setter(ev *tables.Event, e int32, a int) int32 {
 func (st *State) create(out *State, op *Op, ev int32) {
 	b, e := st.W.B, &st.W.M.Events[ev]
 	t := e.Target.Index
+	given := make([]sym.Scalar, len(e.ParentKeys))
+	for pi, pk := range e.ParentKeys {
+		given[pi] = b.Const(0)
+		if pk >= 0 {
+			given[pi] = b.IteS(op.Has[ev][pk], op.param(ev, pk).S, b.Const(0))
+		}
+	}
 	for i, hit := range st.hits(op, ev, t, op.param(ev, e.Key).S, false) {
 		if hit == b.F {
 			continue
 		}
 		made := b.And(hit, st.Exists[t][i].Not())
+		kept := b.And(hit, st.Exists[t][i])
 		out.Exists[t][i] = b.Or(out.Exists[t][i], made)
 		out.Ever[t][i] = b.Or(out.Ever[t][i], hit)
-		for pi, pk := range e.ParentKeys {
-			parent := b.IteS(op.Has[ev][pk], op.param(ev, pk).S, b.Const(0))
-			out.Parents[t][i][pi] = b.IteS(made, parent, out.Parents[t][i][pi])
+		// A new record takes the parents named; an existing one is filled in
+		// with the parents it did not know yet, and its unknown ancestors are
+		// resolved again (SEMANTICS §1, §3).
+		parents := make([]sym.Scalar, len(e.ParentKeys))
+		filled := b.F
+		for pi := range e.ParentKeys {
+			cur := st.Parents[t][i][pi]
+			fill := b.All([]sym.Lit{kept, b.Is(cur, 0), b.Is(given[pi], 0).Not()})
+			filled = b.Or(filled, fill)
+			parents[pi] = b.IteS(made, given[pi], b.IteS(fill, given[pi], cur))
+			out.Parents[t][i][pi] = b.IteS(b.Or(made, fill), given[pi], out.Parents[t][i][pi])
 		}
-		st.setAttrs(out, op, ev, t, int32(i), made, b.And(hit, st.Exists[t][i]))
+		if len(st.Anc[t][i]) > 0 {
+			resolved := st.Resolve(t, parents)
+			for k := range resolved {
+				again := b.And(filled, b.Is(st.Anc[t][i][k], 0))
+				out.Anc[t][i][k] = b.IteS(b.Or(made, again), resolved[k], out.Anc[t][i][k])
+			}
+		}
+		st.setAttrs(out, op, ev, t, int32(i), made, kept)
 	}
 }
 
@@ -121,8 +144,15 @@ func (st *State) associate(out *State, op *Op, ev int32) {
 		made := b.And(hit, st.Exists[e.Other][i].Not())
 		out.Exists[e.Other][i] = b.Or(out.Exists[e.Other][i], made)
 		out.Ever[e.Other][i] = b.Or(out.Ever[e.Other][i], made)
-		for pi := range st.W.M.Entities[e.Other].Parents {
-			out.Parents[e.Other][i][pi] = b.IteS(made, st.newParent(op, ev, pi), out.Parents[e.Other][i][pi])
+		parents := make([]sym.Scalar, len(st.W.M.Entities[e.Other].Parents))
+		for pi := range parents {
+			parents[pi] = st.newParent(op, ev, pi)
+			out.Parents[e.Other][i][pi] = b.IteS(made, parents[pi], out.Parents[e.Other][i][pi])
+		}
+		if len(st.Anc[e.Other][i]) > 0 {
+			for k, a := range st.Resolve(e.Other, parents) {
+				out.Anc[e.Other][i][k] = b.IteS(made, a, out.Anc[e.Other][i][k])
+			}
 		}
 		st.setAttrs(out, op, ev, e.Other, int32(i), made, b.And(hit, st.Exists[e.Other][i]))
 	}

@@ -121,12 +121,14 @@ func (st *State) onlyCreated(given sym.Lit, v sym.Val, t int32) []sym.Lit {
 	return out
 }
 
-// InitConstraints make an arbitrary state well formed: with Fresh, every id it holds names a record that was created.
+// InitConstraints make an arbitrary state well formed: ancestors agree with
+// parents as far as every reachable state has them agree, and, with Fresh,
+// every id it holds names a record that was created.
 func (st *State) InitConstraints() []sym.Lit {
+	out := st.ancestorConstraints()
 	if !st.W.Fresh {
-		return nil
+		return out
 	}
-	var out []sym.Lit
 	b := st.W.B
 	for e, ent := range st.W.M.Entities {
 		for i := range st.Exists[e] {
@@ -134,10 +136,46 @@ func (st *State) InitConstraints() []sym.Lit {
 			for pi, pe := range ent.Parents {
 				out = append(out, st.onlyCreated(ex, sym.Str(st.Parents[e][i][pi]), pe)...)
 			}
+			for k, a := range ent.Ancestors {
+				out = append(out, st.onlyCreated(ex, sym.Str(st.Anc[e][i][k]), a)...)
+			}
 			for a, at := range ent.Attrs {
 				if at.Type.Ref >= 0 && (at.Type.Kind == tables.TRef || at.Type.Kind == tables.TList && at.Type.Elem == tables.TRef) {
 					out = append(out, st.onlyCreated(b.T, st.Attrs[e][i][a], at.Type.Ref)...)
 				}
+			}
+		}
+	}
+	return out
+}
+
+// ancestorConstraints hold in every reachable state (SEMANTICS §1): a
+// parent of an ancestor's type, once known, makes the ancestor known (it is
+// the walk's first stop, or was found before the parent was filled in); an
+// ancestor reached only through that parent is that parent.
+func (st *State) ancestorConstraints() []sym.Lit {
+	var out []sym.Lit
+	b := st.W.B
+	for e, ent := range st.W.M.Entities {
+		for k, a := range ent.Ancestors {
+			for pi, p := range ent.Parents {
+				if p != a {
+					continue
+				}
+				paths := st.W.PathsTo(int32(e), a)
+				only := len(paths) == 1 && len(paths[0]) == 1
+				for i := range st.Anc[e] {
+					if st.Exists[e][i] == b.F {
+						continue
+					}
+					par, anc := st.Parents[e][i][pi], st.Anc[e][i][k]
+					if only {
+						out = append(out, b.Implies(st.Exists[e][i], b.EqS(anc, par)))
+					} else {
+						out = append(out, b.Implies(b.And(st.Exists[e][i], b.Is(par, 0).Not()), b.Is(anc, 0).Not()))
+					}
+				}
+				break
 			}
 		}
 	}

@@ -34,7 +34,7 @@ func (w *World) FreshOp() *Op {
 				op.Has[ev] = append(op.Has[ev], b.F)
 				continue
 			}
-			op.Params[ev] = append(op.Params[ev], w.FreshVal(p.Type))
+			op.Params[ev] = append(op.Params[ev], w.ParamVal(int32(ev), i))
 			has := b.Lit()
 			if w.required(int32(ev), int32(i)) {
 				has = b.T

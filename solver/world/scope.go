@@ -22,10 +22,16 @@ func (st *State) ScopeOf(op *Op, s, by int32) sym.Scalar {
 func (st *State) eventScope(op *Op, ev, s, by int32) sym.Scalar {
 	e := &st.W.M.Events[ev]
 	view := st.View(op, ev)
+	b := st.W.B
 	if by >= 0 {
 		for i, p := range e.Params {
 			if p.Type.Kind == tables.TRef && p.Type.Ref == by {
-				return st.recordScope(by, view.O[i].S, s)
+				scope := st.recordScope(by, view.O[i].S, s)
+				if e.Kind == tables.Creates && int32(i) == e.Key && e.Target.Index == by {
+					// A create of the ScopeBy record itself: when it does not exist yet, walk from its parents.
+					return b.IteS(b.Found(st.Lookup(by, view.O[i].S)), scope, st.newScope(e, view, s))
+				}
+				return scope
 			}
 		}
 	}
@@ -39,12 +45,23 @@ func (st *State) eventScope(op *Op, ev, s, by int32) sym.Scalar {
 		return scope
 	}
 	// A create's record does not exist yet: walk from the parent ids it names.
+	return b.IteS(b.Found(st.Lookup(t, key)), scope, st.newScope(e, view, s))
+}
+
+// newScope is the s-ancestor a create's record would get: breadth-first from the parent ids it names.
+func (st *State) newScope(e *tables.Event, view sym.Val, s int32) sym.Scalar {
+	t := e.Target.Index
+	if t == s {
+		return view.O[e.Key].S
+	}
 	first := make([]sym.Scalar, len(e.ParentKeys))
 	for pi, pk := range e.ParentKeys {
-		first[pi] = view.O[pk].S
+		first[pi] = st.W.B.Const(0)
+		if pk >= 0 {
+			first[pi] = view.O[pk].S
+		}
 	}
-	rec := st.Lookup(t, key)
-	return st.W.B.IteS(st.W.B.Found(rec), scope, st.walk(t, first, s))
+	return st.walk(t, first, s)
 }
 
 // recordScope is the s-ancestor-or-self of the record of entity t named id; an id typed s is its own scope.

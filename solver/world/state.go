@@ -8,14 +8,16 @@ import (
 )
 
 // State is the cloud at one point of a run: per slot, whether the record
-// exists, whether it ever existed, its parent ids and its attributes.
+// exists, whether it ever existed, its parent ids, its ancestor ids (fixed
+// when it was created, SEMANTICS §1) and its attributes.
 type State struct {
 	W       *World
 	Exists  [][]sym.Lit
 	Ever    [][]sym.Lit
 	Parents [][][]sym.Scalar
-	Attrs   [][][]sym.Val
-	anc     map[[3]int32]sym.Scalar
+	// Anc[e][i][k] is the id of slot i's k-th ancestor (Entity.Ancestors order).
+	Anc   [][][]sym.Scalar
+	Attrs [][][]sym.Val
 }
 
 // Empty is the state with no records.
@@ -49,6 +51,7 @@ func (w *World) newState(init func(e int32, i int) slotInit) *State {
 		st.Exists = append(st.Exists, make([]sym.Lit, n))
 		st.Ever = append(st.Ever, make([]sym.Lit, n))
 		st.Parents = append(st.Parents, make([][]sym.Scalar, n))
+		st.Anc = append(st.Anc, make([][]sym.Scalar, n))
 		st.Attrs = append(st.Attrs, make([][]sym.Val, n))
 		for i := 0; i < n; i++ {
 			si := init(int32(e), i)
@@ -57,9 +60,17 @@ func (w *World) newState(init func(e int32, i int) slotInit) *State {
 			for p, pe := range ent.Parents {
 				st.Parents[e][i][p] = w.value(tables.Type{Kind: tables.TRef, Ref: pe}, si.zero).S
 			}
+			st.Anc[e][i] = make([]sym.Scalar, len(ent.Ancestors))
+			for k, a := range ent.Ancestors {
+				st.Anc[e][i][k] = w.value(tables.Type{Kind: tables.TRef, Ref: a}, si.zero).S
+			}
 			st.Attrs[e][i] = make([]sym.Val, len(ent.Attrs))
 			for a, at := range ent.Attrs {
-				st.Attrs[e][i][a] = w.value(at.Type, si.zero || !w.needAttr(int32(e), a))
+				if si.zero || !w.needAttr(int32(e), a) {
+					st.Attrs[e][i][a] = w.Zero(at.Type)
+				} else {
+					st.Attrs[e][i][a] = w.AttrVal(int32(e), a)
+				}
 			}
 		}
 	}
@@ -80,12 +91,14 @@ func (st *State) clone() *State {
 		out.Exists = append(out.Exists, append([]sym.Lit(nil), st.Exists[e]...))
 		out.Ever = append(out.Ever, append([]sym.Lit(nil), st.Ever[e]...))
 		ps := make([][]sym.Scalar, len(st.Parents[e]))
+		an := make([][]sym.Scalar, len(st.Anc[e]))
 		as := make([][]sym.Val, len(st.Attrs[e]))
 		for i := range ps {
 			ps[i] = append([]sym.Scalar(nil), st.Parents[e][i]...)
+			an[i] = append([]sym.Scalar(nil), st.Anc[e][i]...)
 			as[i] = append([]sym.Val(nil), st.Attrs[e][i]...)
 		}
-		out.Parents, out.Attrs = append(out.Parents, ps), append(out.Attrs, as)
+		out.Parents, out.Anc, out.Attrs = append(out.Parents, ps), append(out.Anc, an), append(out.Attrs, as)
 	}
 	return out
 }
@@ -100,6 +113,9 @@ func (w *World) Ite(c sym.Lit, x, y *State) *State {
 			out.Ever[e][i] = b.Choice(c, x.Ever[e][i], y.Ever[e][i])
 			for p := range out.Parents[e][i] {
 				out.Parents[e][i][p] = b.IteS(c, x.Parents[e][i][p], y.Parents[e][i][p])
+			}
+			for k := range out.Anc[e][i] {
+				out.Anc[e][i][k] = b.IteS(c, x.Anc[e][i][k], y.Anc[e][i][k])
 			}
 			for a := range out.Attrs[e][i] {
 				out.Attrs[e][i][a] = b.Ite(c, x.Attrs[e][i][a], y.Attrs[e][i][a])
@@ -162,7 +178,7 @@ func (st *State) Field(e, i int32, f int) sym.Val {
 	case f == 0:
 		return sym.Str(st.W.B.Const(st.W.IDs[e][i]))
 	case f <= len(anc):
-		return sym.Str(st.Ancestor(e, i, anc[f-1]))
+		return sym.Str(st.Anc[e][i][f-1])
 	}
 	return st.Attrs[e][i][f-1-len(anc)]
 }
@@ -170,7 +186,7 @@ func (st *State) Field(e, i int32, f int) sym.Val {
 // Given is the value of one slot of a state built by StateOf.
 type Given struct {
 	Exists, Ever sym.Lit
-	Parents      []sym.Scalar
+	Parents, Anc []sym.Scalar
 	Attrs        []sym.Val
 }
 
@@ -183,10 +199,11 @@ func (w *World) StateOf(given func(e int32, i int) Given) *State {
 		st.Exists = append(st.Exists, make([]sym.Lit, n))
 		st.Ever = append(st.Ever, make([]sym.Lit, n))
 		st.Parents = append(st.Parents, make([][]sym.Scalar, n))
+		st.Anc = append(st.Anc, make([][]sym.Scalar, n))
 		st.Attrs = append(st.Attrs, make([][]sym.Val, n))
 		for i := 0; i < n; i++ {
 			g := given(int32(e), i)
-			st.Exists[e][i], st.Ever[e][i], st.Parents[e][i], st.Attrs[e][i] = g.Exists, g.Ever, g.Parents, g.Attrs
+			st.Exists[e][i], st.Ever[e][i], st.Parents[e][i], st.Anc[e][i], st.Attrs[e][i] = g.Exists, g.Ever, g.Parents, g.Anc, g.Attrs
 		}
 	}
 	return st

@@ -34,21 +34,13 @@ func (w *World) PathsTo(e, target int32) [][]int32 {
 	return out
 }
 
-// Ancestor is the id of the first node of entity a met breadth-first over
-// the parent ids of slot i ("" when none). A node is expanded only when its
-// record exists; the node found need not exist (a port's tenant is its tenant
-// id even when the tenant record is gone), as the runtime's walker does.
+// Ancestor is slot i's ancestor of entity a: the id fixed when the record
+// was created (or filled in later), "" when unknown (SEMANTICS §1).
 func (st *State) Ancestor(e, i, a int32) sym.Scalar {
-	if st.anc == nil {
-		st.anc = map[[3]int32]sym.Scalar{}
+	if k := st.W.ancPos(e, a); k >= 0 {
+		return st.Anc[e][i][k]
 	}
-	key := [3]int32{e, i, a}
-	if s, ok := st.anc[key]; ok {
-		return s
-	}
-	s := st.walk(e, st.Parents[e][i], a)
-	st.anc[key] = s
-	return s
+	return st.W.B.Const(0)
 }
 
 // AncestorOrSelf is the slot's own id when it is an a, else its a-ancestor.
@@ -57,6 +49,30 @@ func (st *State) AncestorOrSelf(e, i, a int32) sym.Scalar {
 		return st.W.B.Const(st.W.IDs[e][i])
 	}
 	return st.Ancestor(e, i, a)
+}
+
+// Resolve is the ancestors a record of entity e with parent ids parents
+// gets when it is created on this state: for each ancestor type, the first
+// id of that type met breadth-first over the parents (a parent counts by its
+// id even when it has no record, but only records are walked through).
+func (st *State) Resolve(e int32, parents []sym.Scalar) []sym.Scalar {
+	anc := st.W.M.Entities[e].Ancestors
+	out := make([]sym.Scalar, len(anc))
+	for k, a := range anc {
+		out[k] = st.walk(e, parents, a)
+	}
+	return out
+}
+
+// ResolveAll sets every slot's ancestors from its parents as the state has
+// them: the ancestors a snapshot's records get when it is loaded (parents
+// before children).
+func (st *State) ResolveAll() {
+	for e := range st.Anc {
+		for i := range st.Anc[e] {
+			st.Anc[e][i] = st.Resolve(int32(e), st.Parents[e][i])
+		}
+	}
 }
 
 // walk finds the first id of entity target breadth-first from the parent ids

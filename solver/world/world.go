@@ -40,9 +40,11 @@ type World struct {
 	ints    []int64
 	other   int64
 	paths   map[[2]int32][][]int32
+	anc     [][]int
 	evIndex []bool
 	cfg     Config
 	sorted  bool
+	bySort  map[int][]int64
 }
 
 type slotRef struct{ e, i int32 }
@@ -60,6 +62,10 @@ type Config struct {
 	NeedParam func(ev int32, i int) bool
 	// Names, when set, is the model's name index (else it is built).
 	Names *symcel.Names
+	// Sorts, when set, says which strings each value may be: "", the
+	// constants of its sort, the slot ids of the entities its sort holds,
+	// and Other. Without, a string may be any string the world knows.
+	Sorts *symcel.Sorts
 }
 
 // New builds a world: slot ids are entity name plus number ("port1").
@@ -88,8 +94,21 @@ func New(b *sym.B, m *tables.Model, cfg Config) *World {
 		w.IDs = append(w.IDs, ids)
 	}
 	w.cfg = cfg
+	w.anc = make([][]int, len(m.Entities))
+	for e := range m.Entities {
+		w.anc[e] = make([]int, len(m.Entities))
+		for a := range w.anc[e] {
+			w.anc[e][a] = -1
+		}
+		for k, a := range m.Entities[e].Ancestors {
+			w.anc[e][a] = k
+		}
+	}
 	return w
 }
+
+// ancPos is the position of ancestor type a among entity e's ancestors, -1 when it is not one.
+func (w *World) ancPos(e, a int32) int { return w.anc[e][a] }
 
 // sorts interns the constants and lists the domains, on first use (the
 // baseline, which never chooses values, does without).
@@ -161,29 +180,97 @@ func (w *World) Sort(t tables.Type) []int64 {
 	return w.strs
 }
 
-// RefSort lists what an id of entity e may be: "", the slots' ids, the string constants, and Other.
+// RefSort lists what an id of entity e may be: "", the slots' ids, the
+// string constants (of its sort), and Other. Ids of other entities are not
+// among them even when an expression compares them (ids are UUIDs).
 func (w *World) RefSort(e int32) []int64 {
+	if w.cfg.Sorts != nil {
+		w.sorts()
+		consts, _ := w.cfg.Sorts.Members(w.cfg.Sorts.Entity(e))
+		out := append([]int64{0, w.other}, w.IDs[e]...)
+		for _, c := range consts {
+			out = append(out, w.B.Dom.Key(c))
+		}
+		return uniq(out)
+	}
 	w.sorts()
 	out := append([]int64{0}, w.IDs[e]...)
 	out = append(out, w.consts...)
 	return uniq(append(out, w.other))
 }
 
+// SortKeys lists what a string of sort x may be: "", its constants, the slot
+// ids of the entities it holds, and Other.
+func (w *World) SortKeys(x int) []int64 {
+	w.sorts()
+	root := w.cfg.Sorts.Root(x)
+	if keys, ok := w.bySort[root]; ok {
+		return keys
+	}
+	consts, ents := w.cfg.Sorts.Members(x)
+	out := []int64{0, w.other}
+	for _, c := range consts {
+		out = append(out, w.B.Dom.Key(c))
+	}
+	for _, e := range ents {
+		out = append(out, w.IDs[e]...)
+	}
+	out = uniq(out)
+	if w.bySort == nil {
+		w.bySort = map[int][]int64{}
+	}
+	w.bySort[root] = out
+	return out
+}
+
+// sortFor is what a value of type t whose strings are of sort x may be (x < 0: by type alone).
+func (w *World) sortFor(t tables.Type, x int) []int64 {
+	kind := t.Kind
+	if kind == tables.TList {
+		kind = t.Elem
+	}
+	if w.cfg.Sorts != nil && x >= 0 && kind == tables.TString {
+		return w.SortKeys(x)
+	}
+	return w.Sort(t)
+}
+
 // FreshVal is a new unconstrained value of type t.
-func (w *World) FreshVal(t tables.Type) sym.Val {
+func (w *World) FreshVal(t tables.Type) sym.Val { return w.freshOf(t, w.Sort(t)) }
+
+// AttrVal is a new unconstrained value of attribute a of entity e.
+func (w *World) AttrVal(e int32, a int) sym.Val {
+	t := w.M.Entities[e].Attrs[a].Type
+	x := -1
+	if w.cfg.Sorts != nil {
+		x = w.cfg.Sorts.Attr(e, a)
+	}
+	return w.freshOf(t, w.sortFor(t, x))
+}
+
+// ParamVal is a new unconstrained value of parameter i of event ev.
+func (w *World) ParamVal(ev int32, i int) sym.Val {
+	t := w.M.Events[ev].Params[i].Type
+	x := -1
+	if w.cfg.Sorts != nil {
+		x = w.cfg.Sorts.Param(ev, i)
+	}
+	return w.freshOf(t, w.sortFor(t, x))
+}
+
+func (w *World) freshOf(t tables.Type, keys []int64) sym.Val {
 	b := w.B
 	switch t.Kind {
 	case tables.TBool:
 		return sym.Bool(b.Lit())
 	case tables.TList:
-		keys := w.Sort(t)
 		ls := make([]sym.Lit, len(keys))
 		for i := range ls {
 			ls[i] = b.Lit()
 		}
 		return sym.ListOf(b.NewSet(symcel.ValueKind(tables.Type{Kind: t.Elem}), keys, ls))
 	}
-	return sym.Val{K: symcel.ValueKind(t), S: b.Fresh(w.Sort(t))}
+	return sym.Val{K: symcel.ValueKind(t), S: b.Fresh(keys)}
 }
 
 // Zero is the zero value of type t.
