@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./internal/...
 
-.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench build clean
+.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench difftest verify build clean
 
 all: build
 
@@ -53,6 +53,17 @@ opa-test:
 e2e:
 	bash scripts/e2e.sh
 
+## verify: prove every shipped property's N table and verdicts by SAT (about 15 s).
+verify:
+	$(GO) run ./cmd/pvsc verify specs/...
+
+## difftest: a million seeded operations through the proactive and the SAT engine
+## (make test runs ten thousand); mismatches are shrunk into difftest-out/.
+DIFFTEST_OPS ?= 1000000
+DIFFTEST_SEED ?= 1
+difftest:
+	$(GO) run ./cmd/pvsc difftest --ops $(DIFFTEST_OPS) --seed $(DIFFTEST_SEED) --out difftest-out
+
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
 
@@ -61,4 +72,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/... ./solver/...
 
 clean:
-	rm -rf bin out bench-out
+	rm -rf bin out bench-out difftest-out

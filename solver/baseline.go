@@ -211,12 +211,18 @@ func (bl *Baseline) follow(op Op) bool {
 func (c *check) given(e int32, i int) world.Given {
 	b := c.b
 	ent := &c.w.M.Entities[e]
-	g := world.Given{Exists: b.F, Ever: b.F, Parents: make([]sym.Scalar, len(ent.Parents)), Attrs: make([]sym.Val, len(ent.Attrs))}
+	g := world.Given{Exists: b.F, Ever: b.F, Parents: make([]sym.Scalar, len(ent.Parents)), Anc: make([]sym.Scalar, len(ent.Ancestors)), Attrs: make([]sym.Val, len(ent.Attrs))}
 	r, ok := c.src.Record(e, b.Dom.Str(c.w.IDs[e][i]))
 	for k := range ent.Parents {
 		g.Parents[k] = b.Const(0)
 		if ok {
 			g.Parents[k] = b.Const(b.Dom.Key(r.Parent(k)))
+		}
+	}
+	for k := range ent.Ancestors {
+		g.Anc[k] = b.Const(0)
+		if ok {
+			g.Anc[k] = b.Const(b.Dom.Key(r.Ancestor(k)))
 		}
 	}
 	for a, at := range ent.Attrs {
@@ -357,7 +363,7 @@ func (c *check) critical(cr *critical) (bool, error) {
 func (c *check) decide(d Decision) (Decision, error) {
 	post := c.pre.Apply(c.op)
 	o := newOverlay(post, c.src)
-	parts, err := c.invariant(o, post)
+	parts, err := c.invariant(o, c.bl.Full)
 	if err != nil {
 		return d, err
 	}
@@ -374,6 +380,28 @@ func (c *check) decide(d Decision) (Decision, error) {
 	d.Verdict = enforcement(c.bl.pr.p.Enforce)
 	d.Reason = fmt.Sprintf("the invariant would be false after %s: %s", c.w.M.Events[c.ev].Name, c.witness(parts))
 	return d, nil
+}
+
+// Holds evaluates the whole invariant on the state src, every instance
+// grounded: whether it holds, and when it does not, the first part that breaks.
+func (bl *Baseline) Holds(src Source) (bool, string, error) {
+	r, _ := bl.runs.Get().(*run)
+	if r == nil || r.b.Len() > maxReuse {
+		r = newRun(sym.NewSized(sym.NewDom(), 1<<12))
+	}
+	defer bl.runs.Put(r)
+	ids := make([][]string, len(bl.pr.m.Entities))
+	w := world.New(r.b, bl.pr.m, world.Config{Count: counts(ids), IDs: ids, Names: bl.pr.names})
+	c := &check{bl: bl, b: r.b, w: w, src: src, ev: -1, r: r, clauses0: r.clauses, vars0: r.b.Len()}
+	c.pre = w.StateOf(c.given)
+	parts, err := c.invariant(newOverlay(c.pre, src), true)
+	if err != nil {
+		return false, "", err
+	}
+	if c.holds(c.b.All(partLits(parts))) {
+		return true, "", nil
+	}
+	return false, c.witness(parts), nil
 }
 
 func enforcement(e tables.Enforcement) Verdict {
@@ -425,14 +453,14 @@ func partLits(ps []part) []sym.Lit {
 // invariant encodes the invariant's conjuncts on the state after; a
 // quantifier whose instances depend only on their own record is encoded for
 // the records the operation touched alone, unless the baseline is Full.
-func (c *check) invariant(o *overlay, post *world.State) ([]part, error) {
+func (c *check) invariant(o *overlay, full bool) ([]part, error) {
 	var out []part
 	for _, conj := range c.bl.pr.inv.Conjuncts() {
 		plural, v, body, ok := conj.Quantifier()
 		e, _, _ := c.w.Names.CloudEntity(plural)
 		if ok {
 			records := o.touchedRecords(e)
-			if c.bl.Full || !c.local(body, e) {
+			if full || !c.local(body, e) {
 				records = o.Records(e).Elems()
 			}
 			for _, el := range records {
@@ -463,11 +491,7 @@ func (c *check) local(body *symcel.Program, e int32) bool {
 			return false
 		}
 	}
-	for _, a := range c.w.M.Entities[e].Ancestors {
-		if changed[a] && c.createsOrDeletes() {
-			return false // a parent that appears or goes can change the instance's ancestor fields
-		}
-	}
+	// Ancestor fields are fixed when a record is created: a parent that appears or goes changes no other record's.
 	return true
 }
 
@@ -478,9 +502,4 @@ func (c *check) changedEntities() map[int32]bool {
 		out[e] = true
 	}
 	return out
-}
-
-func (c *check) createsOrDeletes() bool {
-	k := c.w.M.Events[c.ev].Kind
-	return k == tables.Creates || k == tables.Deletes || k == tables.Associates
 }

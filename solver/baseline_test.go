@@ -19,7 +19,7 @@ type infra struct {
 }
 
 func newInfra(t testing.TB, spec *tables.Spec) *infra {
-	return &infra{m: spec.Models[0], src: NewMemSource(len(spec.Models[0].Entities))}
+	return &infra{m: spec.Models[0], src: NewMemSource(spec.Models[0])}
 }
 
 func (x *infra) put(entity, id string, parents []string, attrs map[string]Value) {

@@ -22,6 +22,11 @@ type Bounds struct {
 	// creations of existing ones) and lets operations name ids not created yet.
 	// By default ids behave like UUIDs: new when created, never guessed.
 	ReuseIDs bool
+	// Redeliver lets a create name a record that exists (with fresh ids): a
+	// re-delivered notification, which acts as an update of the record and
+	// fills in parents it did not know (SEMANTICS §1, §3). It repeats what
+	// the cloud said before: the record's attributes and known parents.
+	Redeliver bool
 }
 
 // DefaultSteps is the default run length.
@@ -68,7 +73,7 @@ func ParseBounds(s string) (Bounds, error) {
 // and the invariant's quantified entities 3, other entities the property can
 // observe 2, and 0 for those it cannot (their records never change a verdict).
 func (b Bounds) resolve(m *tables.Model, p *tables.Property, mentioned map[int32]bool, quantified map[int32]bool) (Bounds, []int, error) {
-	out := Bounds{Count: map[string]int{}, Steps: b.Steps, FromEmpty: b.FromEmpty, ReuseIDs: b.ReuseIDs}
+	out := Bounds{Count: map[string]int{}, Steps: b.Steps, FromEmpty: b.FromEmpty, ReuseIDs: b.ReuseIDs, Redeliver: b.Redeliver}
 	if out.Steps <= 0 {
 		out.Steps = DefaultSteps
 	}

@@ -51,9 +51,13 @@ type loose struct {
 	// super: a watchlist may hold more than a rebuild would (an allow rule
 	// that checks the state besides the lookup does not need it exact).
 	super bool
+	// live: only a scope whose record exists has a watchlist (a stronger
+	// invariant, which holds when no path keeps one for a scope without a record).
+	live bool
 }
 
-var looseness = []loose{{}, {stale: true}, {stale: true, super: true}, {stale: true, dead: true}, {stale: true, dead: true, super: true}}
+var looseness = []loose{{}, {live: true}, {stale: true}, {stale: true, live: true}, {stale: true, super: true}, {stale: true, super: true, live: true},
+	{stale: true, dead: true}, {stale: true, dead: true, super: true}}
 
 // inductiveWith checks the invariant pv.loose describes: when every step
 // the plan lets through keeps it (kept), the kinds no step from it shows are proven.
@@ -121,6 +125,9 @@ func (pv *prover) loosePlan(st *world.State) (plan, error) {
 		met := pv.met(st, sc)
 		pl.kn[i] = b.And(met, b.Lit())
 		pl.has[i] = b.All([]sym.Lit{pv.zone(cfg), met, b.Lit()})
+		if pv.loose.live {
+			pl.has[i] = b.And(pl.has[i], pv.scopeExists(st, sc))
+		}
 		members, err := pv.rebuild(st, b.Const(sc))
 		if err != nil {
 			return pl, err
@@ -154,6 +161,9 @@ func (pv *prover) consistent(s *step) (sym.Lit, error) {
 		zone := pv.zone(s.cfgPost[i])
 		met := pv.met(s.post, sc)
 		eq = append(eq, b.Implies(s.next.has[i], b.And(zone, met)), b.Implies(s.next.kn[i], met))
+		if pv.loose.live {
+			eq = append(eq, b.Implies(s.next.has[i], pv.scopeExists(s.post, sc)))
+		}
 		members, err := pv.rebuild(s.post, b.Const(sc))
 		if err != nil {
 			return b.F, err

@@ -19,12 +19,11 @@ type overlay struct {
 	m       *tables.Model
 	extra   [][]Record // per entity: Source records met so far, as slots after the world's
 	extraAt []map[string]int32
-	anc     map[[3]int32]sym.Scalar
 }
 
 func newOverlay(st *world.State, src Source) *overlay {
 	n := len(st.W.M.Entities)
-	o := &overlay{b: st.W.B, w: st.W, st: st, src: src, m: st.W.M, extra: make([][]Record, n), extraAt: make([]map[string]int32, n), anc: map[[3]int32]sym.Scalar{}}
+	o := &overlay{b: st.W.B, w: st.W, st: st, src: src, m: st.W.M, extra: make([][]Record, n), extraAt: make([]map[string]int32, n)}
 	for e := range o.extraAt {
 		o.extraAt[e] = map[string]int32{}
 	}
@@ -136,39 +135,19 @@ func (o *overlay) idKey(e, slot int32) int64 {
 	return o.b.Dom.Key(o.extra[e][int(slot)-o.w.Count[e]].ID())
 }
 
-func (o *overlay) parent(e, slot int32, k int) sym.Scalar {
-	if int(slot) < o.w.Count[e] {
-		return o.st.Parents[e][slot][k]
-	}
-	return o.b.Const(o.b.Dom.Key(o.extra[e][int(slot)-o.w.Count[e]].Parent(k)))
-}
-
-// ancestor walks parent ids breadth-first as the runtime does (world.State.Ancestor), through touched and Source records alike.
+// ancestor is a record's ancestor of type target: for a touched slot as the
+// world has it (fixed at creation, or resolved by the operation's create),
+// for a Source record as stored.
 func (o *overlay) ancestor(e, slot, target int32) sym.Scalar {
-	key := [3]int32{e, slot, target}
-	if s, ok := o.anc[key]; ok {
-		return s
+	if int(slot) < o.w.Count[e] {
+		return o.st.Ancestor(e, slot, target)
 	}
-	v := o.b.Const(0)
-	paths := o.w.PathsTo(e, target)
-	for k := len(paths) - 1; k >= 0; k-- {
-		id := o.follow(e, slot, paths[k])
-		v = o.b.IteS(o.b.Is(id, 0).Not(), id, v)
+	for k, a := range o.m.Entities[e].Ancestors {
+		if a == target {
+			return o.b.Const(o.b.Dom.Key(o.extra[e][int(slot)-o.w.Count[e]].Ancestor(k)))
+		}
 	}
-	o.anc[key] = v
-	return v
-}
-
-func (o *overlay) follow(e, slot int32, path []int32) sym.Scalar {
-	id := o.parent(e, slot, int(path[0]))
-	t := o.w.ParentType(e, int(path[0]))
-	for _, p := range path[1:] {
-		rec := o.Lookup(t, id)
-		tt, pp := t, int(p)
-		id = o.b.Select(rec, func(s int32) sym.Val { return sym.Str(o.parent(tt, s, pp)) }, sym.Str(o.b.Const(0))).S
-		t = o.w.ParentType(t, int(p))
-	}
-	return id
+	return o.b.Const(0)
 }
 
 // constVal is a Value as a constant of type t.

@@ -22,8 +22,11 @@ func (r Result) Scope() string {
 		start = "the empty cloud"
 	}
 	ids := "ids are fresh (UUIDs)"
-	if r.Bounds.ReuseIDs {
+	switch {
+	case r.Bounds.ReuseIDs:
 		ids = "ids may be reused"
+	case r.Bounds.Redeliver:
+		ids = "ids are fresh (UUIDs), creates may be re-delivered"
 	}
 	return fmt.Sprintf("records %s; runs of up to %d operations from %s; %s", slotCounts(r.Bounds), r.Bounds.Steps, start, ids)
 }

@@ -23,6 +23,9 @@ type Record interface {
 	ID() string
 	// Parent is the id of the k-th precedence parent ("" when none).
 	Parent(k int) string
+	// Ancestor is the id of the k-th ancestor (tables.Entity.Ancestors order),
+	// fixed when the record was created ("" when unknown; SEMANTICS §1).
+	Ancestor(k int) string
 	// Attr is attribute a's value (its zero value when never set).
 	Attr(a int) Value
 }

@@ -122,7 +122,7 @@ func setup(spec *tables.Spec, p *tables.Property, bounds Bounds) (*prover, Bound
 		return nil, bnd, err
 	}
 	b := sym.New(sym.NewDom())
-	w := world.New(b, pr.m, world.Config{Count: counts, Events: inPlay(pr.m, counts), Strings: pr.comp.Strings, Ints: pr.comp.Ints, Fresh: !bnd.ReuseIDs,
+	w := world.New(b, pr.m, world.Config{Count: counts, Events: inPlay(pr.m, counts), Strings: pr.comp.Strings, Ints: pr.comp.Ints, Fresh: !bnd.ReuseIDs, Redeliver: bnd.Redeliver,
 		NeedAttr: pr.needAttr, NeedParam: pr.needParam, Sorts: pr.sorts})
 	w.Where = pr.where
 	return newProver(pr, w), bnd, nil

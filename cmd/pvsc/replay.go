@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/internal/satengine"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/runtime/workload"
@@ -17,7 +19,7 @@ func init() {
 	register(&command{
 		name:    "replay",
 		summary: "run an operation stream through the verifier: one decision per line, then counts and time per phase",
-		usage:   "--spec DIR [--snapshot FILE] --ops FILE.jsonl [--out FILE] [--dry-run] [--property P,...]",
+		usage:   "--spec DIR [--snapshot FILE] --ops FILE.jsonl [--out FILE] [--dry-run] [--property P,...] [--engine proactive|sat]",
 		run:     runReplay,
 	})
 	register(&command{
@@ -37,8 +39,12 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	dryRun := fs.Bool("dry-run", false, "report verdicts without blocking: every operation is applied")
 	props := fs.String("property", "", "run only these properties (comma-separated)")
 	cloud := fs.String("cloud", "", "use only this cloud's operation blocks")
+	engine := fs.String("engine", "proactive", "proactive (watchlists, one lookup) or sat (intercept-and-check: every critical operation solved by SAT on the full state)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *engine != "proactive" && *engine != "sat" {
+		return fmt.Errorf("--engine %q: want proactive or sat", *engine)
 	}
 	if *spec == "" || *opsPath == "" {
 		fs.Usage()
@@ -52,7 +58,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	if *props != "" {
 		opt.Properties = strings.Split(*props, ",")
 	}
-	e, err := runtime.New(res.Spec, res.Envs, opt)
+	e, proc, err := replayEngine(*engine, res, opt)
 	if err != nil {
 		return err
 	}
@@ -83,11 +89,42 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		out, summaryOut = f, stdout
 	}
-	s, err := replay.Run(e, in, out)
+	s, err := replay.RunWith(e, proc, in, out)
 	if err != nil {
 		return err
 	}
 	return s.WriteText(summaryOut)
+}
+
+// replayEngine builds the engine --engine names; the runtime engine it
+// returns holds the context and decodes operations.
+func replayEngine(name string, res *compiler.Result, opt runtime.Options) (*runtime.Engine, replay.Processor, error) {
+	if name == "sat" {
+		sat, err := satengine.New(res.Spec, res.Envs, opt)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sat.Runtime(), satProcessor{sat}, nil
+	}
+	e, err := runtime.New(res.Spec, res.Envs, opt)
+	return e, replay.Proactive(e), err
+}
+
+// satProcessor is the intercept-and-check engine as replay's Processor.
+type satProcessor struct{ e *satengine.Engine }
+
+func (p satProcessor) Process(op *runtime.Op) replay.Outcome {
+	d := p.e.Process(op)
+	out := replay.Outcome{Op: p.e.Runtime().Spec().Models[op.Model].Events[op.Event].Name, Verdict: d.Verdict(), Blocked: d.Blocked, Err: d.Err}
+	for _, c := range d.Checks {
+		out.Checks = append(out.Checks, runtime.CheckRecord{Property: c.Property, Kind: "CE", Verdict: c.Verdict.String(),
+			Reason: fmt.Sprintf("%s (SAT: %d variables, %d clauses)", c.Reason, c.Vars, c.Clauses)})
+	}
+	return out
+}
+
+func (p satProcessor) Phases() map[string]time.Duration {
+	return map[string]time.Duration{"intercept-and-check": p.e.Checking}
 }
 
 func runWorkload(args []string, stdout, stderr io.Writer) error {

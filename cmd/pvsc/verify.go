@@ -13,7 +13,7 @@ func init() {
 	register(&command{
 		name:    "verify",
 		summary: "prove each property's N table and its proactive verdicts against its invariant, by SAT",
-		usage:   "[--property P] [--bounds entity=n,...,steps=n] [--from-empty] [--reuse-ids] PATH...",
+		usage:   "[--property P] [--bounds entity=n,...,steps=n] [--from-empty] [--reuse-ids] [--redeliver] PATH...",
 		run:     runVerify,
 	})
 }
@@ -23,6 +23,7 @@ type verifyFlags struct {
 	bounds    solver.Bounds
 	fromEmpty bool
 	reuseIDs  bool
+	redeliver bool
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -33,6 +34,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&bounds, "bounds", "", "record slots per entity and run length, e.g. port=3,vm=2,steps=6 (unlisted entities get defaults chosen from the property)")
 	fs.BoolVar(&f.fromEmpty, "from-empty", false, "start runs from the empty cloud instead of any snapshot satisfying the invariant")
 	fs.BoolVar(&f.reuseIDs, "reuse-ids", false, "let operations reuse deleted ids and name records not created yet")
+	fs.BoolVar(&f.redeliver, "redeliver", false, "let creates name records that exist (re-delivered notifications: they repeat the record and fill in parents it did not know)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,7 +42,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if f.bounds, err = solver.ParseBounds(bounds); err != nil {
 		return err
 	}
-	f.bounds.FromEmpty, f.bounds.ReuseIDs = f.fromEmpty, f.reuseIDs
+	f.bounds.FromEmpty, f.bounds.ReuseIDs, f.bounds.Redeliver = f.fromEmpty, f.reuseIDs, f.redeliver
 	dirs, err := specDirs(fs.Args())
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ type Engine struct {
 	ctx      *runtime.Engine
 	spec     *tables.Spec
 	concerns [][][]concern // per model, per event: the properties it is critical for
+	all      []concern     // every selected property
 	dryRun   bool
 	// Checking is the total time spent deciding critical operations (collection, encoding, solving).
 	Checking time.Duration
@@ -100,6 +101,7 @@ func (e *Engine) compile(props []*tables.Property) error {
 		if err != nil {
 			return fmt.Errorf("baseline for %s: %w", p.Name, err)
 		}
+		e.all = append(e.all, concern{prop: p, bl: bl})
 		for ev, k := range p.EventKinds {
 			if k == tables.CE {
 				e.concerns[p.Model][ev] = append(e.concerns[p.Model][ev], concern{prop: p, bl: bl})
@@ -155,6 +157,25 @@ func enforcement(p *tables.Property) runtime.Verdict {
 		return runtime.Log
 	}
 	return runtime.Deny
+}
+
+// Violations evaluates every property's invariant on the current state, in
+// full: the properties whose invariant is false, each with the part that breaks it.
+func (e *Engine) Violations() (map[string]string, error) {
+	out := map[string]string{}
+	var errs error
+	for _, c := range e.all {
+		e.ctx.ReadState(c.prop.Model, func(st *state.Store) {
+			ok, why, err := c.bl.Holds(Source{st: st})
+			switch {
+			case err != nil:
+				errs = errors.Join(errs, fmt.Errorf("%s: %w", c.prop.Name, err))
+			case !ok:
+				out[c.prop.Name] = why
+			}
+		})
+	}
+	return out, errs
 }
 
 // Process decides op and, unless it is blocked, applies it to the cloud state.

@@ -39,6 +39,10 @@ func (r record) ID() string { return r.st.Names.String(r.st.ID(r.e, r.row)) }
 
 func (r record) Parent(k int) string { return r.st.Names.String(r.st.Parent(r.e, r.row, k)) }
 
+func (r record) Ancestor(k int) string {
+	return r.st.Names.String(r.st.Ancestor(r.e, r.row, r.st.Model.Entities[r.e].Ancestors[k]))
+}
+
 func (r record) Attr(a int) solver.Value {
 	t := r.st.Model.Entities[r.e].Attrs[a].Type
 	return value(r.st, t, r.st.Attr(r.e, r.row, int32(a)))

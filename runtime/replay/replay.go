@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -40,14 +41,57 @@ type Summary struct {
 	Total      time.Duration             `json:"total_ns"`
 }
 
+// Outcome is one engine's answer to one operation, as a decision line prints it.
+type Outcome struct {
+	Op      string
+	Verdict runtime.Verdict
+	Blocked bool
+	Checks  []runtime.CheckRecord
+	Err     error
+}
+
+// Processor decides one operation, enforces its verdict, and applies it
+// unless it is blocked: the proactive engine, or an intercept-and-check one.
+type Processor interface {
+	Process(op *runtime.Op) Outcome
+	// Phases is the time spent so far in each phase the engine has.
+	Phases() map[string]time.Duration
+}
+
+// Proactive is the proactive engine as a Processor.
+func Proactive(e *runtime.Engine) Processor { return proactive{e} }
+
+type proactive struct{ e *runtime.Engine }
+
+func (p proactive) Process(op *runtime.Op) Outcome {
+	d := p.e.Process(op)
+	rec := d.Record()
+	return Outcome{Op: rec.Op, Verdict: d.Verdict(), Blocked: d.Blocked, Checks: rec.Checks, Err: d.Err}
+}
+
+func (p proactive) Phases() map[string]time.Duration {
+	st := p.e.Stats()
+	out := map[string]time.Duration{}
+	for ph := runtime.PhaseNStep; ph <= runtime.PhaseDetect; ph++ {
+		out[ph.String()] = st.Phases[ph]
+	}
+	return out
+}
+
 // Run reads operations (JSON lines in any form intercept.Line reads; blank
 // lines and lines starting with # are skipped), processes each, and writes
 // one decision line per operation to out. The engine should have
 // Options.Timing on for the phase times.
 func Run(e *runtime.Engine, ops io.Reader, out io.Writer) (*Summary, error) {
+	return RunWith(e, Proactive(e), ops, out)
+}
+
+// RunWith is Run with another engine deciding: e decodes the operations
+// (its context must be the one p decides on), p processes them.
+func RunWith(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer) (*Summary, error) {
 	in := intercept.New(e)
 	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
-	before := e.Stats()
+	slowBefore, before := e.Stats().SlowPaths, p.Phases()
 	start := time.Now()
 	var intercepting time.Duration
 	r := bufio.NewReaderSize(ops, 1<<16)
@@ -60,7 +104,7 @@ func Run(e *runtime.Engine, ops io.Reader, out io.Writer) (*Summary, error) {
 			t0 := time.Now()
 			decoded, derr := in.Line(text)
 			intercepting += time.Since(t0)
-			if err := enc.Encode(s.process(e, n, decoded, derr)); err != nil {
+			if err := enc.Encode(s.process(p, n, decoded, derr)); err != nil {
 				return nil, err
 			}
 		}
@@ -72,17 +116,16 @@ func Run(e *runtime.Engine, ops io.Reader, out io.Writer) (*Summary, error) {
 		}
 	}
 	s.Total = time.Since(start)
-	after := e.Stats()
-	s.SlowPaths = after.SlowPaths - before.SlowPaths
+	s.SlowPaths = e.Stats().SlowPaths - slowBefore
 	s.Phases["interception"] = intercepting
-	for p := runtime.PhaseNStep; p <= runtime.PhaseDetect; p++ {
-		s.Phases[p.String()] = after.Phases[p] - before.Phases[p]
+	for ph, d := range p.Phases() {
+		s.Phases[ph] = d - before[ph]
 	}
 	return s, w.Flush()
 }
 
 // process decides and applies one input line's operations (one per model that maps it) as one decision line.
-func (s *Summary) process(e *runtime.Engine, n int, ops []runtime.Op, err error) Line {
+func (s *Summary) process(p Processor, n int, ops []runtime.Op, err error) Line {
 	s.Operations++
 	l := Line{Line: n, Verdict: "pass"}
 	switch {
@@ -99,12 +142,11 @@ func (s *Summary) process(e *runtime.Engine, n int, ops []runtime.Op, err error)
 	verdict := runtime.Pass
 	var names []string
 	for i := range ops {
-		d := e.Process(&ops[i])
-		rec := d.Record()
-		names = append(names, rec.Op)
-		l.Checks = append(l.Checks, rec.Checks...)
+		d := p.Process(&ops[i])
+		names = append(names, d.Op)
+		l.Checks = append(l.Checks, d.Checks...)
 		l.Blocked = l.Blocked || d.Blocked
-		verdict = max(verdict, d.Verdict())
+		verdict = max(verdict, d.Verdict)
 		if d.Err != nil {
 			s.Malformed++
 			l.Error = d.Err.Error()
@@ -142,12 +184,25 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\n", p, counts(s.Properties[p]))
 	}
 	fmt.Fprintf(tw, "time per phase\ttotal\tper operation\n")
-	for _, ph := range []string{"interception", "n-step evaluation", "watchlist update", "violation detection"} {
+	for _, ph := range s.phaseOrder() {
 		d := s.Phases[ph]
 		fmt.Fprintf(tw, "  %s\t%v\t%v\n", ph, d.Round(time.Microsecond), perOp(d, s.Operations))
 	}
 	fmt.Fprintf(tw, "wall time\t%v\t%v\n", s.Total.Round(time.Microsecond), perOp(s.Total, s.Operations))
 	return tw.Flush()
+}
+
+// phaseOrder is the paper's phases first (Fig. 9), then any other the engine reported.
+func (s *Summary) phaseOrder() []string {
+	order := []string{"interception", "n-step evaluation", "watchlist update", "violation detection"}
+	var extra []string
+	for ph := range s.Phases {
+		if !slices.Contains(order, ph) {
+			extra = append(extra, ph)
+		}
+	}
+	sort.Strings(extra)
+	return append(order, extra...)
 }
 
 func perOp(d time.Duration, n int) time.Duration {

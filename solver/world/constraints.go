@@ -35,6 +35,9 @@ func (st *State) Constraints(op *Op) ([]sym.Lit, error) {
 		out = append(out, st.creations(op, ev)...)
 		if st.W.Fresh {
 			out = append(out, st.namesCreated(op, ev)...)
+			if st.W.Redeliver {
+				out = append(out, st.faithful(op, ev)...)
+			}
 		}
 	}
 	return out, nil
@@ -52,7 +55,8 @@ func (st *State) named(op *Op, ev int32) []sym.Lit {
 	return out
 }
 
-// creations: a created record's id is a slot's, and with Fresh a slot never used.
+// creations: a created record's id is a slot's, and with Fresh one never
+// used (with Redeliver, also one whose record exists).
 func (st *State) creations(op *Op, ev int32) []sym.Lit {
 	b, e := st.W.B, &st.W.M.Events[ev]
 	var id sym.Scalar
@@ -73,14 +77,55 @@ func (st *State) creations(op *Op, ev int32) []sym.Lit {
 		is := b.Is(id, k)
 		inScope = append(inScope, is)
 		if st.W.Fresh {
+			// A deleted record's id is never created again; a create of a
+			// record that exists is a re-delivery (it acts as an update), only
+			// with Redeliver.
 			reuse := b.And(is, b.And(st.Ever[t][i], st.Exists[t][i].Not()))
-			if e.Kind == tables.Creates {
+			if e.Kind == tables.Creates && !st.W.Redeliver {
 				reuse = b.And(is, st.Ever[t][i])
 			}
 			out = append(out, b.Implies(when, reuse.Not()))
 		}
 	}
 	return append(out, b.Implies(when, b.Any(inScope)))
+}
+
+// faithful: a create of a record that exists is a re-delivery of what the
+// cloud said before: the attributes it gives are the record's, and the
+// parents it names are the record's, or ones the record did not know yet
+// (which it fills in). Without Fresh a re-delivery may say anything.
+// Redeliver only.
+func (st *State) faithful(op *Op, ev int32) []sym.Lit {
+	b, e := st.W.B, &st.W.M.Events[ev]
+	if e.Kind != tables.Creates {
+		return nil
+	}
+	t := e.Target.Index
+	var out []sym.Lit
+	for i, hit := range st.hits(op, ev, t, op.param(ev, e.Key).S, true) {
+		if hit == b.F {
+			continue
+		}
+		for _, s := range e.Sets {
+			if s.Entity != t || !st.W.needAttr(t, int(s.Attr)) {
+				continue
+			}
+			same, err := b.Eq(op.Params[ev][s.Param], st.Attrs[t][i][s.Attr])
+			if err != nil {
+				same = b.F
+			}
+			out = append(out, b.Implies(b.And(hit, op.Has[ev][s.Param]), same))
+		}
+		for pi, pk := range e.ParentKeys {
+			if pk < 0 {
+				continue
+			}
+			cur, given := st.Parents[t][i][pi], op.param(ev, pk).S
+			named := b.All([]sym.Lit{hit, op.Has[ev][pk], b.Is(given, 0).Not(), b.Is(cur, 0).Not()})
+			out = append(out, b.Implies(named, b.EqS(given, cur)))
+		}
+	}
+	return out
 }
 
 // namesCreated: every id parameter other than the one a creation introduces names a record that was created.

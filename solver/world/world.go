@@ -27,6 +27,10 @@ type World struct {
 	// Fresh: created ids are new (never created before) and operations name
 	// only records that were created, like UUIDs; otherwise ids may be reused.
 	Fresh bool
+	// Redeliver: with Fresh, a create may also name a record that exists (a
+	// re-delivery, which acts as an update): faithfully, repeating its
+	// attributes and known parents, and naming parents it did not know.
+	Redeliver bool
 	// Where are the events' guards, compiled; nil when an event has none.
 	Where []*symcel.Program
 	// NeedAttr and NeedParam say which attributes and parameters can matter;
@@ -57,6 +61,8 @@ type Config struct {
 	Strings []string   // string constants of the expressions
 	Ints    []int64    // int constants of the expressions
 	Fresh   bool
+	// Redeliver admits faithful re-deliveries of creates (with Fresh).
+	Redeliver bool
 	// NeedAttr and NeedParam, when set, say which attributes and parameters can matter.
 	NeedAttr  func(e int32, a int) bool
 	NeedParam func(ev int32, i int) bool
@@ -74,7 +80,7 @@ func New(b *sym.B, m *tables.Model, cfg Config) *World {
 	if names == nil {
 		names = symcel.NewNames(m)
 	}
-	w := &World{B: b, M: m, Names: names, Count: cfg.Count, Events: cfg.Events, Fresh: cfg.Fresh, NeedAttr: cfg.NeedAttr, NeedParam: cfg.NeedParam,
+	w := &World{B: b, M: m, Names: names, Count: cfg.Count, Events: cfg.Events, Fresh: cfg.Fresh, Redeliver: cfg.Redeliver, NeedAttr: cfg.NeedAttr, NeedParam: cfg.NeedParam,
 		slot: map[int64]slotRef{}, paths: map[[2]int32][][]int32{}, evIndex: make([]bool, len(m.Events))}
 	for _, ev := range cfg.Events {
 		w.evIndex[ev] = true

@@ -579,9 +579,9 @@ var Spec = &tables.Spec{
 		},
 		&tables.Property{
 			Name: "workflow_admissibility",
-			Doc:  "A workflow hands its data only to providers and services whose tags cover the data's tags and whose contractual trust level reaches its protection class (MuSIC: admissible workflow paths).",
+			Doc:  "A workflow hands its data only to providers and services whose tags cover the data's tags and whose contractual trust level reaches its protection class (MuSIC: admissible workflow paths). A step of a workflow that is not registered hands to no one.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.steps.all(s, s.provider == \"\" || (s.provider in cloud.provider_ids\n        && cloud.provider_by_id[s.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.provider_by_id[s.provider].tags)))\n    && cloud.steps.all(s, s.service == \"\" || (s.service in cloud.service_ids\n        && cloud.service_by_id[s.service].provider in cloud.provider_ids\n        && cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.service_by_id[s.service].tags)))",
+				Src:  "cloud.steps.all(s, s.provider == \"\" || (s.workflow in cloud.workflow_ids && s.provider in cloud.provider_ids\n        && cloud.provider_by_id[s.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.provider_by_id[s.provider].tags)))\n    && cloud.steps.all(s, s.service == \"\" || (s.workflow in cloud.workflow_ids && s.service in cloud.service_ids\n        && cloud.service_by_id[s.service].provider in cloud.provider_ids\n        && cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.service_by_id[s.service].tags)))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -669,7 +669,7 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "cloud.providers.filter(c, c.sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in c.tags)).map(c, c.id)\n      + cloud.services.filter(v, v.provider in cloud.provider_ids\n          && cloud.provider_by_id[v.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in v.tags)).map(v, v.id)",
+							Src:  "cloud.providers.filter(c, workflow in cloud.workflow_ids && c.sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in c.tags)).map(c, c.id)\n      + cloud.services.filter(v, workflow in cloud.workflow_ids && v.provider in cloud.provider_ids\n          && cloud.provider_by_id[v.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in v.tags)).map(v, v.id)",
 							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 5},
 						},
 					},
