@@ -185,3 +185,102 @@ func TestBaselineFastAgreesWithFull(t *testing.T) {
 	assert.Positive(t, counts[Deny])
 	assert.Positive(t, counts[Pass])
 }
+
+// coResidencyCloud is a seeded infrastructure cloud of the shipped spec
+// whose VMs are placed only where they make no conflict, so that
+// no_co_residency holds.
+func coResidencyCloud(t testing.TB, rng *rand.Rand, tenants, hosts, vms int) (*tables.Spec, *infra) {
+	r, err := compiler.CompileDir("../specs/openstack")
+	require.NoError(t, err)
+	spec := r.Spec
+	var m *tables.Model
+	for _, mm := range spec.Models {
+		if mm.Name == "infrastructure" {
+			m = mm
+		}
+	}
+	require.NotNil(t, m)
+	x := &infra{m: m, src: NewMemSource(m)}
+	avoid := map[[2]int]bool{}
+	x.put("domain", "d1", nil, nil)
+	for i := range tenants {
+		var list []Value
+		for j := range tenants {
+			if j != i && rng.IntN(tenants) < 2 { // each tenant avoids about two others
+				list = append(list, Str(fmt.Sprintf("t%d", j)))
+				avoid[[2]int{i, j}] = true
+			}
+		}
+		x.put("tenant", fmt.Sprintf("t%d", i), []string{"d1"}, map[string]Value{"avoid": List(list...)})
+	}
+	for h := range hosts {
+		x.put("host", fmt.Sprintf("h%d", h), nil, nil)
+	}
+	on := make([][]int, hosts)
+	for v := range vms {
+		ten, h := rng.IntN(tenants), rng.IntN(hosts)
+		ok := true
+		for _, u := range on[h] {
+			ok = ok && (u == ten || !avoid[[2]int{u, ten}] && !avoid[[2]int{ten, u}])
+		}
+		host := ""
+		if ok {
+			on[h] = append(on[h], ten)
+			host = fmt.Sprintf("h%d", h)
+		}
+		x.put("vm", fmt.Sprintf("vm%d", v), []string{fmt.Sprintf("t%d", ten)}, map[string]Value{"host": Str(host)})
+	}
+	return spec, x
+}
+
+// A pairwise invariant (no_co_residency: every two VMs) is encoded for the
+// pairs with a record the operation touches; on seeded clouds that satisfy it,
+// that delta and the full grounding of every pair decide alike.
+func TestBaselinePairwiseAgreesWithFull(t *testing.T) {
+	const tenants, hosts, vms = 6, 4, 30
+	rng := rand.New(rand.NewPCG(3, 4))
+	spec, x := coResidencyCloud(t, rng, tenants, hosts, vms)
+	fast, err := NewBaseline(spec, spec.Property("no_co_residency"))
+	require.NoError(t, err)
+	slow, err := NewBaseline(spec, spec.Property("no_co_residency"))
+	require.NoError(t, err)
+	slow.Full = true
+	counts := map[Verdict]int{}
+	for i := range 200 {
+		params := map[string]Value{"host": Str(fmt.Sprintf("h%d", rng.IntN(hosts)))}
+		event := "migrate_vm"
+		params["vm_id"] = Str(fmt.Sprintf("vm%d", rng.IntN(vms)))
+		if rng.IntN(2) == 0 {
+			event = "boot_vm"
+			params["vm_id"], params["tenant_id"] = Str(fmt.Sprintf("new%d", i)), Str(fmt.Sprintf("t%d", rng.IntN(tenants)))
+		}
+		op := x.op(event, params)
+		a, err := fast.Decide(x.src, op)
+		require.NoError(t, err)
+		b, err := slow.Decide(x.src, op)
+		require.NoError(t, err)
+		require.Equal(t, b.Verdict, a.Verdict, "op %d %s %v: %s / %s", i, event, params, a.Reason, b.Reason)
+		counts[a.Verdict]++
+	}
+	assert.Positive(t, counts[Allow])
+	assert.Positive(t, counts[Deny])
+}
+
+func BenchmarkBaselineCoResidency2k(b *testing.B)     { benchCoResidency(b, 2_000, false) }
+func BenchmarkBaselineCoResidencyFull2k(b *testing.B) { benchCoResidency(b, 2_000, true) }
+
+// benchCoResidency decides migrate_vm on a cloud of n VMs (10 per tenant, 100 hosts).
+func benchCoResidency(b *testing.B, n int, full bool) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	spec, x := coResidencyCloud(b, rng, n/10, 100, n)
+	bl, err := NewBaseline(spec, spec.Property("no_co_residency"))
+	require.NoError(b, err)
+	bl.Full = full
+	op := x.op("migrate_vm", map[string]Value{"vm_id": Str("vm7"), "host": Str("h3")})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bl.Decide(x.src, op); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
