@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./internal/...
 
-.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench difftest verify build clean
+.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench bench-quick bench-full difftest verify build clean
 
 all: build
 
@@ -18,7 +18,7 @@ demo:
 	$(GO) run ./cmd/pvsc demo
 
 ## test: everything CI runs; under ~15 minutes on 2 cores.
-test: fmt-check vet generate-check unit race fuzz opa-test e2e
+test: fmt-check vet generate-check unit race fuzz opa-test bench-quick e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -66,6 +66,19 @@ difftest:
 
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
+
+## bin/pvsc-opa: the OPA peer (its own module, bench/opa) that pvsc bench runs in its own process.
+bin/pvsc-opa: $(shell find bench/opa -name '*.go' -o -name '*.rego' -o -name go.mod -o -name go.sum)
+	cd bench/opa && $(GO) build -o ../../bin/pvsc-opa ./cmd/pvsc-opa
+
+## bench-quick: pvsc bench --quick (three small datasets, every engine, seconds); CI runs it.
+bench-quick: bin/pvsc-opa
+	$(GO) run ./cmd/pvsc bench --quick --opa bin/pvsc-opa --out bench-out/quick
+
+## bench-full: the paper's grid (10k..100k ports) with SAT and OPA, then the proactive
+## engine alone up to 1M ports; writes bench-out/full (BENCHMARKS.md shows one run; about 30 min).
+bench-full: bin/pvsc-opa
+	$(GO) run ./cmd/pvsc bench --scale --opa bin/pvsc-opa --out bench-out/full --progress on
 
 ## bench: the Go benchmarks (figures in README.md).
 bench:

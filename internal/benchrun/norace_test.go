@@ -1,0 +1,5 @@
+//go:build !race
+
+package benchrun_test
+
+const raceOn = false
