@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,4 +150,31 @@ func TestDifftestCommand(t *testing.T) {
 	code, _, stderr = pvsc("difftest", "--ops", "10", "../../specs")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "specs/openstack and specs/music only")
+}
+
+// --idmef writes one IDMEF alert per violation the replay found.
+func TestReplayWritesIDMEFAlerts(t *testing.T) {
+	dir := t.TempDir()
+	snap, ops, out, alerts := dir+"/snapshot.json", dir+"/ops.jsonl", dir+"/decisions.jsonl", dir+"/alerts.xml"
+	code, _, stderr := pvsc("workload", "--kind", "openstack", "--snapshot", snap, "--ops", ops, "--tenants", "6", "--count", "150", "--seed", "4")
+	require.Equal(t, 0, code, stderr)
+	code, summary, stderr := pvsc("replay", "--spec", "../../specs/openstack", "--snapshot", snap, "--ops", ops, "--out", out, "--idmef", alerts)
+	require.Equal(t, 0, code, stderr)
+	lines, err := os.ReadFile(out)
+	require.NoError(t, err)
+	denied := strings.Count(string(lines), `"verdict":"deny","scope"`)
+	require.Positive(t, denied)
+	data, err := os.ReadFile(alerts)
+	require.NoError(t, err)
+	var doc struct {
+		Alerts []struct {
+			Classification struct {
+				Text string `xml:"text,attr"`
+			} `xml:"Classification"`
+		} `xml:"Alert"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &doc))
+	assert.Len(t, doc.Alerts, denied)
+	assert.Contains(t, doc.Alerts[0].Classification.Text, " violation")
+	assert.Contains(t, summary, fmt.Sprintf("%d IDMEF alerts written to %s", denied, alerts))
 }

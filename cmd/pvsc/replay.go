@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/internal/idmef"
 	"pvsc.dev/pvsc/internal/satengine"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
@@ -19,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "replay",
 		summary: "run an operation stream through the verifier: one decision per line, then counts and time per phase",
-		usage:   "--spec DIR [--snapshot FILE] --ops FILE.jsonl [--out FILE] [--dry-run] [--property P,...] [--engine proactive|sat]",
+		usage:   "--spec DIR [--snapshot FILE] --ops FILE.jsonl [--out FILE] [--dry-run] [--property P,...] [--engine proactive|sat] [--idmef FILE]",
 		run:     runReplay,
 	})
 	register(&command{
@@ -40,6 +41,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	props := fs.String("property", "", "run only these properties (comma-separated)")
 	cloud := fs.String("cloud", "", "use only this cloud's operation blocks")
 	engine := fs.String("engine", "proactive", "proactive (watchlists, one lookup) or sat (intercept-and-check: every critical operation solved by SAT on the full state)")
+	idmefPath := fs.String("idmef", "", "also write every violation (deny, alert, log) as an IDMEF-Message document (RFC 4765) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,11 +91,38 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		defer f.Close()
 		out, summaryOut = f, stdout
 	}
-	s, err := replay.RunWith(e, proc, in, out)
+	var alerts []idmef.Alert
+	observe := func(l replay.Line) { alerts = append(alerts, alertsOf(res, l)...) }
+	s, err := replay.RunObserved(e, proc, in, out, observe)
 	if err != nil {
 		return err
 	}
+	if *idmefPath != "" {
+		if err := writeWith(*idmefPath, func(w io.Writer) error {
+			return idmef.Encode(w, idmef.Analyzer{ID: "pvsc-replay", Name: "pvsc", Version: "replay"}, alerts)
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(summaryOut, "%d IDMEF alerts written to %s\n", len(alerts), *idmefPath)
+	}
 	return s.WriteText(summaryOut)
+}
+
+// alertsOf turns a decision line's violations into IDMEF alerts.
+func alertsOf(res *compiler.Result, l replay.Line) []idmef.Alert {
+	var out []idmef.Alert
+	for _, c := range l.Checks {
+		if c.Verdict != "deny" && c.Verdict != "alert" && c.Verdict != "log" {
+			continue
+		}
+		a := idmef.Alert{Time: time.Now(), Property: c.Property, Event: l.Op, Operation: fmt.Sprintf("%s (line %d)", l.Op, l.Line),
+			Scope: c.Scope, Verdict: c.Verdict, Blocked: l.Blocked, Reason: c.Reason}
+		if p := res.Spec.Property(c.Property); p != nil {
+			a.Doc = p.Doc
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // replayEngine builds the engine --engine names; the runtime engine it

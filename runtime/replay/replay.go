@@ -89,6 +89,12 @@ func Run(e *runtime.Engine, ops io.Reader, out io.Writer) (*Summary, error) {
 // RunWith is Run with another engine deciding: e decodes the operations
 // (its context must be the one p decides on), p processes them.
 func RunWith(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer) (*Summary, error) {
+	return RunObserved(e, p, ops, out, nil)
+}
+
+// RunObserved is RunWith that also hands every decision line to observe
+// (when not nil) after writing it: to export alerts, say.
+func RunObserved(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, observe func(Line)) (*Summary, error) {
 	in := intercept.New(e)
 	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
 	slowBefore, before := e.Stats().SlowPaths, p.Phases()
@@ -104,8 +110,12 @@ func RunWith(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer) (*Sum
 			t0 := time.Now()
 			decoded, derr := in.Line(text)
 			intercepting += time.Since(t0)
-			if err := enc.Encode(s.process(p, n, decoded, derr)); err != nil {
+			l := s.process(p, n, decoded, derr)
+			if err := enc.Encode(l); err != nil {
 				return nil, err
+			}
+			if observe != nil {
+				observe(l)
 			}
 		}
 		if err == io.EOF {
