@@ -76,7 +76,8 @@ func fakeOPA(args []string) error {
 func quickConfig(t *testing.T) benchrun.Config {
 	cfg := benchrun.Quick()
 	if raceOn {
-		cfg.Datasets, cfg.Repeat, cfg.Warmup, cfg.StreamOps = cfg.Datasets[:1], 3, 1, 100
+		// Two datasets: a line needs two points.
+		cfg.Datasets, cfg.Repeat, cfg.Warmup, cfg.StreamOps = cfg.Datasets[:2], 3, 1, 100
 	}
 	cfg.WorkDir = t.TempDir()
 	return cfg
