@@ -168,6 +168,17 @@ func (l *recordList) Contains(x ref.Val) ref.Val {
 
 func (l *recordList) Add(x ref.Val) ref.Val { return concat(l, x) }
 
+// Fold walks the rows once: CEL's comprehensions fold a list, and without
+// Fold they would call Get(i) for each i, listing the rows each time (O(n²)).
+func (l *recordList) Fold(f traits.Folder) {
+	i := 0
+	l.v.S.Each(l.e, func(row int32) bool {
+		ok := f.FoldEntry(types.Int(i), l.v.Record(l.e, row))
+		i++
+		return ok
+	})
+}
+
 func (l *recordList) Iterator() traits.Iterator {
 	return &rowIter{v: l.v, e: l.e, rows: l.v.rows(l.e), elem: func(row int32) ref.Val { return l.v.Record(l.e, row) }}
 }
@@ -198,6 +209,16 @@ func (l *idList) Get(i ref.Val) ref.Val {
 }
 
 func (l *idList) Add(x ref.Val) ref.Val { return concat(l, x) }
+
+// Fold walks the rows once (see recordList.Fold).
+func (l *idList) Fold(f traits.Folder) {
+	i := 0
+	l.v.S.Each(l.e, func(row int32) bool {
+		ok := f.FoldEntry(types.Int(i), types.String(l.v.S.Names.String(l.v.S.ID(l.e, row))))
+		i++
+		return ok
+	})
+}
 
 func (l *idList) Iterator() traits.Iterator {
 	return &rowIter{v: l.v, e: l.e, rows: l.v.rows(l.e), elem: func(row int32) ref.Val {

@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"strconv"
 	"testing"
 
 	"cel.dev/cel-go/cel"
@@ -209,4 +210,66 @@ func TestRecreateFillsUnknownParents(t *testing.T) {
 	assert.Equal(t, int32(2), f.n("t7"), "a port alone is two steps away")
 	f.do("create_port", map[string]string{"port_id": "p1", "tenant_id": "t8"})
 	assert.Len(t, f.s.Members(port, f.prop.Scope, f.sym("t7")), 1, "a known parent is never replaced")
+}
+
+// Comprehensions over cloud.<plural> and cloud.<entity>_ids fold the rows
+// once (Get(i) for each i listed every row each time: O(n²), minutes at
+// paper scale); they see every record, in order, and stop early.
+func TestComprehensionsFoldEveryRecordOnce(t *testing.T) {
+	f := newFixture(t)
+	f.example4Setup()
+	for _, id := range []string{"pa", "pb", "pc"} {
+		f.do("create_port", map[string]string{"port_id": id, "subnet_id": "s1", "tenant_id": "t1"})
+	}
+	env, err := f.res.Envs[f.prop.Model].For(tables.Vars{Event: -1, Elem: -1, Scope: -1}, tables.ElemType{}, nil)
+	require.NoError(t, err)
+	view := state.NewView(f.s, f.res.Envs[f.prop.Model])
+	for _, src := range []string{
+		`cloud.ports.map(p, p.id) == ["pa", "pb", "pc"]`,
+		`cloud.port_ids.map(p, p) == ["pa", "pb", "pc"]`,
+		`cloud.ports.filter(p, p.id != "pb").map(p, p.id) == ["pa", "pc"]`,
+		`cloud.ports.exists(p, p.id == "pb") && !cloud.port_ids.exists(p, p == "zz")`,
+		`cloud.ports.all(p, p.tenant == "t1") && cloud.port_ids.all(p, p.startsWith("p"))`,
+		`cloud.ports.exists_one(p, p.id == "pc")`,
+	} {
+		ast, iss := env.Compile(src)
+		require.NoError(t, iss.Err(), src)
+		assert.True(t, run(t, env, ast, map[string]any{"cloud": view.Cloud()}), src)
+	}
+}
+
+func BenchmarkFilterOverTenThousandPorts(b *testing.B) {
+	res, err := compiler.CompileDir("../../specs/openstack")
+	require.NoError(b, err)
+	p := res.Spec.Property("no_bypass")
+	m := res.Spec.Models[p.Model]
+	s := state.New(res.Spec, p.Model)
+	var op state.Op
+	do := func(event string, params map[string]string) {
+		ev := m.EventIndex(event)
+		op.Reset(ev, len(m.Events[ev].Params))
+		for name, v := range params {
+			op.Set(int(m.Events[ev].ParamIndex(name)), state.Str(s.Names.Intern(v)))
+		}
+		_, err := s.Apply(&op)
+		require.NoError(b, err)
+	}
+	do("create_domain", map[string]string{"domain_id": "d1"})
+	do("create_tenant", map[string]string{"tenant_id": "t1", "domain_id": "d1"})
+	for i := range 10_000 {
+		do("create_port", map[string]string{"port_id": "p" + strconv.Itoa(i), "tenant_id": "t1"})
+	}
+	env, err := res.Envs[p.Model].For(tables.Vars{Event: -1, Elem: -1, Scope: -1}, tables.ElemType{}, nil)
+	require.NoError(b, err)
+	ast, iss := env.Compile(`size(cloud.ports.filter(p, p.id == "p9999")) == 1`)
+	require.NoError(b, iss.Err())
+	prg, err := env.Program(ast)
+	require.NoError(b, err)
+	act := map[string]any{"cloud": state.NewView(s, res.Envs[p.Model]).Cloud()}
+	b.ReportAllocs()
+	for b.Loop() {
+		if out, _, err := prg.Eval(act); err != nil || out.Value() != true {
+			b.Fatal(out, err)
+		}
+	}
 }
