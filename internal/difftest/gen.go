@@ -142,24 +142,30 @@ func (g *gen) op(ev int32, alive exists) map[string]any {
 	return params
 }
 
+// liveTarget picks a live record of the entity create event ev makes: its
+// id and row in st.
+func (g *gen) liveTarget(ev int32, alive exists, st *state.Store) (e *tables.Event, t int32, id string, row int32, ok bool) {
+	e = &g.m.Events[ev]
+	if e.Kind != tables.Creates {
+		return e, 0, "", 0, false
+	}
+	t = e.Target.Index
+	if id, ok = g.live(t, alive); !ok {
+		return e, t, "", 0, false
+	}
+	sym, ok := st.Names.Lookup(id)
+	if !ok {
+		return e, t, id, 0, false
+	}
+	row, ok = st.Row(t, sym)
+	return e, t, id, row, ok
+}
+
 // redelivery draws a create of a record that exists, as a cloud re-delivers
 // it: the same key, the parents it has (or none), parents it does not know
 // yet (filled in), and no attributes (SEMANTICS §1, §3).
 func (g *gen) redelivery(ev int32, alive exists, st *state.Store) (map[string]any, bool) {
-	e := &g.m.Events[ev]
-	if e.Kind != tables.Creates {
-		return nil, false
-	}
-	t := e.Target.Index
-	id, ok := g.live(t, alive)
-	if !ok {
-		return nil, false
-	}
-	sym, ok := st.Names.Lookup(id)
-	if !ok {
-		return nil, false
-	}
-	row, ok := st.Row(t, sym)
+	e, t, id, row, ok := g.liveTarget(ev, alive, st)
 	if !ok {
 		return nil, false
 	}
@@ -302,17 +308,7 @@ func criticalEvents(spec *tables.Spec, model int32) []int32 {
 // misses a violation needs (the same user and project with another role,
 // another VM on the same host) and that independent draws almost never meet.
 func (g *gen) sibling(ev int32, alive exists, st *state.Store) (map[string]any, bool) {
-	e := &g.m.Events[ev]
-	if e.Kind != tables.Creates {
-		return nil, false
-	}
-	t := e.Target.Index
-	id, ok := g.live(t, alive)
-	if !ok {
-		return nil, false
-	}
-	sym, _ := st.Names.Lookup(id)
-	row, ok := st.Row(t, sym)
+	e, t, _, row, ok := g.liveTarget(ev, alive, st)
 	if !ok {
 		return nil, false
 	}
