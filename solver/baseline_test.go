@@ -266,8 +266,8 @@ func TestBaselinePairwiseAgreesWithFull(t *testing.T) {
 	assert.Positive(t, counts[Deny])
 }
 
-func BenchmarkBaselineCoResidency2k(b *testing.B)     { benchCoResidency(b, 2_000, false) }
-func BenchmarkBaselineCoResidencyFull2k(b *testing.B) { benchCoResidency(b, 2_000, true) }
+func BenchmarkBaselineCoResidency1k(b *testing.B)     { benchCoResidency(b, 1_000, false) }
+func BenchmarkBaselineCoResidencyFull1k(b *testing.B) { benchCoResidency(b, 1_000, true) }
 
 // benchCoResidency decides migrate_vm on a cloud of n VMs (10 per tenant, 100 hosts).
 func benchCoResidency(b *testing.B, n int, full bool) {
