@@ -427,7 +427,7 @@ func (c *Ctx) value(t tables.Type, x any) (state.Value, error) {
 	case tables.TString, tables.TRef:
 		s, ok := x.(string)
 		if !ok {
-			return state.Value{}, fmt.Errorf("want a string, got %s", kindOf(x))
+			return state.Value{}, fmt.Errorf("want a string, got %s", state.JSONKind(x))
 		}
 		id, err := c.intern1(s)
 		return state.Str(id), err
@@ -440,7 +440,7 @@ func (c *Ctx) value(t tables.Type, x any) (state.Value, error) {
 func (c *Ctx) listValue(t tables.Type, x any) (state.Value, error) {
 	xs, ok := x.([]any)
 	if !ok {
-		return state.Value{}, fmt.Errorf("want a list, got %s", kindOf(x))
+		return state.Value{}, fmt.Errorf("want a list, got %s", state.JSONKind(x))
 	}
 	out := state.Value{L: make([]int64, 0, len(xs))}
 	for i, el := range xs {
@@ -464,24 +464,6 @@ func (c *Ctx) intern1(s string) (sym, error) {
 		return 0, errIntern
 	}
 	return c.st.Names.Intern(s), nil
-}
-
-func kindOf(x any) string {
-	switch x.(type) {
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case float64, json.Number, int, int64:
-		return "a number"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", x)
 }
 
 // whereError is the malformed-operation error of a failed where guard.

@@ -191,7 +191,7 @@ func (e *Engine) loadRows(c *Ctx, mw *modelWorld, w *world, r *rowRT, top map[st
 			return &SnapshotError{File: file, Collection: r.t.Key, Index: i, Field: field, Reason: reason}
 		}
 		if _, ok := rec.(map[string]any); !ok {
-			return 0, bad("", "want an object, got "+kindOf(rec))
+			return 0, bad("", "want an object, got "+state.JSONKind(rec))
 		}
 		c.bind(mw, &op.Op)
 		c.intern = true
@@ -231,7 +231,7 @@ func collection(top map[string]json.RawMessage, cache map[string][]any, name, fi
 	}
 	recs, ok := v.([]any)
 	if !ok && v != nil {
-		return nil, &SnapshotError{File: file, Collection: name, Index: -1, Reason: "want a list of records, got " + kindOf(v)}
+		return nil, &SnapshotError{File: file, Collection: name, Index: -1, Reason: "want a list of records, got " + state.JSONKind(v)}
 	}
 	cache[name] = recs
 	return recs, nil

@@ -14,6 +14,7 @@ import (
 
 	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/state"
 )
 
 // Interceptor turns operations in their wire forms into engine operations,
@@ -245,20 +246,10 @@ func jsonError(data []byte, dec *json.Decoder, err error) error {
 	return fmt.Errorf("invalid JSON at byte %d: %v", dec.InputOffset(), err)
 }
 
+// kindOf is state.JSONKind, but an absent member reads "nothing".
 func kindOf(x any) string {
-	switch x.(type) {
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case json.Number, float64:
-		return "a number"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	case nil:
+	if x == nil {
 		return "nothing"
 	}
-	return fmt.Sprintf("%T", x)
+	return state.JSONKind(x)
 }

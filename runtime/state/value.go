@@ -76,7 +76,7 @@ func listFromJSON(in *Interner, m *tables.Model, t tables.Type, x any) (Value, e
 	}
 	xs, ok := x.([]any)
 	if !ok {
-		return Value{}, fmt.Errorf("want a list, got %s", jsonKind(x))
+		return Value{}, fmt.Errorf("want a list, got %s", JSONKind(x))
 	}
 	out := Value{L: make([]int64, 0, len(xs))}
 	for i, e := range xs {
@@ -97,13 +97,13 @@ func scalarFromJSON(in *Interner, m *tables.Model, k tables.TypeKind, ref int32,
 	case tables.TString, tables.TRef:
 		s, ok := x.(string)
 		if !ok {
-			return 0, fmt.Errorf("want a string, got %s", jsonKind(x))
+			return 0, fmt.Errorf("want a string, got %s", JSONKind(x))
 		}
 		return int64(in.Intern(s)), nil
 	case tables.TBool:
 		b, ok := x.(bool)
 		if !ok {
-			return 0, fmt.Errorf("want true or false, got %s", jsonKind(x))
+			return 0, fmt.Errorf("want true or false, got %s", JSONKind(x))
 		}
 		return int64(Bool(b).I), nil
 	case tables.TInt:
@@ -128,7 +128,7 @@ func intFromJSON(x any) (int64, error) {
 	case int64:
 		return n, nil
 	}
-	return 0, fmt.Errorf("want an integer, got %s", jsonKind(x))
+	return 0, fmt.Errorf("want an integer, got %s", JSONKind(x))
 }
 
 func enumFromJSON(e tables.Enum, x any) (int64, error) {
@@ -142,7 +142,7 @@ func enumFromJSON(e tables.Enum, x any) (int64, error) {
 	}
 	i, err := intFromJSON(x)
 	if err != nil {
-		return 0, fmt.Errorf("want a value of enum %s, got %s", e.Name, jsonKind(x))
+		return 0, fmt.Errorf("want a value of enum %s, got %s", e.Name, JSONKind(x))
 	}
 	if i < 0 || i >= int64(len(e.Values)) {
 		return 0, fmt.Errorf("rank %d is out of enum %s", i, e.Name)
@@ -167,7 +167,8 @@ func ConstValue(in *Interner, m *tables.Model, t tables.Type, s string) (Value, 
 	return Str(in.Intern(s)), nil
 }
 
-func jsonKind(x any) string {
+// JSONKind names the kind of a decoded JSON value for an error message.
+func JSONKind(x any) string {
 	switch x.(type) {
 	case string:
 		return "a string"
