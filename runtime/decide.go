@@ -152,31 +152,23 @@ func (e *Engine) keepWatchlist(mw *modelWorld, pw *propWorld, s sym) {
 
 // Apply observes an operation that happened (a notification): it reports the
 // verdicts it would have had, and applies it to the context whatever they are.
-func (e *Engine) Apply(op *Op) Decision {
-	var d Decision
-	e.mu.Lock()
-	if e.current(op, &d) {
-		c := e.wctx
-		e.decide(c, op, &d, false)
-		c.reset()
-		if d.Err == nil {
-			d.Blocked = false
-			e.apply(c, op, &d)
-			c.reset()
-		}
-	}
-	e.mu.Unlock()
-	return d
-}
+func (e *Engine) Apply(op *Op) Decision { return e.decideAndApply(op, false) }
 
 // Process decides an operation and applies it unless it is blocked: the replay of an operation stream.
-func (e *Engine) Process(op *Op) Decision {
+func (e *Engine) Process(op *Op) Decision { return e.decideAndApply(op, true) }
+
+// decideAndApply decides op and applies it to the context unless enforce is
+// set and the verdict blocks it (what happened is applied whatever it should have been).
+func (e *Engine) decideAndApply(op *Op, enforce bool) Decision {
 	var d Decision
 	e.mu.Lock()
 	if e.current(op, &d) {
 		c := e.wctx
 		e.decide(c, op, &d, false)
 		c.reset()
+		if !enforce && d.Err == nil {
+			d.Blocked = false
+		}
 		if d.Err == nil && !d.Blocked {
 			e.apply(c, op, &d)
 			c.reset()
