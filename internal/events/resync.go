@@ -3,8 +3,9 @@ package events
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"time"
+
+	"pvsc.dev/pvsc/internal/openstack/amqp"
 )
 
 // ErrNoLive is Resync's answer when no live snapshot can be taken.
@@ -83,25 +84,9 @@ func (p *Pipeline) RunResync(ctx context.Context) {
 			}
 			p.pending.CompareAndSwap(nil, req)
 			attempt++
-			if !wait(ctx, backoff(attempt)) {
+			if !amqp.Sleep(ctx, amqp.Backoff(500*time.Millisecond, 32*time.Second, attempt)) {
 				return
 			}
 		}
-	}
-}
-
-func backoff(attempt int) time.Duration {
-	d := 500 * time.Millisecond << min(attempt, 6)
-	return d/2 + rand.N(d/2+1)
-}
-
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

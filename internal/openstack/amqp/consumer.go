@@ -147,10 +147,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ready {
 			attempt = 0 // the last session worked: start the backoff over
 		}
-		delay := backoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, attempt)
+		delay := Backoff(c.cfg.ReconnectMin, c.cfg.ReconnectMax, attempt)
 		attempt++
 		c.log.Warn("amqp: connection lost; reconnecting", "err", err, "in", delay)
-		if !sleep(ctx, delay) {
+		if !Sleep(ctx, delay) {
 			return nil
 		}
 	}
@@ -317,9 +317,9 @@ func (c *Consumer) handle(ctx context.Context, raw amqp.Delivery) {
 		}
 	default:
 		c.failures++
-		delay := backoff(c.cfg.RetryMin, c.cfg.RetryMax, c.failures-1)
+		delay := Backoff(c.cfg.RetryMin, c.cfg.RetryMax, c.failures-1)
 		log.Warn("amqp: handler failed; requeueing", "err", err, "in", delay)
-		sleep(ctx, delay)
+		Sleep(ctx, delay)
 		serr = d.Requeue()
 	}
 	if serr != nil {
@@ -337,9 +337,9 @@ func (c *Consumer) call(ctx context.Context, d *Delivery) (err error) {
 	return c.handler(ctx, d)
 }
 
-// backoff is exponential in attempt, capped, with equal jitter so that many consumers cut off at
+// Backoff is exponential in attempt, capped, with equal jitter so that many consumers cut off at
 // once do not come back at once.
-func backoff(lo, hi time.Duration, attempt int) time.Duration {
+func Backoff(lo, hi time.Duration, attempt int) time.Duration {
 	d := lo
 	for i := 0; i < attempt && d < hi; i++ {
 		d *= 2
@@ -350,8 +350,8 @@ func backoff(lo, hi time.Duration, attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits d or until ctx ends; it reports whether the full wait happened.
-func sleep(ctx context.Context, d time.Duration) bool {
+// Sleep waits d or until ctx ends; it reports whether the full wait happened.
+func Sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -101,13 +101,13 @@ func TestHandleBackoffGrowsAndResets(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	for attempt := range 100 {
-		d := backoff(100*time.Millisecond, 5*time.Second, attempt)
+		d := Backoff(100*time.Millisecond, 5*time.Second, attempt)
 		want := min(100*time.Millisecond<<min(attempt, 20), 5*time.Second)
 		assert.GreaterOrEqual(t, d, want/2, "attempt %d", attempt)
 		assert.LessOrEqual(t, d, want, "attempt %d", attempt)
 	}
-	assert.Equal(t, time.Duration(0), backoff(0, 0, 3))
-	assert.LessOrEqual(t, backoff(time.Hour, time.Second, 0), time.Second)
+	assert.Equal(t, time.Duration(0), Backoff(0, 0, 3))
+	assert.LessOrEqual(t, Backoff(time.Hour, time.Second, 0), time.Second)
 }
 
 func TestNewConsumerDefaults(t *testing.T) {
