@@ -5,7 +5,7 @@ export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
 FUZZTIME ?= 10s
 # Packages with concurrency run under the race detector.
-RACE_PKGS := ./runtime/... ./internal/...
+RACE_PKGS := ./runtime/... ./server/... ./openstack/... ./lab/...
 
 .PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench bench-quick bench-full difftest verify build clean
 
@@ -47,7 +47,7 @@ fuzz:
 
 ## opa-test: the OPA peer is its own module (the main module does not carry OPA).
 opa-test:
-	cd bench/opa && $(GO) vet ./... && $(GO) test -count=1 ./...
+	cd lab/opa && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## e2e: installs and starts Keystone, Neutron, RabbitMQ and MariaDB when missing
 ## (scripts/openstack/stack.sh ensure), then the end-to-end tests against them.
@@ -68,9 +68,9 @@ difftest:
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=10m
 
-## bin/pvsc-opa: the OPA peer (its own module, bench/opa) that pvsc bench runs in its own process.
-bin/pvsc-opa: $(shell find bench/opa -name '*.go' -o -name '*.rego' -o -name go.mod -o -name go.sum)
-	cd bench/opa && $(GO) build -o ../../bin/pvsc-opa ./cmd/pvsc-opa
+## bin/pvsc-opa: the OPA peer (its own module, lab/opa) that pvsc bench runs in its own process.
+bin/pvsc-opa: $(shell find lab/opa -name '*.go' -o -name '*.rego' -o -name go.mod -o -name go.sum)
+	cd lab/opa && $(GO) build -o ../../bin/pvsc-opa ./cmd/pvsc-opa
 
 ## bench-quick: pvsc bench --quick (three small datasets, every engine, seconds); CI runs it.
 bench-quick: bin/pvsc-opa

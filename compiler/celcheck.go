@@ -3,9 +3,9 @@ package compiler
 import (
 	"cel.dev/cel-go/cel"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // buildEnvs declares each model's CEL environment and checks event guards.

@@ -4,9 +4,9 @@ package compiler
 import (
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // pass is one named compiler stage; stages run in order, and table stages

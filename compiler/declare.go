@@ -5,9 +5,9 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 type modelInfo struct {

@@ -1,8 +1,8 @@
 package compiler
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
 )
 
 // deriveEventRoles works out, for every event, which parameters identify the

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/abstract"
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/abstract"
 )
 
 // step is an abstract transition: when pre holds, the event may add gain.

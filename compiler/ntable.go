@@ -3,8 +3,8 @@ package compiler
 import (
 	"sort"
 
-	"pvsc.dev/pvsc/compiler/abstract"
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/abstract"
 )
 
 // maxFacts bounds a configuration's size: NTable has 2^facts entries.

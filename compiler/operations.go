@@ -7,8 +7,8 @@ import (
 	"cel.dev/cel-go/cel"
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
 )
 
 var sourceKinds = map[string]tables.SourceKind{"api": tables.API, "notify": tables.Notify, "cli": tables.CLI, "snapshot": tables.Snapshot}

@@ -3,7 +3,7 @@ package compiler
 import (
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // checkPrecedence rejects precedence cycles and computes every entity's ancestors.

@@ -4,9 +4,9 @@ import (
 	"cel.dev/cel-go/cel"
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 type propInfo struct {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/alecthomas/participle/v2/lexer"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -3,8 +3,8 @@ package compiler
 import (
 	"cel.dev/cel-go/cel"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/tables"
 )
 
 // checkWatchlistDecl resolves the watchlist's scope and element type (Property-WL).

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/intercept"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Example is one scenario.

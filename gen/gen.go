@@ -10,7 +10,7 @@ import (
 	"strings"
 	"unicode"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Header marks generated files.
@@ -91,7 +91,7 @@ func (g *generator) imports() {
 	if g.preds.usesStrings {
 		g.p("\t\"strings\"\n\n")
 	}
-	g.p("\t\"pvsc.dev/pvsc/compiler/tables\"\n")
+	g.p("\t\"pvsc.dev/pvsc/tables\"\n")
 	if len(g.preds.funcs) > 0 {
 		g.p("\t\"pvsc.dev/pvsc/runtime\"\n")
 	}

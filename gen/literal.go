@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // enumNames render the tables' small enumerations by name, not number.

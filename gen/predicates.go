@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // predicates compiles fast expressions to Go functions over *runtime.Ctx.

@@ -3,8 +3,8 @@ package runtime
 import (
 	"slices"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // apply applies an operation that was not blocked, then keeps every concerned

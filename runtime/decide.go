@@ -3,8 +3,8 @@ package runtime
 import (
 	"errors"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Op is one operation bound to a model: its event and parameter values,

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sync"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // Options set how an engine enforces.

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/tables"
 )
 
 var (

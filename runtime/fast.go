@@ -3,8 +3,8 @@ package runtime
 import (
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // litTable numbers the string literals of a model's expressions; each world

@@ -7,12 +7,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/runtime/workload"
 	"pvsc.dev/pvsc/specs/music"
 	"pvsc.dev/pvsc/specs/openstack"
+	"pvsc.dev/pvsc/tables"
 )
 
 // TestGeneratedPredicatesDecideAlike replays the same workload through the

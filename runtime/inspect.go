@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // ScopeState is what the engine keeps for one property in one scope.

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // OpError is a malformed operation: the event, the parameter, where in the document it was read, and what is wrong.

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 var kindNames = [...]string{tables.None: "none", tables.TE: "TE", tables.WE: "WE", tables.CE: "CE"}

@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strconv"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // SnapshotError is a snapshot that cannot be used: the file, the collection,

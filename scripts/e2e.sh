@@ -10,5 +10,5 @@ bash scripts/openstack/stack.sh ensure
 t1=$(date +%s)
 echo "e2e: stack ready in $((t1 - t0))s"
 # -p 1: the amqp package's test closes every broker connection on purpose
-PVSC_OPENSTACK=1 go test -p 1 -count=1 -timeout 20m ./internal/e2e/ ./internal/openstack/... "$@"
+PVSC_OPENSTACK=1 go test -p 1 -count=1 -timeout 20m ./lab/e2e/ ./openstack/... "$@"
 echo "e2e: tests took $(( $(date +%s) - t1 ))s"

@@ -1,8 +1,8 @@
 package solver
 
 import (
-	absmodel "pvsc.dev/pvsc/compiler/abstract"
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
+	absmodel "pvsc.dev/pvsc/tables/abstract"
 )
 
 // fact is an abstract state bit: an entity exists, or a link attribute names an existing record.

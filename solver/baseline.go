@@ -5,11 +5,11 @@ import (
 	"sort"
 	"sync"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/symcel"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // Verdict is what a property says of an operation, ordered as the runtime's verdicts.

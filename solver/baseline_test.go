@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // infra builds records of the infrastructure model by entity and field name.

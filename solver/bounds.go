@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	absmodel "pvsc.dev/pvsc/compiler/abstract"
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
+	absmodel "pvsc.dev/pvsc/tables/abstract"
 )
 
 // Bounds is the bounded scope of a verdict proof.

@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Counterexample is a run that shows the proactive plan wrong: a snapshot and numbered operations, the last one the culprit.

@@ -1,6 +1,6 @@
 package solver
 
-import "pvsc.dev/pvsc/compiler/tables"
+import "pvsc.dev/pvsc/tables"
 
 // MemSource is an in-memory Source: records by entity, indexed by id.
 type MemSource struct {

@@ -3,9 +3,9 @@ package solver
 import (
 	"sort"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
 )
 
 // overlay is the `cloud` the baseline evaluates: the records the operation

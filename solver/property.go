@@ -3,9 +3,9 @@ package solver
 import (
 	"fmt"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/symcel"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // property is a property with every expression compiled for symbolic evaluation.

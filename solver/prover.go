@@ -3,11 +3,11 @@ package solver
 import (
 	"sort"
 
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/symcel"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // prover encodes one property's proactive plan over a bounded world.

@@ -3,9 +3,9 @@ package solver
 import (
 	"time"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
 )
 
 // shrinkBudget bounds the time spent making one counterexample readable.

@@ -1,6 +1,6 @@
 package solver
 
-import "pvsc.dev/pvsc/compiler/tables"
+import "pvsc.dev/pvsc/tables"
 
 // Value is a concrete value of a record attribute or an operation parameter.
 // Kind 0 is an absent parameter; lists hold their elements in List.

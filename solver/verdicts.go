@@ -8,9 +8,9 @@ import (
 	"github.com/go-air/gini"
 	"github.com/go-air/gini/z"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/world"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Kind is how a counterexample shows the proactive plan wrong.

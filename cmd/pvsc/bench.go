@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"pvsc.dev/pvsc/internal/benchrun"
+	"pvsc.dev/pvsc/lab/benchrun"
 )
 
 func init() {
@@ -121,7 +121,7 @@ func (b *benchFlags) config(stderr io.Writer) (benchrun.Config, string, error) {
 		if p := benchrun.FindOPA(); p != "" {
 			cfg.OPA = benchrun.OPACommand{Path: p}
 		} else {
-			fmt.Fprintln(stderr, "pvsc bench: no pvsc-opa binary (bin/pvsc-opa or on PATH): OPA is not measured; build it with: cd bench/opa && go build -o ../../bin/pvsc-opa ./cmd/pvsc-opa")
+			fmt.Fprintln(stderr, "pvsc bench: no pvsc-opa binary (bin/pvsc-opa or on PATH): OPA is not measured; build it with: cd lab/opa && go build -o ../../bin/pvsc-opa ./cmd/pvsc-opa")
 		}
 	default:
 		if _, err := os.Stat(b.opa); err != nil {

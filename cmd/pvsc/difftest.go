@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"pvsc.dev/pvsc/internal/difftest"
+	"pvsc.dev/pvsc/lab/difftest"
 )
 
 func init() {

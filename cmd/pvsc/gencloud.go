@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"pvsc.dev/pvsc/internal/cloudgen"
+	"pvsc.dev/pvsc/lab/cloudgen"
 )
 
 func init() {

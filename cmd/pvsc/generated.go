@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/gen"
 	"pvsc.dev/pvsc/specs/music"
 	"pvsc.dev/pvsc/specs/openstack"
+	"pvsc.dev/pvsc/tables"
 )
 
 // shipped are the specs whose tables are compiled into this binary, with Go predicates.

@@ -15,7 +15,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"pvsc.dev/pvsc/internal/loadgen"
+	"pvsc.dev/pvsc/lab/loadgen"
 )
 
 func init() {

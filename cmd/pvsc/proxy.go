@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
-	"pvsc.dev/pvsc/internal/openstack/keystone"
-	"pvsc.dev/pvsc/internal/proxy"
+	"pvsc.dev/pvsc/openstack/keystone"
+	"pvsc.dev/pvsc/server/proxy"
 )
 
 func init() {

@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/internal/idmef"
-	"pvsc.dev/pvsc/internal/satengine"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/runtime/workload"
+	"pvsc.dev/pvsc/server/idmef"
+	"pvsc.dev/pvsc/solver/satengine"
 )
 
 func init() {

@@ -20,14 +20,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"pvsc.dev/pvsc/compiler/tables"
-	"pvsc.dev/pvsc/internal/durable"
-	"pvsc.dev/pvsc/internal/events"
-	osamqp "pvsc.dev/pvsc/internal/openstack/amqp"
-	"pvsc.dev/pvsc/internal/openstack/keystone"
-	"pvsc.dev/pvsc/internal/openstack/snapshot"
-	"pvsc.dev/pvsc/internal/serve"
+	osamqp "pvsc.dev/pvsc/openstack/amqp"
+	"pvsc.dev/pvsc/openstack/keystone"
+	"pvsc.dev/pvsc/openstack/snapshot"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/api"
+	"pvsc.dev/pvsc/server/feed"
+	"pvsc.dev/pvsc/server/journal"
+	"pvsc.dev/pvsc/tables"
 )
 
 func init() {

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"time"
 
-	"pvsc.dev/pvsc/internal/openstack/snapshot"
+	"pvsc.dev/pvsc/openstack/snapshot"
 	"pvsc.dev/pvsc/runtime"
 )
 

@@ -5,8 +5,8 @@ import (
 	"io"
 	"time"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver"
+	"pvsc.dev/pvsc/tables"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"math/bits"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // kindColor colours edges by the event's kind for the property.

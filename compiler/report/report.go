@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Report holds the five tables (paper §3.2) of a spec, optionally for one property.

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Interceptor turns operations in their wire forms into engine operations,

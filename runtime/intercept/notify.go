@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/tables"
 )
 
 // cadfEvent is the typeURI of a CADF event (Keystone's notification_format = cadf).

@@ -3,7 +3,7 @@ package state
 import (
 	"fmt"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // MaxParams bounds an event's parameters (presence is a bitmask).

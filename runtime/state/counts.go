@@ -1,7 +1,7 @@
 package state
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // counts keeps, for every fact some property depends on, how many records

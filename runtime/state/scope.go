@@ -3,7 +3,7 @@ package state
 import (
 	"slices"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // maxWalk bounds the breadth-first walk over parent records; models are shallow.

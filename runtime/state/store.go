@@ -1,7 +1,7 @@
 package state
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Store holds the records of one model's cloud. It is not safe for concurrent

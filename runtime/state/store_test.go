@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 type fixture struct {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"pvsc.dev/pvsc/compiler/tables"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Value is one typed value: strings and entity ids are Syms in I, ints and enum ranks are I, bools are 0/1; lists are L.

@@ -7,8 +7,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 
-	"pvsc.dev/pvsc/compiler/celenv"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // Cloud is the `cloud` view of one symbolic state.

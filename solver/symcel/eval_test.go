@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/compiler/celenv"
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 // fakeCloud is a constant cloud: records by entity, fields as strings.

@@ -1,8 +1,8 @@
 package symcel
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 )
 
 type cloudKind uint8

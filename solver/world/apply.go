@@ -1,8 +1,8 @@
 package world
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Apply is the state after the operation (SEMANTICS §3): creates, updates,

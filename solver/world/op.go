@@ -1,8 +1,8 @@
 package world
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Op is one operation: which event it is and its parameters, each present or absent.

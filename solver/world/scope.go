@@ -1,8 +1,8 @@
 package world
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 )
 
 // ScopeOf is the operation's scope for scope entity s (and, when by >= 0,

@@ -3,8 +3,8 @@ package world
 import (
 	"sort"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 )
 
 // State is the cloud at one point of a run: per slot, whether the record

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"sort"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/solver/sym"
 	"pvsc.dev/pvsc/solver/symcel"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Other is the string that stands for every id and string the bounded scope does not name.

@@ -4,8 +4,8 @@
 package music
 
 import (
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.

@@ -6,8 +6,8 @@ package openstack
 import (
 	"strings"
 
-	"pvsc.dev/pvsc/compiler/tables"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/tables"
 )
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.

@@ -3,7 +3,7 @@ package openstack_test
 import (
 	"testing"
 
-	"pvsc.dev/pvsc/internal/specstest"
+	"pvsc.dev/pvsc/lab/specstest"
 	"pvsc.dev/pvsc/specs/openstack"
 )
 

@@ -1,0 +1,204 @@
+// Package serve is pvsc's HTTP API: decisions, read-only views of N-cp and watchlists per scope, Prometheus metrics and health.
+package serve
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"pvsc.dev/pvsc/openstack/keystone"
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/intercept"
+	"pvsc.dev/pvsc/server/feed"
+)
+
+// maxBody bounds a request body: a decision is one operation, a snapshot may be large.
+const (
+	maxDecideBody   = 1 << 20
+	maxSnapshotBody = 1 << 30
+)
+
+// Config configures a Server.
+type Config struct {
+	Engine *runtime.Engine
+	// Pipeline, when set, is the event pipeline: readiness follows it, and resync and status use it.
+	Pipeline *events.Pipeline
+	// Auth wraps every endpoint except /healthz and /readyz; required.
+	Auth func(http.Handler) http.Handler
+	// Registry collects the server's metrics and serves /metrics; nil makes one.
+	Registry *prometheus.Registry
+	Log      *slog.Logger
+}
+
+// Server serves the API.
+type Server struct {
+	cfg Config
+	eng *runtime.Engine
+	in  *intercept.Interceptor
+	m   *metrics
+	log *slog.Logger
+}
+
+// New makes a server and registers its metrics.
+func New(cfg Config) (*Server, error) {
+	if cfg.Engine == nil || cfg.Auth == nil {
+		return nil, errors.New("serve: an engine and an authentication middleware are required")
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Server{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log}
+	s.m = newMetrics(cfg.Registry, cfg.Engine, s.in)
+	return s, nil
+}
+
+// Interceptor is the server's decoder (its counts are in /metrics).
+func (s *Server) Interceptor() *intercept.Interceptor { return s.in }
+
+// Handler routes the API.
+func (s *Server) Handler() http.Handler {
+	api := http.NewServeMux()
+	api.HandleFunc("POST /v1/decide", s.decide)
+	api.HandleFunc("GET /v1/properties", s.properties)
+	api.HandleFunc("GET /v1/properties/{property}/scopes", s.propertyScopes)
+	api.HandleFunc("GET /v1/properties/{property}/scopes/{scope}", s.propertyScope)
+	api.HandleFunc("GET /v1/scopes/{scope}", s.scope)
+	api.HandleFunc("GET /v1/status", s.status)
+	api.HandleFunc("POST /v1/resync", s.resync)
+	api.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("/", s.cfg.Auth(api))
+	return mux
+}
+
+// decodeOp reads one operation in any form intercept.Line reads.
+func (s *Server) decodeOp(body []byte) ([]runtime.Op, error) { return s.in.Line(body) }
+
+// decideResponse is POST /v1/decide's answer.
+type decideResponse struct {
+	Verdict   string           `json:"verdict"`
+	Blocked   bool             `json:"blocked"`
+	Unknown   bool             `json:"unknown,omitempty"`
+	Decisions []runtime.Record `json:"decisions"`
+}
+
+// decide answers POST /v1/decide: the operation is decided, never applied.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
+	t0 := time.Now()
+	body, err := readBody(r, maxDecideBody)
+	if err != nil {
+		s.m.requests.bad.Inc()
+		writeError(w, http.StatusBadRequest, "request body: "+err.Error())
+		return
+	}
+	var ds [2]runtime.Decision
+	var decided []runtime.Decision
+	var t1 time.Time
+	for attempt := 0; ; attempt++ {
+		ops, err := s.decodeOp(body)
+		if err != nil {
+			s.m.requests.bad.Inc()
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		t1 = time.Now()
+		decided = ds[:0]
+		stale := false
+		for i := range ops {
+			d := s.eng.Decide(&ops[i])
+			stale = stale || errors.Is(d.Err, runtime.ErrStale)
+			decided = append(decided, d)
+		}
+		if !stale || attempt == 2 {
+			break
+		}
+	}
+	t2 := time.Now()
+	resp := decideResponse{Verdict: runtime.Pass.String(), Unknown: len(decided) == 0, Decisions: make([]runtime.Record, 0, len(decided))}
+	v := runtime.Pass
+	for i := range decided {
+		d := &decided[i]
+		v = max(v, d.Verdict())
+		resp.Blocked = resp.Blocked || d.Blocked
+		resp.Decisions = append(resp.Decisions, d.Record())
+		s.m.count(d)
+	}
+	resp.Verdict = v.String()
+	buf := bufs.Get().(*[]byte)
+	b := appendDecide((*buf)[:0], &resp)
+	h := w.Header()
+	h["Content-Type"] = contentJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+	*buf = b
+	bufs.Put(buf)
+	s.m.observe(t0, t1, t2, time.Now())
+}
+
+var (
+	bufs        = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	contentJSON = []string{"application/json"}
+)
+
+func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
+	if p := s.cfg.Pipeline; p != nil {
+		st := p.Status()
+		switch {
+		case !st.Loaded:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "no context loaded yet"})
+			return
+		case st.Following && !st.Consuming:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "not consuming the message bus yet"})
+			return
+		case st.InDoubt:
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "the context is in doubt (missed events): critical operations get their fail mode until it is rebuilt"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ready": true})
+}
+
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, errors.New("too large")
+	}
+	return b, nil
+}
+
+// writeError answers in Keystone's error shape, as the authentication refusals do.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	keystone.WriteKeystoneError(w, status, msg)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode: "+err.Error())
+		return
+	}
+	b = append(b, '\n')
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
