@@ -75,8 +75,8 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 // node is a running engine with its pipeline.
 type node struct {
 	eng   *runtime.Engine
-	pipe  *events.Pipeline
-	store *durable.Store
+	pipe  *feed.Pipeline
+	store *journal.Store
 	reg   *prometheus.Registry
 	log   *slog.Logger
 	errs  chan error // fatal errors of background work
@@ -114,17 +114,17 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 		return nil, err
 	}
 	nd := &node{eng: eng, reg: prometheus.NewRegistry(), log: slog.New(slog.NewTextHandler(stderr, nil)), errs: make(chan error, 2)}
-	cfg := events.Config{Engine: eng, CheckpointEvery: n.checkpoint, Metrics: events.NewMetrics(nd.reg), Log: nd.log}
+	cfg := feed.Config{Engine: eng, CheckpointEvery: n.checkpoint, Metrics: feed.NewMetrics(nd.reg), Log: nd.log}
 	if err := n.cloudAccess(ctx, &cfg, nd.log); err != nil {
 		return nil, err
 	}
 	if n.state != "" {
-		if nd.store, err = durable.Open(n.state); err != nil {
+		if nd.store, err = journal.Open(n.state); err != nil {
 			return nil, err
 		}
 		cfg.Store = nd.store
 	}
-	nd.pipe = events.New(cfg)
+	nd.pipe = feed.New(cfg)
 	if err := n.initContext(ctx, nd); err != nil {
 		nd.close()
 		return nil, err
@@ -138,7 +138,7 @@ func (n *nodeFlags) start(ctx context.Context, stderr io.Writer) (*node, error) 
 }
 
 // cloudAccess sets up the live snapshot and the Keystone read-back when credentials are given.
-func (n *nodeFlags) cloudAccess(ctx context.Context, cfg *events.Config, log *slog.Logger) error {
+func (n *nodeFlags) cloudAccess(ctx context.Context, cfg *feed.Config, log *slog.Logger) error {
 	if n.os.Password == "" || (!n.live && n.noEnrich) {
 		if n.live {
 			return errors.New("--snapshot-live needs OpenStack credentials (--os-password or OS_PASSWORD)")
@@ -167,7 +167,7 @@ func (n *nodeFlags) cloudAccess(ctx context.Context, cfg *events.Config, log *sl
 		}
 	}
 	if !n.noEnrich && opts.Endpoints.Identity != "" {
-		cfg.Enricher = &events.Enricher{Identity: opts.Endpoints.Identity, Token: opts.Token}
+		cfg.Enricher = &feed.Enricher{Identity: opts.Endpoints.Identity, Token: opts.Token}
 	}
 	return nil
 }
@@ -276,7 +276,7 @@ func (a *apiFlags) middleware(identityURL string) (func(http.Handler) http.Handl
 	if !ok {
 		return nil, fmt.Errorf("--auth-scope %q: want any, project, domain or system", a.scope)
 	}
-	cfg := serve.AuthConfig{Mode: a.auth, Bearer: bearer, Scope: scope, AuthURI: identityURL}
+	cfg := api.AuthConfig{Mode: a.auth, Bearer: bearer, Scope: scope, AuthURI: identityURL}
 	if a.roles != "" {
 		cfg.Roles = strings.Split(a.roles, ",")
 	}
@@ -296,7 +296,7 @@ func (a *apiFlags) tlsConfig() (*tls.Config, error) {
 		}
 		return nil, nil
 	}
-	return serve.TLSConfig(a.tlsCert, a.tlsKey, a.clientCA)
+	return api.TLSConfig(a.tlsCert, a.tlsKey, a.clientCA)
 }
 
 // apiServer builds the API's HTTP server.
@@ -305,7 +305,7 @@ func (a *apiFlags) apiServer(nd *node, identityURL string) (*http.Server, error)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := serve.New(serve.Config{Engine: nd.eng, Pipeline: nd.pipe, Auth: mw, Registry: nd.reg, Log: nd.log})
+	srv, err := api.New(api.Config{Engine: nd.eng, Pipeline: nd.pipe, Auth: mw, Registry: nd.reg, Log: nd.log})
 	if err != nil {
 		return nil, err
 	}

@@ -26,14 +26,14 @@ import (
 // crashPlan is what the test publishes: the stream's messages in order, some twice (a
 // redelivery by the publisher's side), some malformed bodies in between.
 type crashPlan struct {
-	stream *eventstest.Stream
+	stream *feedtest.Stream
 	bodies [][]byte
 	ids    []string // the message id of each body; "" for a malformed one
 	valid  []string // each applicable message id once, in order
 }
 
 func newCrashPlan(n int) *crashPlan {
-	s := eventstest.NewStream(17, 30, n)
+	s := feedtest.NewStream(17, 30, n)
 	p := &crashPlan{stream: s}
 	add := func(id string, body []byte) { p.ids, p.bodies = append(p.ids, id), append(p.bodies, body) }
 	for i, body := range s.Messages {
@@ -43,7 +43,7 @@ func newCrashPlan(n int) *crashPlan {
 			add("", []byte(`{"oslo.version": "2.0", "oslo.message": "{\"event_type\": \"port.create.end\", "}`))
 		}
 		if i%89 == 7 {
-			add(fmt.Sprintf("bad-%d", i), eventstest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": fmt.Sprintf("bad-%d", i),
+			add(fmt.Sprintf("bad-%d", i), feedtest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": fmt.Sprintf("bad-%d", i),
 				"payload": map[string]any{"port": map[string]any{"id": i}}}))
 		}
 		if i%50 == 3 && i > 10 {
@@ -68,10 +68,10 @@ func TestCrashRecovery(t *testing.T) {
 	ch := amqpChannel(t, st.AMQPURL)
 	require.NoError(t, ch.ExchangeDeclare(exchange, "topic", false, false, false, false, nil))
 	t.Cleanup(func() { _ = ch.ExchangeDelete(exchange, false, false); deleteQueues(t, st.AMQPURL, queue) })
-	api := freePort(t)
+	apiAddr := freePort(t)
 	args := []string{"serve", "--spec", "specs/openstack", "--snapshot", snap, "--state", statePath, "--no-enrich",
-		"--amqp-url", st.AMQPURL, "--queue", queue, "--exchanges", exchange, "--listen", api, "--auth", "bearer"}
-	p := start(t, st, api, args...)
+		"--amqp-url", st.AMQPURL, "--queue", queue, "--exchanges", exchange, "--listen", apiAddr, "--auth", "bearer"}
+	p := start(t, st, apiAddr, args...)
 	publishAll(t, ch, exchange, plan.bodies)
 
 	r := rand.New(rand.NewPCG(1, 2))
@@ -82,7 +82,7 @@ func TestCrashRecovery(t *testing.T) {
 		depth := settledDepth(t, amqpChannel(t, st.AMQPURL), queue)
 		journaled := checkDisk(t, plan, statePath, len(plan.bodies)-depth)
 		t.Logf("kill %d: %d messages left in the queue, %d events journaled", kills+1, depth, journaled)
-		p = start(t, st, api, args...)
+		p = start(t, st, apiAddr, args...)
 		if depth == 0 {
 			break
 		}
@@ -95,7 +95,7 @@ func TestCrashRecovery(t *testing.T) {
 	for _, scope := range plan.stream.Scopes {
 		got := p.get(t, "/v1/scopes/"+scope)["properties"].([]any)
 		for i, prop := range openstack.Spec.Properties {
-			v, err := serve.View(want, prop.Name, scope)
+			v, err := api.View(want, prop.Name, scope)
 			require.NoError(t, err)
 			wantJSON, _ := json.Marshal(v)
 			gotJSON, _ := json.Marshal(got[i])
@@ -110,38 +110,38 @@ func TestCrashRecovery(t *testing.T) {
 // is how many published messages the broker no longer holds. It returns the journal's length.
 func checkDisk(t *testing.T, plan *crashPlan, path string, acked int) int {
 	t.Helper()
-	store, err := durable.Open(path)
+	store, err := journal.Open(path)
 	require.NoError(t, err)
 	defer store.Close()
-	var journal []string
-	require.NoError(t, store.Replay(func(e durable.Entry) error { journal = append(journal, e.MsgID); return nil }))
-	require.LessOrEqual(t, len(journal), len(plan.valid))
-	require.Equal(t, plan.valid[:len(journal)], journal, "the journal is the stream's applicable messages, each once, in order")
+	var ids []string
+	require.NoError(t, store.Replay(func(e journal.Entry) error { ids = append(ids, e.MsgID); return nil }))
+	require.LessOrEqual(t, len(ids), len(plan.valid))
+	require.Equal(t, plan.valid[:len(ids)], ids, "the journal is the stream's applicable messages, each once, in order")
 	seen := map[string]bool{}
 	for _, id := range plan.ids[:acked] {
 		if id != "" && !seen[id] && !isBad(id) {
 			seen[id] = true
 		}
 	}
-	require.GreaterOrEqual(t, len(journal), len(seen), "every acknowledged message is journaled")
+	require.GreaterOrEqual(t, len(ids), len(seen), "every acknowledged message is journaled")
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
-	ok, err := events.New(events.Config{Engine: e, Store: store}).Restore()
+	ok, err := feed.New(feed.Config{Engine: e, Store: store}).Restore()
 	require.NoError(t, err)
 	require.True(t, ok)
-	want := cleanReplay(t, plan.stream, journal)
-	require.Equal(t, eventstest.Digest(want, plan.stream.Scopes), eventstest.Digest(e, plan.stream.Scopes))
-	return len(journal)
+	want := cleanReplay(t, plan.stream, ids)
+	require.Equal(t, feedtest.Digest(want, plan.stream.Scopes), feedtest.Digest(e, plan.stream.Scopes))
+	return len(ids)
 }
 
 func isBad(id string) bool { return len(id) > 4 && id[:4] == "bad-" }
 
 // cleanReplay applies the snapshot and then the named messages, once each, to a fresh engine.
-func cleanReplay(t *testing.T, s *eventstest.Stream, ids []string) *runtime.Engine {
+func cleanReplay(t *testing.T, s *feedtest.Stream, ids []string) *runtime.Engine {
 	t.Helper()
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
-	p := events.New(events.Config{Engine: e})
+	p := feed.New(feed.Config{Engine: e})
 	_, err = p.Load("snapshot", s.Snapshot)
 	require.NoError(t, err)
 	byID := map[string][]byte{}

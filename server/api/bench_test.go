@@ -1,4 +1,4 @@
-package serve
+package api
 
 import (
 	"bytes"
@@ -22,7 +22,7 @@ func BenchmarkDecideHandler(b *testing.B) {
 	require.NoError(b, w.WriteSnapshot(&snap))
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(b, err)
-	_, err = events.New(events.Config{Engine: e}).Load("s", snap.Bytes())
+	_, err = feed.New(feed.Config{Engine: e}).Load("s", snap.Bytes())
 	require.NoError(b, err)
 	srv, err := New(Config{Engine: e, Auth: func(h http.Handler) http.Handler { return h }})
 	require.NoError(b, err)

@@ -1,5 +1,5 @@
-// Package serve is pvsc's HTTP API: decisions, read-only views of N-cp and watchlists per scope, Prometheus metrics and health.
-package serve
+// Package api is pvsc's HTTP API: decisions, read-only views of N-cp and watchlists per scope, Prometheus metrics and health.
+package api
 
 import (
 	"encoding/json"
@@ -30,7 +30,7 @@ const (
 type Config struct {
 	Engine *runtime.Engine
 	// Pipeline, when set, is the event pipeline: readiness follows it, and resync and status use it.
-	Pipeline *events.Pipeline
+	Pipeline *feed.Pipeline
 	// Auth wraps every endpoint except /healthz and /readyz; required.
 	Auth func(http.Handler) http.Handler
 	// Registry collects the server's metrics and serves /metrics; nil makes one.

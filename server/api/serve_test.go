@@ -1,4 +1,4 @@
-package serve
+package api
 
 import (
 	"encoding/json"
@@ -54,7 +54,7 @@ func fakeKeystone(t *testing.T) *httptest.Server {
 
 type fixture struct {
 	srv    *httptest.Server
-	stream *eventstest.Stream
+	stream *feedtest.Stream
 	eng    *runtime.Engine
 }
 
@@ -62,8 +62,8 @@ func newFixture(t *testing.T, auth AuthConfig) *fixture {
 	t.Helper()
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
-	s := eventstest.NewStream(1, 4, 10)
-	p := events.New(events.Config{Engine: e})
+	s := feedtest.NewStream(1, 4, 10)
+	p := feed.New(feed.Config{Engine: e})
 	_, err = p.Load("snapshot", s.Snapshot)
 	require.NoError(t, err)
 	mw, err := auth.Middleware()
@@ -220,7 +220,7 @@ func TestAuthenticationRefusals(t *testing.T) {
 func TestReadinessFollowsDoubt(t *testing.T) {
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
-	p := events.New(events.Config{Engine: e})
+	p := feed.New(feed.Config{Engine: e})
 	srv, err := New(Config{Engine: e, Pipeline: p, Auth: func(h http.Handler) http.Handler { return h }})
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())

@@ -1,4 +1,4 @@
-package serve
+package api
 
 import (
 	"context"
@@ -113,7 +113,7 @@ func (s *Server) scope(w http.ResponseWriter, r *http.Request) {
 
 // statusResponse is GET /v1/status.
 type statusResponse struct {
-	Events     *events.Status   `json:"events,omitempty"`
+	Events     *feed.Status     `json:"events,omitempty"`
 	Entities   map[string]int   `json:"entities"`
 	Watchlists int              `json:"watchlists"`
 	Elements   int              `json:"watchlist_elements"`
@@ -166,7 +166,7 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := p.Resync(ctx, "requested"); err != nil {
 		status := http.StatusBadGateway
-		if errors.Is(err, events.ErrNoLive) {
+		if errors.Is(err, feed.ErrNoLive) {
 			status = http.StatusConflict
 		}
 		writeError(w, status, err.Error())

@@ -1,5 +1,5 @@
-// Package events feeds what OpenStack publishes on RabbitMQ into the engine: each notification decoded, applied, journaled, then acknowledged.
-package events
+// Package feed feeds what OpenStack publishes on RabbitMQ into the engine: each notification decoded, applied, journaled, then acknowledged.
+package feed
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ type SnapshotFunc func(ctx context.Context) (name string, data []byte, err error
 type Config struct {
 	Engine *runtime.Engine
 	// Store persists the base snapshot and the journal; nil keeps nothing (tests, throw-away runs).
-	Store *durable.Store
+	Store *journal.Store
 	// Live takes a snapshot of the running cloud for resynchronisation; nil: a gap leaves the
 	// context in doubt until an operator loads one.
 	Live SnapshotFunc
@@ -40,7 +40,7 @@ type Config struct {
 	Log             *slog.Logger
 }
 
-// Pipeline applies events to the engine in order and keeps them durable. Apply and the
+// Pipeline applies events to the engine in order and keeps them journal. Apply and the
 // resynchronisation are serialised by one mutex; deciding never waits for it.
 type Pipeline struct {
 	cfg Config
@@ -184,13 +184,13 @@ func (p *Pipeline) isSeen(msgID string) bool {
 	return p.seen[msgID]
 }
 
-// journal makes an applied event durable. A store that cannot write leaves the context ahead
+// journal makes an applied event journal. A store that cannot write leaves the context ahead
 // of the disk: it is marked in doubt and the error is fatal to the caller.
 func (p *Pipeline) journal(msgID string, data []byte) error {
 	s := p.cfg.Store
 	if s == nil {
 		if msgID != "" {
-			if len(p.seen) >= durable.DefaultMaxSeen {
+			if len(p.seen) >= journal.DefaultMaxSeen {
 				clear(p.seen)
 			}
 			p.seen[msgID] = true
@@ -233,7 +233,7 @@ func (p *Pipeline) Restore() (bool, error) {
 		return false, fmt.Errorf("events: restore from %s: %w", s.Path(), err)
 	}
 	bad := 0
-	err = s.Replay(func(e durable.Entry) error {
+	err = s.Replay(func(e journal.Entry) error {
 		if _, err := p.applyOps(e.Data); err != nil {
 			bad++
 			p.log.Warn("events: journal entry no longer applies", "seq", e.Seq, "message_id", e.MsgID, "err", err)

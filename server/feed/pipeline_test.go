@@ -1,4 +1,4 @@
-package events
+package feed
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func newEngine(t *testing.T) *runtime.Engine {
 }
 
 // replay is the clean replay: a fresh engine, the snapshot, then each message once, in order.
-func replay(t *testing.T, s *eventstest.Stream, n int) string {
+func replay(t *testing.T, s *feedtest.Stream, n int) string {
 	t.Helper()
 	p := New(Config{Engine: newEngine(t)})
 	_, err := p.Load("snapshot", s.Snapshot)
@@ -34,13 +34,13 @@ func replay(t *testing.T, s *eventstest.Stream, n int) string {
 		_, err := p.Apply(s.IDs[i], s.Messages[i])
 		require.NoError(t, err)
 	}
-	return eventstest.Digest(p.Engine(), s.Scopes)
+	return feedtest.Digest(p.Engine(), s.Scopes)
 }
 
 func TestDuplicatesApplyOnceAndRestoreEqualsReplay(t *testing.T) {
-	s := eventstest.NewStream(3, 20, 400)
+	s := feedtest.NewStream(3, 20, 400)
 	path := filepath.Join(t.TempDir(), "state.db")
-	store, err := durable.Open(path)
+	store, err := journal.Open(path)
 	require.NoError(t, err)
 	p := New(Config{Engine: newEngine(t), Store: store})
 	_, err = p.Load("snapshot", s.Snapshot)
@@ -54,34 +54,34 @@ func TestDuplicatesApplyOnceAndRestoreEqualsReplay(t *testing.T) {
 		}
 	}
 	want := replay(t, s, len(s.Messages))
-	assert.Equal(t, want, eventstest.Digest(p.Engine(), s.Scopes))
+	assert.Equal(t, want, feedtest.Digest(p.Engine(), s.Scopes))
 	assert.Equal(t, len(s.Messages), counts[Applied]+counts[Ignored])
 	assert.Positive(t, counts[Duplicate])
 	require.NoError(t, store.Close())
 
-	store, err = durable.Open(path)
+	store, err = journal.Open(path)
 	require.NoError(t, err)
 	defer store.Close()
 	q := New(Config{Engine: newEngine(t), Store: store})
 	ok, err := q.Restore()
 	require.NoError(t, err)
 	require.True(t, ok)
-	assert.Equal(t, want, eventstest.Digest(q.Engine(), s.Scopes), "a restart restores exactly what was applied")
+	assert.Equal(t, want, feedtest.Digest(q.Engine(), s.Scopes), "a restart restores exactly what was applied")
 	out, err := q.Apply(s.IDs[7], s.Messages[7])
 	require.NoError(t, err)
 	assert.Equal(t, Duplicate, out, "message ids survive the restart")
 }
 
 func TestMalformedEventsAreRejectedAndChangeNothing(t *testing.T) {
-	s := eventstest.NewStream(5, 5, 50)
+	s := feedtest.NewStream(5, 5, 50)
 	p := New(Config{Engine: newEngine(t)})
 	_, err := p.Load("snapshot", s.Snapshot)
 	require.NoError(t, err)
-	before := eventstest.Digest(p.Engine(), s.Scopes)
+	before := feedtest.Digest(p.Engine(), s.Scopes)
 	cases := map[string]string{
 		"broken JSON":  `{"oslo.version": "2.0", "oslo.message": "{\"event_type\": \"port.create.end\", `,
-		"wrong type":   string(eventstest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": "x1", "payload": map[string]any{"port": map[string]any{"id": 42}}})),
-		"missing key":  string(eventstest.Envelope(map[string]any{"event_type": "port.delete.end", "message_id": "x2", "payload": map[string]any{}})),
+		"wrong type":   string(feedtest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": "x1", "payload": map[string]any{"port": map[string]any{"id": 42}}})),
+		"missing key":  string(feedtest.Envelope(map[string]any{"event_type": "port.delete.end", "message_id": "x2", "payload": map[string]any{}})),
 		"not a object": `[1, 2]`,
 	}
 	for name, body := range cases {
@@ -91,17 +91,17 @@ func TestMalformedEventsAreRejectedAndChangeNothing(t *testing.T) {
 		require.True(t, errors.As(err, &re), name)
 		assert.NotEmpty(t, re.Error(), name)
 	}
-	out, err := p.Apply("x3", eventstest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": "x3", "payload": map[string]any{"port": map[string]any{"id": 42}}}))
+	out, err := p.Apply("x3", feedtest.Envelope(map[string]any{"event_type": "port.create.end", "message_id": "x3", "payload": map[string]any{"port": map[string]any{"id": 42}}}))
 	assert.Equal(t, Rejected, out)
 	assert.ErrorContains(t, err, "port_id")
-	out, err = p.Apply("x4", eventstest.Envelope(map[string]any{"event_type": "compute.metrics.update", "message_id": "x4", "payload": map[string]any{}}))
+	out, err = p.Apply("x4", feedtest.Envelope(map[string]any{"event_type": "compute.metrics.update", "message_id": "x4", "payload": map[string]any{}}))
 	require.NoError(t, err)
 	assert.Equal(t, Ignored, out)
-	assert.Equal(t, before, eventstest.Digest(p.Engine(), s.Scopes))
+	assert.Equal(t, before, feedtest.Digest(p.Engine(), s.Scopes))
 }
 
 func TestResyncFailsClosedUntilTheSnapshotLoads(t *testing.T) {
-	s := eventstest.NewStream(9, 5, 10)
+	s := feedtest.NewStream(9, 5, 10)
 	var calls atomic.Int32
 	release := make(chan struct{})
 	e := newEngine(t)
@@ -138,8 +138,8 @@ func TestResyncFailsClosedUntilTheSnapshotLoads(t *testing.T) {
 }
 
 func TestLoadRefusesATruncatedSnapshotAndKeepsTheContext(t *testing.T) {
-	s := eventstest.NewStream(2, 5, 20)
-	store, err := durable.Open(filepath.Join(t.TempDir(), "state.db"))
+	s := feedtest.NewStream(2, 5, 20)
+	store, err := journal.Open(filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)
 	defer store.Close()
 	p := New(Config{Engine: newEngine(t), Store: store})
@@ -149,10 +149,10 @@ func TestLoadRefusesATruncatedSnapshotAndKeepsTheContext(t *testing.T) {
 		_, err := p.Apply(s.IDs[i], s.Messages[i])
 		require.NoError(t, err)
 	}
-	before := eventstest.Digest(p.Engine(), s.Scopes)
+	before := feedtest.Digest(p.Engine(), s.Scopes)
 	_, err = p.Load("cut.json", s.Snapshot[:len(s.Snapshot)/2])
 	assert.EqualError(t, err, "cut.json: truncated: the JSON ends before it is complete")
-	assert.Equal(t, before, eventstest.Digest(p.Engine(), s.Scopes))
+	assert.Equal(t, before, feedtest.Digest(p.Engine(), s.Scopes))
 	b, _, err := store.Base()
 	require.NoError(t, err)
 	assert.Equal(t, "good.json", b.Name)
@@ -161,8 +161,8 @@ func TestLoadRefusesATruncatedSnapshotAndKeepsTheContext(t *testing.T) {
 }
 
 func TestCheckpointRebasesOnALiveSnapshotWithoutDoubt(t *testing.T) {
-	s := eventstest.NewStream(4, 5, 12)
-	store, err := durable.Open(filepath.Join(t.TempDir(), "state.db"))
+	s := feedtest.NewStream(4, 5, 12)
+	store, err := journal.Open(filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)
 	defer store.Close()
 	var taken atomic.Int32

@@ -67,8 +67,8 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
-	s := eventstest.NewStream(1, 4, 1)
-	_, err = events.New(events.Config{Engine: e}).Load("snapshot", s.Snapshot)
+	s := feedtest.NewStream(1, 4, 1)
+	_, err = feed.New(feed.Config{Engine: e}).Load("snapshot", s.Snapshot)
 	require.NoError(t, err)
 	up := &fakeService{}
 	back := httptest.NewServer(up)

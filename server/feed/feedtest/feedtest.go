@@ -1,5 +1,5 @@
-// Package eventstest makes notification streams and compares engine states, for the event pipeline's tests and the crash test.
-package eventstest
+// Package feedtest makes notification streams and compares engine states, for the event pipeline's tests and the crash test.
+package feedtest
 
 import (
 	"encoding/json"

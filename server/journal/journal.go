@@ -1,5 +1,5 @@
-// Package durable keeps what pvsc has accepted on disk: a base snapshot and the journal of every event applied since, in one bbolt file.
-package durable
+// Package journal keeps what pvsc has accepted on disk: a base snapshot and the journal of every event applied since, in one bbolt file.
+package journal
 
 import (
 	"encoding/binary"
