@@ -73,7 +73,7 @@ func (r *roleFinder) assocEvent() {
 		r.ev.ParentKeys = make([]int32, len(parents))
 		for i, p := range parents {
 			r.ev.ParentKeys[i] = r.roleParam(p, "", false, nil)
-			if r.ev.ParentKeys[i] < 0 && !isAncestorOrSelf(r.m.t, p, link) {
+			if r.ev.ParentKeys[i] < 0 && !r.m.t.IsAncestorOrSelf(p, link) {
 				r.c.errorf(r.ast.Name.Pos, "event %s: a new %s needs its parent %s: add a parameter of type %s (it cannot be taken from the %s)",
 					r.ev.Name, r.m.t.Entities[b].Name, r.m.t.Entities[p].Name, r.m.t.Entities[p].Name, r.m.t.Entities[link].Name)
 			}

@@ -18,7 +18,7 @@ type factKey = abstract.Fact
 func (a *analysis) always(k factKey) bool {
 	return a.dropped[k] || abstract.Always(a.m, a.p.Scope, k)
 }
-func (a *analysis) local(k factKey) bool { return isAncestorOrSelf(a.m, a.p.Scope, k.Entity) }
+func (a *analysis) local(k factKey) bool { return a.m.IsAncestorOrSelf(a.p.Scope, k.Entity) }
 func (a *analysis) bit(k factKey) (uint32, bool) {
 	i, ok := a.index[k]
 	return 1 << uint(i), ok

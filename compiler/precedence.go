@@ -90,19 +90,6 @@ func ancestors(m *tables.Model, e int32) []int32 {
 	return out
 }
 
-// isAncestorOrSelf reports whether anc is e or one of e's ancestors.
-func isAncestorOrSelf(m *tables.Model, anc, e int32) bool {
-	if anc == e {
-		return true
-	}
-	for _, a := range m.Entities[e].Ancestors {
-		if a == anc {
-			return true
-		}
-	}
-	return false
-}
-
 // checkFieldNames rejects attributes named like an ancestor: records carry ancestors as fields.
 func (c *compiler) checkFieldNames(m *modelInfo, e int32) {
 	ent := &m.t.Entities[e]

@@ -27,7 +27,7 @@ func (c *compiler) checkWatchlistDecl(p *propInfo) {
 		switch {
 		case !ok:
 			c.errorf(w.By.Pos, "watchlist %s: %s is not an entity", w.Name.Name, w.By.Name)
-		case !isAncestorOrSelf(m.t, scope, by):
+		case !m.t.IsAncestorOrSelf(scope, by):
 			c.errorf(w.By.Pos, "watchlist %s: %s is not inside %s, so it cannot give an operation's %s", w.Name.Name, w.By.Name, w.Scope.Name, w.Scope.Name)
 		default:
 			p.t.ScopeBy = by
@@ -107,10 +107,10 @@ func (c *compiler) checkInit(p *propInfo, in *dsl.Init, seen map[int32]bool) {
 			return
 		}
 		elem = e
-	case len(ents) == 1 && len(el.Types) == 1 && !el.Pair && isAncestorOrSelf(m.t, p.t.Scope, ents[0]):
+	case len(ents) == 1 && len(el.Types) == 1 && !el.Pair && m.t.IsAncestorOrSelf(p.t.Scope, ents[0]):
 		elem = ents[0]
 	}
-	if elem >= 0 && !isAncestorOrSelf(m.t, p.t.Scope, elem) {
+	if elem >= 0 && !m.t.IsAncestorOrSelf(p.t.Scope, elem) {
 		c.errorf(in.Pos, "init %s: %s records are not inside a %s, so they cannot be taken per scope; write a list init that maps them to ids", m.t.Entities[elem].Name, m.t.Entities[elem].Name, m.t.Entities[p.t.Scope].Name)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/tables"
 )
 
@@ -91,11 +92,17 @@ func (g *generator) imports() {
 	if g.preds.usesStrings {
 		g.p("\t\"strings\"\n\n")
 	}
-	g.p("\t\"pvsc.dev/pvsc/tables\"\n")
 	if len(g.preds.funcs) > 0 {
-		g.p("\t\"pvsc.dev/pvsc/runtime\"\n")
+		g.p("\t\"pvsc.dev/pvsc/runtime/genimpl\"\n")
 	}
+	g.p("\t\"pvsc.dev/pvsc/tables\"\n")
 	g.p(")\n\n")
+	if len(g.preds.funcs) > 0 {
+		g.p("// This file was written for version %d of the generated-code contract (runtime/genimpl).\n", genimpl.Version)
+		g.p("// If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...\n")
+		g.p("const _ = genimpl.EnforceVersion(%d - genimpl.MinVersion)\n", genimpl.Version)
+		g.p("const _ = genimpl.EnforceVersion(genimpl.MaxVersion - %d)\n\n", genimpl.Version)
+	}
 }
 
 // body emits everything after the imports, collecting which imports it needs.
@@ -200,16 +207,16 @@ func (g *generator) predicateCode() []byte {
 		}
 		name, ok := g.preds.compile(r.m, r.x.Fast)
 		if ok {
-			wires = append(wires, fmt.Sprintf("\t%s.Go = runtime.Pred(%s) // %s", r.path, name, oneLine(r.x.Src)))
+			wires = append(wires, fmt.Sprintf("\t\t{Expr: %s, Pred: %s}, // %s", r.path, name, oneLine(r.x.Src)))
 		}
 	}
 	var b bytes.Buffer
 	if len(wires) == 0 {
 		return nil
 	}
-	b.WriteString("// init wires the predicates compiled to Go into the tables; the runtime prefers them to the fast interpreter.\nfunc init() {\n")
+	b.WriteString("// init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.\nfunc init() {\n\tgenimpl.Bind([]genimpl.Binding{\n")
 	b.WriteString(strings.Join(wires, "\n"))
-	b.WriteString("\n}\n\n")
+	b.WriteString("\n\t})\n}\n\n")
 	for _, n := range g.preds.order {
 		b.WriteString(g.preds.funcs[n])
 	}

@@ -2,7 +2,10 @@ package gen_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +14,7 @@ import (
 
 	"pvsc.dev/pvsc/compiler"
 	"pvsc.dev/pvsc/gen"
+	"pvsc.dev/pvsc/runtime/genimpl"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -50,4 +54,28 @@ func TestPackageName(t *testing.T) {
 	assert.Equal(t, "openstack", gen.PackageName("openstack"))
 	assert.Equal(t, "myspec", gen.PackageName("My-Spec"))
 	assert.Equal(t, "spec2x", gen.PackageName("2x"))
+}
+
+// TestStaleGeneratedCodeFailsToCompile builds a generated file that claims an older contract
+// version and requires the compiler to stop on the guard line that says what to do.
+func TestStaleGeneratedCodeFailsToCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	res, err := compiler.CompileDir("../compiler/testdata/objstore")
+	require.NoError(t, err)
+	src, err := gen.Generate(res.Spec, gen.Options{Package: "stale", Source: "test"})
+	require.NoError(t, err)
+	guard := fmt.Sprintf("genimpl.EnforceVersion(%d - genimpl.MinVersion)", genimpl.Version)
+	require.Contains(t, string(src), guard)
+	stale := strings.Replace(string(src), guard, fmt.Sprintf("genimpl.EnforceVersion(%d - genimpl.MinVersion)", genimpl.MinVersion-1), 1)
+	dir, err := os.MkdirTemp("testdata", "stale")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tables_gen.go"), []byte(stale), 0o644))
+	out, err := exec.Command("go", "build", "./"+filepath.ToSlash(dir)).CombinedOutput()
+	require.Error(t, err, "a stale generated file must not compile")
+	assert.Contains(t, string(out), "tables_gen.go:13:")
+	assert.Contains(t, string(out), "genimpl.EnforceVersion")
+	assert.Contains(t, stale, "run go generate ./...", "the lines above the guard say what to do")
 }

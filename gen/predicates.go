@@ -8,7 +8,7 @@ import (
 	"pvsc.dev/pvsc/tables"
 )
 
-// predicates compiles fast expressions to Go functions over *runtime.Ctx.
+// predicates compiles fast expressions to Go functions over genimpl.Ctx.
 // Identical expressions share one function.
 type predicates struct {
 	funcs       map[string]string // name → source
@@ -32,7 +32,7 @@ func (ps *predicates) compile(m *tables.Model, f *tables.Fast) (string, bool) {
 	name := "pred" + strconv.Itoa(len(ps.funcs))
 	ps.bySig[body] = name
 	ps.order = append(ps.order, name)
-	ps.funcs[name] = fmt.Sprintf("func %s(c *runtime.Ctx) bool {\n\treturn %s\n}\n\n", name, body)
+	ps.funcs[name] = fmt.Sprintf("func %s(c genimpl.Ctx) bool {\n\treturn %s\n}\n\n", name, body)
 	return name, true
 }
 

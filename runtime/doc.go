@@ -19,7 +19,7 @@
 // # Expressions
 //
 // Every expression runs in the first form it has: the Go that gen generated
-// (tables.Expr.Go, a Pred), else the Fast form through an allocation-free
+// (a Pred bound to the expression through runtime/genimpl), else the Fast form through an allocation-free
 // interpreter, else CEL compiled once when the engine is built and evaluated
 // against the lazy state.View.
 package runtime

@@ -8,12 +8,13 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 
+	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/tables"
 	"pvsc.dev/pvsc/tables/celenv"
 )
 
-// Pred is an expression compiled to Go by gen; generated code sets tables.Expr.Go to one.
-type Pred func(c *Ctx) bool
+// Pred is an expression compiled to Go by gen; generated code binds it through genimpl.
+type Pred = genimpl.Pred
 
 // form says which of an expression's forms runs; tests force the slower ones to compare them.
 type form uint8
@@ -64,7 +65,7 @@ func compileExpr(mr *modelRT, x *tables.Expr, o exprOpts) (*expr, error) {
 		out.scopeName = mr.m.Entities[x.Vars.Scope].Name
 	}
 	if o.boolean {
-		out.pred = asPred(x.Go)
+		out.pred = genimpl.PredOf(x)
 	}
 	if x.Fast != nil {
 		out.fast = prepareFast(mr.lits, x.Fast)
@@ -75,17 +76,6 @@ func compileExpr(mr *modelRT, x *tables.Expr, o exprOpts) (*expr, error) {
 	}
 	out.prg = prg
 	return out, nil
-}
-
-// asPred accepts what generated code stores in Expr.Go.
-func asPred(g any) Pred {
-	switch p := g.(type) {
-	case Pred:
-		return p
-	case func(*Ctx) bool:
-		return p
-	}
-	return nil
 }
 
 // compileCEL compiles the CEL text once; its string literals join the

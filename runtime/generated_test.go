@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/runtime/workload"
 	"pvsc.dev/pvsc/specs/music"
@@ -16,7 +17,7 @@ import (
 )
 
 // TestGeneratedPredicatesDecideAlike replays the same workload through the
-// generated tables (whose predicates are Go, runtime.Pred) and through the
+// generated tables (whose predicates are Go, bound through genimpl) and through the
 // tables compiled at run time (Fast form and CEL), and requires the same
 // decision lines.
 func TestGeneratedPredicatesDecideAlike(t *testing.T) {
@@ -33,7 +34,7 @@ func TestGeneratedPredicatesDecideAlike(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			preds := 0
 			forEachExpr(c.gen, func(x *tables.Expr) {
-				if _, ok := x.Go.(runtime.Pred); ok {
+				if genimpl.PredOf(x) != nil {
 					preds++
 				}
 			})

@@ -58,7 +58,7 @@ func (a *abstract) add(k fact, name string) {
 
 // always holds for the scope itself and its ancestors: a scope exists inside them.
 func (a *abstract) always(k fact) bool {
-	return k.kind == tables.Exists && ancestorOrSelf(a.m, k.entity, a.p.Scope)
+	return k.kind == tables.Exists && a.m.IsAncestorOrSelf(k.entity, a.p.Scope)
 }
 
 // close adds every fact a critical event needs, transitively through the events that gain them.
@@ -161,18 +161,6 @@ func facts(fs []absmodel.Fact) []fact {
 func hasFact(ks []fact, k fact) bool {
 	for _, x := range ks {
 		if x == k {
-			return true
-		}
-	}
-	return false
-}
-
-func ancestorOrSelf(m *tables.Model, anc, e int32) bool {
-	if anc == e {
-		return true
-	}
-	for _, a := range m.Entities[e].Ancestors {
-		if a == anc {
 			return true
 		}
 	}

@@ -102,7 +102,7 @@ func defaultCount(m *tables.Model, p *tables.Property, e int32, rel, quantified 
 		return 0
 	case e == p.Scope:
 		return 2
-	case ancestorOrSelf(m, e, p.Scope):
+	case m.IsAncestorOrSelf(e, p.Scope):
 		return 1
 	case quantified[e] || elemEntity(p, e):
 		return 3

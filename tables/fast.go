@@ -128,3 +128,17 @@ func (p *Property) ConfigFacts(mask uint32) []string {
 
 // N is the N-cp of a configuration; 0 when the critical event cannot be reached from it.
 func (p *Property) N(mask uint32) int32 { return int32(p.NTable[mask]) }
+
+// IsAncestorOrSelf reports whether anc is e or one of e's ancestors: whether a record of e
+// always lies inside a scope of anc.
+func (m *Model) IsAncestorOrSelf(anc, e int32) bool {
+	if anc == e {
+		return true
+	}
+	for _, a := range m.Entities[e].Ancestors {
+		if a == anc {
+			return true
+		}
+	}
+	return false
+}

@@ -304,13 +304,11 @@ type Update struct {
 }
 
 // Expr is a compiled expression: its CEL text, the variables it sees, and its fast form when it has one.
+// Generated code binds a Go form to it through runtime/genimpl; the tables stay plain data.
 type Expr struct {
 	Src  string
 	Vars Vars
 	Fast *Fast
-	// Go is the expression compiled to Go by gen (a runtime.Pred), set by
-	// generated code; nil for specs compiled at run time.
-	Go any
 }
 
 // Vars says which variables an expression sees besides `cloud`, the enums and the property's lets.

@@ -3,12 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"go/parser"
-	"go/token"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"pvsc.dev/pvsc/gen"
 )
@@ -37,49 +32,17 @@ func runGen(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Clean(fs.Arg(0))
-	if filepath.Ext(dir) == ".pvsc" {
-		dir = filepath.Dir(dir)
-	}
-	if *pkg == "" {
-		*pkg = goPackage(dir, gen.PackageName(res.Spec.Name))
-	}
-	src, err := gen.Generate(res.Spec, gen.Options{Package: *pkg, Source: "pvsc gen " + filepath.ToSlash(dir)})
-	if err != nil {
-		return err
-	}
+	t := gen.Target{Dir: fs.Arg(0), Out: *out, Package: *pkg}
 	if *out == "-" {
-		_, err = stdout.Write(src)
-		return err
-	}
-	if *out == "" {
-		*out = filepath.Join(dir, "tables_gen.go")
-	}
-	wrote, err := gen.WriteIfChanged(*out, src)
-	if err != nil {
-		return err
-	}
-	if wrote {
-		fmt.Fprintf(stdout, "wrote %s\n", *out)
-	}
-	return nil
-}
-
-// goPackage finds the package name of the hand-written Go files in dir.
-func goPackage(dir, fallback string) string {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fallback
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, "_gen.go") {
-			continue
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.PackageClauseOnly)
+		src, err := gen.Source(res.Spec, t)
 		if err == nil {
-			return f.Name.Name
+			_, err = stdout.Write(src)
 		}
+		return err
 	}
-	return fallback
+	path, wrote, err := gen.Write(res.Spec, t)
+	if wrote {
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+	}
+	return err
 }

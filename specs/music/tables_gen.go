@@ -4,9 +4,14 @@
 package music
 
 import (
-	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/tables"
 )
+
+// This file was written for version 1 of the generated-code contract (runtime/genimpl).
+// If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...
+const _ = genimpl.EnforceVersion(1 - genimpl.MinVersion)
+const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 1)
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.
 var Spec = &tables.Spec{
@@ -739,30 +744,32 @@ const (
 	PropertyWorkflowAdmissibility = 1
 )
 
-// init wires the predicates compiled to Go into the tables; the runtime prefers them to the fast interpreter.
+// init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
 func init() {
-	Spec.Clouds[0].Rows[5].When.Go = runtime.Pred(pred0)           // op.location != ""
-	Spec.Clouds[0].Rows[16].When.Go = runtime.Pred(pred1)          // op.provider != ""
-	Spec.Properties[0].Criticals[0].When.Go = runtime.Pred(pred0)  // op.location != ""
-	Spec.Properties[0].Criticals[0].Allow.Go = runtime.Pred(pred2) // op.location in watchlist
-	Spec.Properties[1].Criticals[0].When.Go = runtime.Pred(pred1)  // op.provider != ""
-	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred3) // op.provider in watchlist
-	Spec.Properties[1].Criticals[1].When.Go = runtime.Pred(pred1)  // op.service != ""
-	Spec.Properties[1].Criticals[1].Allow.Go = runtime.Pred(pred3) // op.service in watchlist
+	genimpl.Bind([]genimpl.Binding{
+		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred0},           // op.location != ""
+		{Expr: Spec.Clouds[0].Rows[16].When, Pred: pred1},          // op.provider != ""
+		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred0},  // op.location != ""
+		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred2}, // op.location in watchlist
+		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred1},  // op.provider != ""
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred3}, // op.provider in watchlist
+		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred1},  // op.service != ""
+		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred3}, // op.service in watchlist
+	})
 }
 
-func pred0(c *runtime.Ctx) bool {
+func pred0(c genimpl.Ctx) bool {
 	return c.Str(c.Param(1).Sym()) != ""
 }
 
-func pred1(c *runtime.Ctx) bool {
+func pred1(c genimpl.Ctx) bool {
 	return c.Str(c.Param(2).Sym()) != ""
 }
 
-func pred2(c *runtime.Ctx) bool {
+func pred2(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(1).Sym(), 0)
 }
 
-func pred3(c *runtime.Ctx) bool {
+func pred3(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(2).Sym(), 0)
 }

@@ -6,9 +6,14 @@ package openstack
 import (
 	"strings"
 
-	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/tables"
 )
+
+// This file was written for version 1 of the generated-code contract (runtime/genimpl).
+// If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...
+const _ = genimpl.EnforceVersion(1 - genimpl.MinVersion)
+const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 1)
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.
 var Spec = &tables.Spec{
@@ -2752,125 +2757,127 @@ const (
 	PropertySeparationOfDuties = 5
 )
 
-// init wires the predicates compiled to Go into the tables; the runtime prefers them to the fast interpreter.
+// init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
 func init() {
-	Spec.Models[1].Events[11].Where.Go = runtime.Pred(pred0)             // !op.device_owner.startsWith("network:")
-	Spec.Models[1].Events[12].Where.Go = runtime.Pred(pred1)             // op.device_owner.startsWith("network:")
-	Spec.Models[1].Events[17].Where.Go = runtime.Pred(pred2)             // op.device_owner.startsWith("compute:")
-	Spec.Clouds[0].Rows[5].When.Go = runtime.Pred(pred3)                 // op.user_id != "" && op.project_id != ""
-	Spec.Clouds[0].Rows[26].When.Go = runtime.Pred(pred3)                // op.user_id != "" && op.project_id != ""
-	Spec.Clouds[0].Rows[27].When.Go = runtime.Pred(pred4)                // op.assignment_id != ""
-	Spec.Clouds[1].Rows[5].When.Go = runtime.Pred(pred0)                 // !op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[6].When.Go = runtime.Pred(pred1)                 // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[7].When.Go = runtime.Pred(pred5)                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[21].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[23].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[24].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
-	Spec.Clouds[1].Rows[28].When.Go = runtime.Pred(pred7)                // op.host != ""
-	Spec.Clouds[1].Rows[37].When.Go = runtime.Pred(pred1)                // op.device_owner.startsWith("network:")
-	Spec.Clouds[1].Rows[39].When.Go = runtime.Pred(pred5)                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-	Spec.Clouds[1].Rows[40].When.Go = runtime.Pred(pred6)                // op.device_id == "" && op.device_owner == ""
-	Spec.Properties[0].Criticals[0].Allow.Go = runtime.Pred(pred8)       // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
-	Spec.Properties[0].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
-	Spec.Properties[0].Watchlist.Inits[1].Expr.Go = runtime.Pred(pred9)  // true
-	Spec.Properties[1].Criticals[0].When.Go = runtime.Pred(pred10)       // op.device_owner.startsWith("network:")
-	Spec.Properties[1].Criticals[0].Allow.Go = runtime.Pred(pred11)      // (op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && ...
-	Spec.Properties[1].Criticals[1].Allow.Go = runtime.Pred(pred12)      // !(op.device_id in cloud.vm_ids)
-	Spec.Properties[1].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred13) // !(port.device_id in cloud.vm_ids)
-	Spec.Properties[2].Criticals[0].When.Go = runtime.Pred(pred7)        // op.host != ""
-	Spec.Properties[2].Criticals[0].Allow.Go = runtime.Pred(pred14)      // !(op.host in watchlist)
-	Spec.Properties[2].Criticals[1].When.Go = runtime.Pred(pred15)       // op.host != ""
-	Spec.Properties[2].Criticals[1].Allow.Go = runtime.Pred(pred16)      // !(op.host in watchlist)
-	Spec.Properties[3].Criticals[0].Allow.Go = runtime.Pred(pred17)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-	Spec.Properties[3].Criticals[1].Allow.Go = runtime.Pred(pred17)      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-	Spec.Properties[3].Criticals[2].Allow.Go = runtime.Pred(pred18)      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-	Spec.Properties[3].Criticals[3].Allow.Go = runtime.Pred(pred19)      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
-	Spec.Properties[3].Criticals[4].When.Go = runtime.Pred(pred20)       // !op.shared && cloud.network_by_id[op.network_id].shared
-	Spec.Properties[3].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
-	Spec.Properties[4].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
-	Spec.Properties[5].Watchlist.Inits[0].Expr.Go = runtime.Pred(pred9)  // true
+	genimpl.Bind([]genimpl.Binding{
+		{Expr: Spec.Models[1].Events[11].Where, Pred: pred0},             // !op.device_owner.startsWith("network:")
+		{Expr: Spec.Models[1].Events[12].Where, Pred: pred1},             // op.device_owner.startsWith("network:")
+		{Expr: Spec.Models[1].Events[17].Where, Pred: pred2},             // op.device_owner.startsWith("compute:")
+		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred3},                 // op.user_id != "" && op.project_id != ""
+		{Expr: Spec.Clouds[0].Rows[26].When, Pred: pred3},                // op.user_id != "" && op.project_id != ""
+		{Expr: Spec.Clouds[0].Rows[27].When, Pred: pred4},                // op.assignment_id != ""
+		{Expr: Spec.Clouds[1].Rows[5].When, Pred: pred0},                 // !op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[6].When, Pred: pred1},                 // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[7].When, Pred: pred5},                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[21].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[23].When, Pred: pred5},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[24].When, Pred: pred6},                // op.device_id == "" && op.device_owner == ""
+		{Expr: Spec.Clouds[1].Rows[28].When, Pred: pred7},                // op.host != ""
+		{Expr: Spec.Clouds[1].Rows[37].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[39].When, Pred: pred5},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[40].When, Pred: pred6},                // op.device_id == "" && op.device_owner == ""
+		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred8},       // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
+		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred9},  // true
+		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred9},  // true
+		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred10},       // op.device_owner.startsWith("network:")
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred11},      // (op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && ...
+		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred12},      // !(op.device_id in cloud.vm_ids)
+		{Expr: Spec.Properties[1].Watchlist.Inits[0].Expr, Pred: pred13}, // !(port.device_id in cloud.vm_ids)
+		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred7},        // op.host != ""
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred14},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[2].Criticals[1].When, Pred: pred15},       // op.host != ""
+		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred16},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred17},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred17},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[3].Criticals[2].Allow, Pred: pred18},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+		{Expr: Spec.Properties[3].Criticals[3].Allow, Pred: pred19},      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
+		{Expr: Spec.Properties[3].Criticals[4].When, Pred: pred20},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred9},  // true
+		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred9},  // true
+		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred9},  // true
+	})
 }
 
-func pred0(c *runtime.Ctx) bool {
+func pred0(c genimpl.Ctx) bool {
 	return !(strings.HasPrefix(c.Str(c.Param(4).Sym()), "network:"))
 }
 
-func pred1(c *runtime.Ctx) bool {
+func pred1(c genimpl.Ctx) bool {
 	return strings.HasPrefix(c.Str(c.Param(4).Sym()), "network:")
 }
 
-func pred2(c *runtime.Ctx) bool {
+func pred2(c genimpl.Ctx) bool {
 	return strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")
 }
 
-func pred3(c *runtime.Ctx) bool {
+func pred3(c genimpl.Ctx) bool {
 	return (c.Str(c.Param(1).Sym()) != "") && (c.Str(c.Param(2).Sym()) != "")
 }
 
-func pred4(c *runtime.Ctx) bool {
+func pred4(c genimpl.Ctx) bool {
 	return c.Str(c.Param(0).Sym()) != ""
 }
 
-func pred5(c *runtime.Ctx) bool {
+func pred5(c genimpl.Ctx) bool {
 	return (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")) && (c.Str(c.Param(1).Sym()) != "")
 }
 
-func pred6(c *runtime.Ctx) bool {
+func pred6(c genimpl.Ctx) bool {
 	return (c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == "")
 }
 
-func pred7(c *runtime.Ctx) bool {
+func pred7(c genimpl.Ctx) bool {
 	return c.Str(c.Param(1).Sym()) != ""
 }
 
-func pred8(c *runtime.Ctx) bool {
+func pred8(c genimpl.Ctx) bool {
 	return (!(c.Exists(1, c.Param(2).Sym()))) || ((c.InWatchlist(c.Param(2).Sym(), 0)) && ((c.Str(c.Field(4, c.Param(3).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(3).Sym(), 0))))
 }
 
-func pred9(c *runtime.Ctx) bool {
+func pred9(c genimpl.Ctx) bool {
 	return true
 }
 
-func pred10(c *runtime.Ctx) bool {
+func pred10(c genimpl.Ctx) bool {
 	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
 }
 
-func pred11(c *runtime.Ctx) bool {
+func pred11(c genimpl.Ctx) bool {
 	return ((c.InWatchlist(c.Param(0).Sym(), 0)) || (c.Param(2).Sym() != c.Field(5, c.Param(0).Sym(), 6).Sym())) && (!(c.Exists(7, c.Param(2).Sym())))
 }
 
-func pred12(c *runtime.Ctx) bool {
+func pred12(c genimpl.Ctx) bool {
 	return !(c.Exists(7, c.Param(5).Sym()))
 }
 
-func pred13(c *runtime.Ctx) bool {
+func pred13(c genimpl.Ctx) bool {
 	return !(c.Exists(7, c.Elem(6).Sym()))
 }
 
-func pred14(c *runtime.Ctx) bool {
+func pred14(c genimpl.Ctx) bool {
 	return !(c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
-func pred15(c *runtime.Ctx) bool {
+func pred15(c genimpl.Ctx) bool {
 	return c.Str(c.Param(2).Sym()) != ""
 }
 
-func pred16(c *runtime.Ctx) bool {
+func pred16(c genimpl.Ctx) bool {
 	return !(c.InWatchlist(c.Param(2).Sym(), 0))
 }
 
-func pred17(c *runtime.Ctx) bool {
+func pred17(c genimpl.Ctx) bool {
 	return ((((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))) && ((!(c.Exists(7, c.Param(5).Sym()))) || (c.Field(7, c.Param(5).Sym(), 1).Sym() == c.Scope()))
 }
 
-func pred18(c *runtime.Ctx) bool {
+func pred18(c genimpl.Ctx) bool {
 	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
 }
 
-func pred19(c *runtime.Ctx) bool {
+func pred19(c genimpl.Ctx) bool {
 	return (!(c.Exists(7, c.Param(2).Sym()))) || (c.Field(7, c.Param(2).Sym(), 1).Sym() == c.Scope())
 }
 
-func pred20(c *runtime.Ctx) bool {
+func pred20(c genimpl.Ctx) bool {
 	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
 }

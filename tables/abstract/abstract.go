@@ -119,13 +119,5 @@ func Always(m *tables.Model, scope int32, f Fact) bool {
 	if f.Kind != tables.Exists {
 		return false
 	}
-	if f.Entity == scope {
-		return true
-	}
-	for _, a := range m.Entities[scope].Ancestors {
-		if a == f.Entity {
-			return true
-		}
-	}
-	return false
+	return m.IsAncestorOrSelf(f.Entity, scope)
 }

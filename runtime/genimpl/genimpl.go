@@ -1,0 +1,84 @@
+// Package genimpl is the narrow surface that code written by pvsc gen is compiled against: the Ctx a predicate reads, the Pred type, the binding of predicates to table expressions and the version guard. Only generated code imports it.
+package genimpl
+
+import (
+	"sync"
+
+	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/tables"
+)
+
+// Version is the generated-code contract this pvsc implements. Generated files pin the version
+// they were written for with two EnforceVersion constants; a file written for a version outside
+// [MinVersion, MaxVersion] fails to compile on the line that says "run go generate ./...".
+const (
+	Version    = 1
+	MinVersion = 1
+	MaxVersion = 1
+)
+
+// EnforceVersion is unsigned so that a negative constant conversion, a stale file, is a compile error.
+type EnforceVersion uint
+
+// Value and Sym are the runtime's cell and interned-string types as predicates see them.
+type (
+	Value = state.Value
+	Sym   = state.Sym
+)
+
+// Ctx is what a generated predicate reads while it runs; the runtime's evaluation context implements it.
+type Ctx interface {
+	// Param is parameter i of the operation (an absent one reads as the value it would set).
+	Param(i int) Value
+	// Elem is field f (tables.Model.FieldNames numbering) of the record an init predicate looks at.
+	Elem(field int) Value
+	// Scope is the id of the scope the expression runs for.
+	Scope() Sym
+	// Field is field f of the entity's record with this id; the zero value when there is none.
+	Field(entity int32, id Sym, field int) Value
+	// Exists reports whether the entity has a record with this id.
+	Exists(entity int32, id Sym) bool
+	// InWatchlist reports whether the scope's watchlist holds (a, b); b is 0 for single elements.
+	InWatchlist(a, b Sym) bool
+	// InList reports whether a list value holds x.
+	InList(x int64, list Value) bool
+	// Str is the text of a string or id.
+	Str(s Sym) string
+}
+
+// Pred is a boolean table expression compiled to Go.
+type Pred func(Ctx) bool
+
+// Binding attaches a predicate to the expression of the tables it was compiled from.
+type Binding struct {
+	Expr *tables.Expr
+	Pred Pred
+}
+
+var (
+	mu    sync.RWMutex
+	preds = map[*tables.Expr]Pred{}
+)
+
+// Bind records the predicates of a generated file; generated code calls it from init. The tables
+// themselves stay plain data: copies of a spec share its expressions, so they share the bindings.
+func Bind(bs []Binding) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, b := range bs {
+		if b.Expr != nil && b.Pred != nil {
+			preds[b.Expr] = b.Pred
+		}
+	}
+}
+
+// PredOf is the predicate bound to an expression, or nil (a spec compiled at run time has none).
+// The runtime asks once per expression when it builds an engine, never per operation.
+func PredOf(x *tables.Expr) Pred {
+	if x == nil {
+		return nil
+	}
+	mu.RLock()
+	defer mu.RUnlock()
+	return preds[x]
+}
