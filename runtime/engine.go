@@ -21,6 +21,9 @@ type Options struct {
 	Cloud string
 	// Properties, when set, runs only these properties of the spec.
 	Properties []string
+	// FailOpen names properties whose critical operations are allowed while the context is in
+	// doubt (missed events, a scope with no watchlist); every other property fails closed.
+	FailOpen []string
 	// ContextOnly keeps the cloud context and no property at all: for an engine
 	// that decides by other means (the SAT baseline) and only needs the state.
 	ContextOnly bool
@@ -94,6 +97,9 @@ type updateRT struct {
 func New(spec *tables.Spec, envs []*celenv.Env, opt Options) (*Engine, error) {
 	spec, err := selectProperties(spec, opt.Properties, opt.ContextOnly)
 	if err != nil {
+		return nil, err
+	}
+	if spec, err = withFailOpen(spec, opt.FailOpen); err != nil {
 		return nil, err
 	}
 	e := &Engine{spec: spec, opt: opt, wctx: new(Ctx)}
@@ -251,6 +257,28 @@ func selectProperties(spec *tables.Spec, names []string, none bool) (*tables.Spe
 			return nil, fmt.Errorf("spec %s has no property %q", spec.Name, n)
 		}
 		out.Properties = append(out.Properties, p)
+	}
+	return &out, nil
+}
+
+// withFailOpen copies the spec with the named properties failing open when in doubt.
+func withFailOpen(spec *tables.Spec, names []string) (*tables.Spec, error) {
+	if len(names) == 0 {
+		return spec, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		if spec.Property(n) == nil {
+			return nil, fmt.Errorf("spec %s has no property %q", spec.Name, n)
+		}
+		want[n] = true
+	}
+	out := *spec
+	out.Properties = nil
+	for _, p := range spec.Properties {
+		q := *p
+		q.FailOpen = q.FailOpen || want[p.Name]
+		out.Properties = append(out.Properties, &q)
 	}
 	return &out, nil
 }

@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"pvsc.dev/pvsc/lab/cloudgen"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/genimpl"
 	"pvsc.dev/pvsc/runtime/replay"
-	"pvsc.dev/pvsc/runtime/workload"
 	"pvsc.dev/pvsc/specs/music"
 	"pvsc.dev/pvsc/specs/openstack"
 	"pvsc.dev/pvsc/tables"
@@ -25,10 +25,10 @@ func TestGeneratedPredicatesDecideAlike(t *testing.T) {
 		name string
 		gen  *tables.Spec
 		dir  string
-		w    *workload.Workload
+		w    *cloudgen.Workload
 	}{
-		{"openstack", openstack.Spec, "../specs/openstack", workload.OpenStack(workload.Config{Seed: 11, Tenants: 40, PortsPerTenant: 10, Ops: 600, Native: true, AttackRate: 0.3})},
-		{"music", music.Spec, "../specs/music", workload.Music(workload.Config{Seed: 5, Tenants: 8, PortsPerTenant: 3, Ops: 200})},
+		{"openstack", openstack.Spec, "../specs/openstack", cloudgen.OpenStackWorkload(cloudgen.WorkloadConfig{Seed: 11, Tenants: 40, PortsPerTenant: 10, Ops: 600, Native: true, AttackRate: 0.3})},
+		{"music", music.Spec, "../specs/music", cloudgen.MusicWorkload(cloudgen.WorkloadConfig{Seed: 5, Tenants: 8, PortsPerTenant: 3, Ops: 200})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -48,7 +48,7 @@ func TestGeneratedPredicatesDecideAlike(t *testing.T) {
 	}
 }
 
-func replayed(t *testing.T, e *runtime.Engine, w *workload.Workload) string {
+func replayed(t *testing.T, e *runtime.Engine, w *cloudgen.Workload) string {
 	t.Helper()
 	var snap, ops, out bytes.Buffer
 	require.NoError(t, w.WriteSnapshot(&snap))

@@ -115,6 +115,14 @@ func (s *Spec) Property(name string) *Property {
 	return nil
 }
 
+// Doc is what a property says, or "" when the spec has no such property.
+func (s *Spec) Doc(property string) string {
+	if p := s.Property(property); p != nil {
+		return p.Doc
+	}
+	return ""
+}
+
 // ConfigFacts lists the names of the facts set in a configuration mask.
 func (p *Property) ConfigFacts(mask uint32) []string {
 	var out []string

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -32,9 +33,7 @@ type benchFlags struct {
 	satBudget                              time.Duration
 }
 
-func runBench(args []string, stdout, stderr io.Writer) error {
-	var b benchFlags
-	fs := newFlags(commands["bench"], stderr)
+func (b *benchFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&b.quick, "quick", false, "a small grid (three datasets at 2% of the paper's) that CI runs in seconds")
 	fs.BoolVar(&b.scale, "scale", false, "extend the grid to 10× its largest dataset (1,000,000 ports, 100,000 tenants) for the proactive engine")
 	fs.StringVar(&b.props, "property", strings.Join(benchrun.DefaultProperties, ","), "shipped OpenStack properties to measure, comma-separated")
@@ -53,6 +52,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&b.satBudget, "sat-budget", 0, "time the full SAT baseline may spend per dataset and property (default 30s, quick 5s)")
 	fs.BoolVar(&b.noSATFull, "no-sat-full", false, "skip the full SAT baseline (keep the incremental one)")
 	fs.BoolVar(&b.verbose, "v", false, "log each finished step on stderr")
+}
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	var b benchFlags
+	fs := newFlags(commands["bench"], stderr)
+	b.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +105,22 @@ func (b *benchFlags) config(stderr io.Writer) (benchrun.Config, string, error) {
 	}
 	cfg.Properties = strings.Split(b.props, ",")
 	cfg.Seed, cfg.WorkDir, cfg.Keep = b.seed, b.workdir, b.keep
+	b.sizes(&cfg)
+	if err := b.opaPeer(&cfg, stderr); err != nil {
+		return cfg, "", err
+	}
+	if b.verbose {
+		cfg.Log = stderr
+	}
+	tty := isTerminal(stderr)
+	if b.progress == "on" || (b.progress == "auto" && tty) {
+		cfg.Progress, cfg.TTY = stderr, tty
+	}
+	return cfg, out, nil
+}
+
+// sizes applies the run-size flags that were given.
+func (b *benchFlags) sizes(cfg *benchrun.Config) {
 	for _, o := range []struct {
 		dst *int
 		v   int
@@ -115,6 +136,10 @@ func (b *benchFlags) config(stderr io.Writer) (benchrun.Config, string, error) {
 		cfg.SATBudget = b.satBudget
 	}
 	cfg.SATFull = !b.noSATFull
+}
+
+// opaPeer finds the pvsc-opa binary -opa names.
+func (b *benchFlags) opaPeer(cfg *benchrun.Config, stderr io.Writer) error {
 	switch b.opa {
 	case "off":
 	case "auto":
@@ -125,18 +150,11 @@ func (b *benchFlags) config(stderr io.Writer) (benchrun.Config, string, error) {
 		}
 	default:
 		if _, err := os.Stat(b.opa); err != nil {
-			return cfg, "", fmt.Errorf("-opa: %w", err)
+			return fmt.Errorf("-opa: %w", err)
 		}
 		cfg.OPA = benchrun.OPACommand{Path: b.opa}
 	}
-	if b.verbose {
-		cfg.Log = stderr
-	}
-	tty := isTerminal(stderr)
-	if b.progress == "on" || (b.progress == "auto" && tty) {
-		cfg.Progress, cfg.TTY = stderr, tty
-	}
-	return cfg, out, nil
+	return nil
 }
 
 // pickDatasets selects grid points by 1-based index: "3", "1-10", "1,5,10".

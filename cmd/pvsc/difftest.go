@@ -32,7 +32,10 @@ func runDifftest(args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	dirs := fs.Args()
+	return runDifftestOn(fs.Args(), cfg, stdout, stderr)
+}
+
+func runDifftestOn(dirs []string, cfg difftest.Config, stdout, stderr io.Writer) error {
 	if len(dirs) == 0 {
 		dirs = []string{"specs/openstack", "specs/music"}
 	}

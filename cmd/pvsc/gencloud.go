@@ -15,13 +15,15 @@ func init() {
 	register(&command{
 		name:    "gen-cloud",
 		summary: "generate a seeded OpenStack or MuSIC cloud snapshot, and an operation stream over it",
-		usage:   "[-cloud openstack|music] [-dataset N | -scale F | -ports N ...] [-o FILE] [-ops N -ops-out FILE]",
+		usage:   "[-kind openstack|music] [-dataset N | -scale F | -ports N ...] [-o FILE] [-ops N -ops-out FILE]",
 		run:     runGenCloud,
 	})
 }
 
 // genFlags are gen-cloud's flags.
 type genFlags struct {
+	perTenant, native                        bool
+	workload                                 cloudgen.WorkloadConfig
 	cloud, out, opsOut, progress, properties string
 	seed                                     uint64
 	dataset, ops                             int
@@ -31,7 +33,8 @@ type genFlags struct {
 }
 
 func (g *genFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.cloud, "cloud", "openstack", "cloud to generate: openstack or music")
+	fs.StringVar(&g.cloud, "kind", "openstack", "cloud to generate: openstack or music")
+	deprecated(fs, "cloud", "kind")
 	fs.Uint64Var(&g.seed, "seed", 1, "seed: the same seed and sizes give the same bytes")
 	fs.IntVar(&g.dataset, "dataset", 0, "point 1..10 of the paper's grid (10,000·N ports, 1,000·N tenants); 0: the largest")
 	fs.Float64Var(&g.scale, "scale", 1, "multiply every size (10: a million ports and users)")
@@ -42,6 +45,10 @@ func (g *genFlags) register(fs *flag.FlagSet) {
 	fs.Float64Var(&g.violating, "violating", 0.1, "share of critical operations that violate their property")
 	fs.StringVar(&g.properties, "properties", strings.Join(cloudgen.StreamProperties, ","), "properties critical operations are drawn for")
 	fs.StringVar(&g.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), on or off")
+	fs.BoolVar(&g.perTenant, "per-tenant", false, "the per-tenant generator: -tenants projects (organisations for music) with -ports-per-tenant ports (data objects) each, and a stream that can use OpenStack's wire shapes (-native)")
+	fs.IntVar(&g.workload.PortsPerTenant, "ports-per-tenant", 10, "with -per-tenant: ports per project (data objects per organisation for music)")
+	fs.BoolVar(&g.native, "native", false, "with -per-tenant: operations in OpenStack's wire shapes (notifications, REST calls) instead of the neutral form")
+	fs.Float64Var(&g.workload.AttackRate, "attacks", 0.3, "with -per-tenant: share of critical port updates that are the OSSA-2015-018 move")
 	sizes := []struct {
 		p          *int
 		name, help string
@@ -118,6 +125,9 @@ func runGenCloud(args []string, stdout, stderr io.Writer) error {
 	if g.scale <= 0 {
 		return fmt.Errorf("-scale %g: want a positive factor", g.scale)
 	}
+	if g.perTenant {
+		return g.genPerTenant(stdout, stderr)
+	}
 	switch g.cloud {
 	case "openstack":
 		return g.genOpenStack(stdout, stderr)
@@ -128,7 +138,48 @@ func runGenCloud(args []string, stdout, stderr io.Writer) error {
 		m := cloudgen.NewMusic(g.seed, g.musicSizes())
 		return g.write(g.out, stdout, stderr, "snapshot", m.Sizes.Records(), m.WriteSnapshot)
 	}
-	return fmt.Errorf("-cloud %q: want openstack or music", g.cloud)
+	return fmt.Errorf("-kind %q: want openstack or music", g.cloud)
+}
+
+// genPerTenant writes a small cloud sized per tenant and its stream (what pvsc workload made).
+func (g *genFlags) genPerTenant(stdout, stderr io.Writer) error {
+	cfg := g.workload
+	cfg.Seed, cfg.Ops, cfg.Native, cfg.Tenants = g.seed, g.ops, g.native, g.os.Tenants
+	if cfg.Tenants < 0 {
+		cfg.Tenants = 100
+	}
+	var w *cloudgen.Workload
+	switch g.cloud {
+	case "openstack":
+		w = cloudgen.OpenStackWorkload(cfg)
+	case "music":
+		w = cloudgen.MusicWorkload(cfg)
+	default:
+		return fmt.Errorf("-kind %q: want openstack or music", g.cloud)
+	}
+	if g.out == "-" || g.opsOut == "" {
+		return errors.New("-per-tenant needs -o FILE and -ops-out FILE")
+	}
+	if err := writeFile(g.out, w.WriteSnapshot); err != nil {
+		return err
+	}
+	if err := writeFile(g.opsOut, w.WriteOps); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s and %s (%d operations)\n", g.out, g.opsOut, len(w.Ops))
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func (g *genFlags) genOpenStack(stdout, stderr io.Writer) error {

@@ -45,7 +45,7 @@ func TestGenCloudWritesSnapshotAndStream(t *testing.T) {
 }
 
 func TestGenCloudMusicToStdout(t *testing.T) {
-	code, out, errOut := pvsc("gen-cloud", "-cloud", "music", "-data-objects", "50", "-organisations", "5",
+	code, out, errOut := pvsc("gen-cloud", "-kind", "music", "-data-objects", "50", "-organisations", "5",
 		"-providers", "6", "-services", "8", "-workflows", "7", "-communities", "2")
 	require.Equal(t, 0, code, errOut)
 	assert.Empty(t, errOut, "no bar off a terminal unless asked")
@@ -61,7 +61,8 @@ func TestGenCloudFlagErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"-dataset", "11"}, "-dataset 11: want 1..10"},
-		{[]string{"-cloud", "aws"}, `-cloud "aws": want openstack or music`},
+		{[]string{"-kind", "aws"}, `-kind "aws": want openstack or music`},
+		{[]string{"-cloud", "aws"}, "-cloud is deprecated; use -kind"},
 		{[]string{"-ops", "5"}, "-ops needs -ops-out FILE"},
 		{[]string{"-scale", "0"}, "-scale 0: want a positive factor"},
 		{[]string{"-ops", "5", "-ops-out", "x", "-properties", "nope"}, `not "nope"`},

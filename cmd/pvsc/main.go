@@ -119,3 +119,19 @@ func specDirs(args []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// deprecated registers old as a former name of the flag now, warning whenever it is used.
+func deprecated(fs *flag.FlagSet, old, now string) {
+	f := fs.Lookup(now)
+	fs.Func(old, "deprecated name of -"+now, func(v string) error {
+		fmt.Fprintf(fs.Output(), "pvsc: -%s is deprecated; use -%s\n", old, now)
+		return f.Value.Set(v)
+	})
+}
+
+// registerCloudBlock registers -operations-block, which picks the operation blocks
+// (`operations <name> for ...`) that map real operations; -cloud is its former name.
+func registerCloudBlock(fs *flag.FlagSet, dst *string) {
+	fs.StringVar(dst, "operations-block", "", "use only this operation block (`operations NAME for ...`)")
+	deprecated(fs, "cloud", "operations-block")
+}

@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
-	"time"
 
 	"pvsc.dev/pvsc/openstack/snapshot"
 	"pvsc.dev/pvsc/runtime"
@@ -39,35 +37,16 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	t0 := time.Now()
-	opts, err := cfg.Options(ctx)
-	if err != nil {
+	data, err := snapshot.Save(ctx, cfg, *out, stdout, stderr)
+	if err != nil || *spec == "" {
 		return err
 	}
-	snap, err := snapshot.Take(ctx, opts)
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	if err := snap.WriteJSON(&b); err != nil {
-		return err
-	}
-	if err := writeOut(*out, b.Bytes(), stdout); err != nil {
-		return err
-	}
-	names := make([]string, 0, len(snap))
-	for k := range snap {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		fmt.Fprintf(stderr, "%-18s %d\n", k, len(snap[k]))
-	}
-	fmt.Fprintf(stderr, "snapshot taken in %v (%d bytes)\n", time.Since(t0).Round(time.Millisecond), b.Len())
-	if *spec == "" {
-		return nil
-	}
-	res, err := compileOne(*spec, stderr)
+	return loadInto(*spec, *out, data, stderr)
+}
+
+// loadInto loads a snapshot into a spec's engine and says what it built.
+func loadInto(spec, name string, data []byte, stderr io.Writer) error {
+	res, err := compileOne(spec, stderr)
 	if err != nil {
 		return err
 	}
@@ -75,22 +54,10 @@ func runSnapshot(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.LoadSnapshot(bytes.NewReader(b.Bytes()), *out)
+	st, err := e.LoadSnapshot(bytes.NewReader(data), name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "loads into %s: %d records, %d watchlists\n", *spec, st.Records, st.Watchlists)
+	fmt.Fprintf(stderr, "loads into %s: %d records, %d watchlists\n", spec, st.Records, st.Watchlists)
 	return nil
-}
-
-func writeOut(path string, data []byte, stdout io.Writer) error {
-	if path == "-" {
-		_, err := stdout.Write(data)
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

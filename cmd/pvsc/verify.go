@@ -43,7 +43,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	f.bounds.FromEmpty, f.bounds.ReuseIDs, f.bounds.Redeliver = f.fromEmpty, f.reuseIDs, f.redeliver
-	dirs, err := specDirs(fs.Args())
+	return f.run(fs.Args(), stdout, stderr)
+}
+
+// run verifies every property (or the one -property names) of each spec directory.
+func (f *verifyFlags) run(args []string, stdout, stderr io.Writer) error {
+	dirs, err := specDirs(args)
 	if err != nil {
 		return err
 	}

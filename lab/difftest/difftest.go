@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/lab/cloudgen"
 	"pvsc.dev/pvsc/runtime/state"
-	"pvsc.dev/pvsc/runtime/workload"
 	"pvsc.dev/pvsc/tables"
 )
 
@@ -316,13 +316,13 @@ func episodeSeed(seed uint64, i int) uint64 {
 func cloud(p *pair, spec *Spec, seed uint64) ([]byte, bool, error) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	for try := range 4 {
-		cfg := workload.Config{Seed: seed + uint64(try), Tenants: 2 + r.IntN(5), PortsPerTenant: 2 + r.IntN(4)}
-		var w *workload.Workload
+		cfg := cloudgen.WorkloadConfig{Seed: seed + uint64(try), Tenants: 2 + r.IntN(5), PortsPerTenant: 2 + r.IntN(4)}
+		var w *cloudgen.Workload
 		switch spec.Kind {
 		case "openstack":
-			w = workload.OpenStack(cfg)
+			w = cloudgen.OpenStackWorkload(cfg)
 		case "music":
-			w = workload.Music(cfg)
+			w = cloudgen.MusicWorkload(cfg)
 		default:
 			return nil, false, fmt.Errorf("no workload for %q", spec.Kind)
 		}

@@ -10,10 +10,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 )
 
@@ -291,4 +293,62 @@ func (c *conn) roundTrip(req []byte, timeout time.Duration) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return status, err
+}
+
+// Sweep runs base once per rate, resting pause between runs, and logs each start to log.
+func Sweep(ctx context.Context, base Config, rates []int, pause time.Duration, log io.Writer) ([]Result, error) {
+	var out []Result
+	for i, rate := range rates {
+		if i > 0 {
+			time.Sleep(pause)
+		}
+		fmt.Fprintf(log, "load: %d/s for %v...\n", rate, base.Duration)
+		cfg := base
+		cfg.Rate = rate
+		res, err := Run(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// WriteTable prints one line per run: rate, sent, achieved, latency percentiles, errors.
+func WriteTable(w io.Writer, results []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RATE/s\tSENT\tACHIEVED/s\tP50\tP90\tP99\tP99.9\tMAX\tERRORS")
+	us := func(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs" }
+	for _, r := range results {
+		errs := strconv.Itoa(r.Errors)
+		if r.Errors > 0 {
+			errs += fmt.Sprint(" ", r.ErrorKinds)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Rate, r.Sent, r.Achieved, us(r.P50), us(r.P90), us(r.P99), us(r.P999), us(r.Max), errs)
+	}
+	return tw.Flush()
+}
+
+// ReadBodies reads request bodies, one JSON document a line; blank lines are skipped.
+func ReadBodies(path string) ([][]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out [][]byte
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			out = append(out, append([]byte(nil), line...))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no bodies", path)
+	}
+	return out, nil
 }

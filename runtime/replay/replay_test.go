@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/lab/cloudgen"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
-	"pvsc.dev/pvsc/runtime/workload"
 )
 
-func replayWorkload(t *testing.T, dir string, w *workload.Workload) (*replay.Summary, []replay.Line) {
+func replayWorkload(t *testing.T, dir string, w *cloudgen.Workload) (*replay.Summary, []replay.Line) {
 	t.Helper()
 	res, err := compiler.CompileDir(dir)
 	require.NoError(t, err)
@@ -42,7 +42,7 @@ func replayWorkload(t *testing.T, dir string, w *workload.Workload) (*replay.Sum
 
 func TestReplayOpenStackWorkload(t *testing.T) {
 	for _, native := range []bool{false, true} {
-		w := workload.OpenStack(workload.Config{Seed: 7, Tenants: 30, PortsPerTenant: 10, Ops: 400, Native: native, AttackRate: 0.3})
+		w := cloudgen.OpenStackWorkload(cloudgen.WorkloadConfig{Seed: 7, Tenants: 30, PortsPerTenant: 10, Ops: 400, Native: native, AttackRate: 0.3})
 		s, lines := replayWorkload(t, "../../specs/openstack", w)
 		assert.Len(t, lines, len(w.Ops))
 		assert.Equal(t, len(w.Ops), s.Operations)
@@ -64,7 +64,7 @@ func TestReplayOpenStackWorkload(t *testing.T) {
 }
 
 func TestReplayMusicWorkload(t *testing.T) {
-	w := workload.Music(workload.Config{Seed: 3, Tenants: 10, PortsPerTenant: 3, Ops: 200})
+	w := cloudgen.MusicWorkload(cloudgen.WorkloadConfig{Seed: 3, Tenants: 10, PortsPerTenant: 3, Ops: 200})
 	s, _ := replayWorkload(t, "../../specs/music", w)
 	assert.Zero(t, s.Malformed)
 	assert.Positive(t, s.Properties["workflow_admissibility"]["deny"])

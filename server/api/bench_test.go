@@ -9,15 +9,15 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"pvsc.dev/pvsc/lab/cloudgen"
 	"pvsc.dev/pvsc/runtime"
-	"pvsc.dev/pvsc/runtime/workload"
 	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/specs/openstack"
 )
 
 // BenchmarkDecideHandler is POST /v1/decide without the network: decode, decide, render.
 func BenchmarkDecideHandler(b *testing.B) {
-	w := workload.OpenStack(workload.Config{Seed: 1, Tenants: 1000, PortsPerTenant: 10, Ops: 2000, AttackRate: 0.3})
+	w := cloudgen.OpenStackWorkload(cloudgen.WorkloadConfig{Seed: 1, Tenants: 1000, PortsPerTenant: 10, Ops: 2000, AttackRate: 0.3})
 	var snap bytes.Buffer
 	require.NoError(b, w.WriteSnapshot(&snap))
 	e, err := runtime.New(openstack.Spec, nil, runtime.Options{})

@@ -7,8 +7,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"time"
+
+	"pvsc.dev/pvsc/runtime/replay"
 )
 
 // Namespace is IDMEF's XML namespace.
@@ -202,4 +205,31 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// FromLine turns a replayed decision's violations (deny, alert, log) into alerts; doc gives a
+// property's text.
+func FromLine(l replay.Line, doc func(property string) string) []Alert {
+	var out []Alert
+	for _, c := range l.Checks {
+		if c.Verdict != "deny" && c.Verdict != "alert" && c.Verdict != "log" {
+			continue
+		}
+		out = append(out, Alert{Time: time.Now(), Property: c.Property, Doc: doc(c.Property), Event: l.Op,
+			Operation: fmt.Sprintf("%s (line %d)", l.Op, l.Line), Scope: c.Scope, Verdict: c.Verdict, Blocked: l.Blocked, Reason: c.Reason})
+	}
+	return out
+}
+
+// WriteFile writes alerts as one IDMEF-Message document.
+func WriteFile(path string, a Analyzer, alerts []Alert) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := Encode(f, a, alerts); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/runtime/state"
 	"pvsc.dev/pvsc/solver"
 	"pvsc.dev/pvsc/tables"
@@ -190,4 +191,24 @@ func (e *Engine) Process(op *runtime.Op) Decision {
 		d.Err = errors.Join(d.Err, ad.Err)
 	}
 	return d
+}
+
+// Processor is the intercept-and-check engine as replay's Processor: each check's reason names
+// the size of the SAT problem that decided it.
+func (e *Engine) Processor() replay.Processor { return processor{e} }
+
+type processor struct{ e *Engine }
+
+func (p processor) Process(op *runtime.Op) replay.Outcome {
+	d := p.e.Process(op)
+	out := replay.Outcome{Op: p.e.Runtime().Spec().Models[op.Model].Events[op.Event].Name, Verdict: d.Verdict(), Blocked: d.Blocked, Err: d.Err}
+	for _, c := range d.Checks {
+		out.Checks = append(out.Checks, runtime.CheckRecord{Property: c.Property, Kind: "CE", Verdict: c.Verdict.String(),
+			Reason: fmt.Sprintf("%s (SAT: %d variables, %d clauses)", c.Reason, c.Vars, c.Clauses)})
+	}
+	return out
+}
+
+func (p processor) Phases() map[string]time.Duration {
+	return map[string]time.Duration{"intercept-and-check": p.e.Checking}
 }

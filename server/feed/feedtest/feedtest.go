@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"pvsc.dev/pvsc/lab/cloudgen"
 	"pvsc.dev/pvsc/runtime"
-	"pvsc.dev/pvsc/runtime/workload"
 )
 
 // Stream is a seeded cloud for specs/openstack and a stream of notifications about it.
@@ -25,7 +25,7 @@ type Stream struct {
 // cloud of the given number of projects. The workload's REST calls are left out: the bus
 // carries notifications only.
 func NewStream(seed uint64, tenants, n int) *Stream {
-	w := workload.OpenStack(workload.Config{Seed: seed, Tenants: tenants, PortsPerTenant: 6, Ops: n * 2, Native: true, AttackRate: 0.3})
+	w := cloudgen.OpenStackWorkload(cloudgen.WorkloadConfig{Seed: seed, Tenants: tenants, PortsPerTenant: 6, Ops: n * 2, Native: true, AttackRate: 0.3})
 	s := &Stream{}
 	var err error
 	if s.Snapshot, err = json.Marshal(w.Snapshot); err != nil {

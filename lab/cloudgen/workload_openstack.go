@@ -1,4 +1,4 @@
-package workload
+package cloudgen
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ type osTenant struct {
 type binding struct{ port, vm string }
 
 type osGen struct {
-	*gen
+	*wgen
 	tenants []*osTenant
 	domains []string
 	hosts   []string
@@ -31,8 +31,8 @@ type osGen struct {
 // network owner: allowed on free ports, denied on bound ones), networks are
 // added, VMs boot, move and go, and roles are granted (some across domains)
 // and revoked.
-func OpenStack(cfg Config) *Workload {
-	g := &osGen{gen: newGen(cfg), roles: []string{"member", "reader", "owner", "admin", "auditor"}}
+func OpenStackWorkload(cfg WorkloadConfig) *Workload {
+	g := &osGen{wgen: newWGen(cfg), roles: []string{"member", "reader", "owner", "admin", "auditor"}}
 	g.snapshot()
 	for range cfg.Ops {
 		g.op()

@@ -1,5 +1,4 @@
-// Package workload generates seeded, realistic cloud snapshots and operation streams for the shipped specs, for replay and benchmarks.
-package workload
+package cloudgen
 
 import (
 	"encoding/json"
@@ -7,8 +6,8 @@ import (
 	"math/rand/v2"
 )
 
-// Config sizes a workload. The same config gives the same workload.
-type Config struct {
+// WorkloadConfig sizes a workload: a small cloud, sized per tenant, and a stream in the neutral form or OpenStack's wire shapes. The same config gives the same workload.
+type WorkloadConfig struct {
 	Seed           uint64
 	Tenants        int // projects in the snapshot
 	PortsPerTenant int // ports per tenant in the snapshot (one is the network's DHCP port)
@@ -43,23 +42,23 @@ func (w *Workload) WriteOps(out io.Writer) error {
 	return nil
 }
 
-// gen is the state a generator keeps to pick plausible targets.
-type gen struct {
+// wgen is the state a generator keeps to pick plausible targets.
+type wgen struct {
 	r   *rand.Rand
-	cfg Config
+	cfg WorkloadConfig
 	w   *Workload
 	seq int
 }
 
-func newGen(cfg Config) *gen {
-	return &gen{r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5bd1e995)), cfg: cfg, w: &Workload{Snapshot: map[string][]map[string]any{}}}
+func newWGen(cfg WorkloadConfig) *wgen {
+	return &wgen{r: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5bd1e995)), cfg: cfg, w: &Workload{Snapshot: map[string][]map[string]any{}}}
 }
 
-func (g *gen) record(collection string, rec map[string]any) {
+func (g *wgen) record(collection string, rec map[string]any) {
 	g.w.Snapshot[collection] = append(g.w.Snapshot[collection], rec)
 }
 
-func (g *gen) emit(doc any) {
+func (g *wgen) emit(doc any) {
 	b, err := json.Marshal(doc)
 	if err != nil {
 		panic(err) // the generator only builds maps of plain values
@@ -68,11 +67,11 @@ func (g *gen) emit(doc any) {
 }
 
 // neutral emits an operation in the neutral form.
-func (g *gen) neutral(event string, params map[string]any) {
+func (g *wgen) neutral(event string, params map[string]any) {
 	g.emit(map[string]any{"op": event, "params": params})
 }
 
-func (g *gen) next() int { g.seq++; return g.seq }
+func (g *wgen) next() int { g.seq++; return g.seq }
 
 // pick removes and returns a random element of a list.
 func pick[T any](r *rand.Rand, xs *[]T) (T, bool) {

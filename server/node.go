@@ -1,0 +1,213 @@
+// Package server runs a pvsc node: the engine, its context (a snapshot, the live cloud or the journal), the notification feed, and the HTTP servers of pvsc serve and pvsc proxy.
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	osamqp "pvsc.dev/pvsc/openstack/amqp"
+	"pvsc.dev/pvsc/openstack/snapshot"
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/feed"
+	"pvsc.dev/pvsc/server/journal"
+	"pvsc.dev/pvsc/tables"
+	"pvsc.dev/pvsc/tables/celenv"
+)
+
+// Config is what a node runs: the spec, where its first context comes from, the feed, and the
+// servers in front of it.
+type Config struct {
+	Spec    *tables.Spec
+	Envs    []*celenv.Env // nil for generated tables
+	Runtime runtime.Options
+
+	Snapshot string // start from this snapshot file when the state holds nothing yet
+	Live     bool   // start from (and rebuild from) a live snapshot of the cloud
+	State    string // bbolt file of the base snapshot and journal; "" keeps nothing
+	// AMQP follows the cloud's notifications when its URL is set.
+	AMQP            osamqp.Config
+	CheckpointEvery int  // with Live, rebase after this many journal entries
+	NoEnrich        bool // do not read back the records Keystone's CADF notifications name
+	GCPercent       int  // GOGC unless the environment sets it; 0 leaves it alone
+	OpenStack       snapshot.Config
+
+	API   *APIConfig   // the decision API; nil for none
+	Proxy *ProxyConfig // the enforcing proxy; nil for pvsc serve
+
+	Log io.Writer // default os.Stderr
+}
+
+// Node is a running engine with its feed and store.
+type Node struct {
+	cfg   Config
+	eng   *runtime.Engine
+	pipe  *feed.Pipeline
+	store *journal.Store
+	reg   *prometheus.Registry
+	log   *slog.Logger
+	out   io.Writer
+	errs  chan error // fatal errors of background work
+}
+
+// Engine is the node's verifier.
+func (n *Node) Engine() *runtime.Engine { return n.eng }
+
+// New builds the engine, opens the store, loads the first context and starts following the cloud.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	if cfg.GCPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.GCPercent)
+	}
+	eng, err := runtime.New(cfg.Spec, cfg.Envs, cfg.Runtime)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, eng: eng, reg: prometheus.NewRegistry(), out: cfg.Log, errs: make(chan error, 2)}
+	if n.out == nil {
+		n.out = os.Stderr
+	}
+	n.log = slog.New(slog.NewTextHandler(n.out, nil))
+	if err := n.openFeed(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	n.follow(ctx)
+	return n, nil
+}
+
+func (c *Config) check() error {
+	switch {
+	case c.Spec == nil:
+		return errors.New("--spec is required")
+	case c.Live && c.Snapshot != "":
+		return errors.New("give --snapshot or --snapshot-live, not both")
+	case c.Proxy != nil && len(c.Proxy.Upstreams) == 0:
+		return errors.New("at least one --upstream is required")
+	}
+	for _, p := range c.Runtime.FailOpen {
+		if c.Spec.Property(p) == nil {
+			return fmt.Errorf("--fail-open: spec %s has no property %q", c.Spec.Name, p)
+		}
+	}
+	return nil
+}
+
+func (n *Node) openFeed(ctx context.Context) error {
+	fc := feed.Config{Engine: n.eng, CheckpointEvery: n.cfg.CheckpointEvery, Metrics: feed.NewMetrics(n.reg), Log: n.log}
+	if err := n.cloudAccess(ctx, &fc); err != nil {
+		return err
+	}
+	if n.cfg.State != "" {
+		var err error
+		if n.store, err = journal.Open(n.cfg.State); err != nil {
+			return err
+		}
+		fc.Store = n.store
+	}
+	n.pipe = feed.New(fc)
+	return n.initContext(ctx)
+}
+
+func (n *Node) follow(ctx context.Context) {
+	go n.pipe.RunResync(ctx)
+	if n.cfg.AMQP.URL == "" {
+		return
+	}
+	n.pipe.Follow()
+	ac := n.cfg.AMQP
+	ac.Logger = n.log
+	go func() { n.errs <- n.pipe.Consume(ctx, ac) }()
+}
+
+// cloudAccess sets up the live snapshot and the Keystone read-back when credentials are given.
+func (n *Node) cloudAccess(ctx context.Context, fc *feed.Config) error {
+	live := n.cfg.Live
+	if n.cfg.OpenStack.Password == "" || (!live && n.cfg.NoEnrich) {
+		if live {
+			return errors.New("--snapshot-live needs OpenStack credentials (--os-password or OS_PASSWORD)")
+		}
+		return nil
+	}
+	opts, err := n.cfg.OpenStack.Options(ctx)
+	if err != nil {
+		if live {
+			return err
+		}
+		n.log.Warn("no access to the cloud's APIs: no live snapshots, no Keystone read-back", "err", err)
+		return nil
+	}
+	if live {
+		fc.Live = liveSnapshot(opts)
+	}
+	if !n.cfg.NoEnrich && opts.Endpoints.Identity != "" {
+		fc.Enricher = &feed.Enricher{Identity: opts.Endpoints.Identity, Token: opts.Token}
+	}
+	return nil
+}
+
+func liveSnapshot(opts snapshot.Options) func(context.Context) (string, []byte, error) {
+	return func(ctx context.Context) (string, []byte, error) {
+		snap, err := snapshot.Take(ctx, opts)
+		if err != nil {
+			return "", nil, err
+		}
+		var b bytes.Buffer
+		if err := snap.WriteJSON(&b); err != nil {
+			return "", nil, err
+		}
+		return "live snapshot " + time.Now().UTC().Format(time.RFC3339), b.Bytes(), nil
+	}
+}
+
+// initContext restores the store, or loads the first context: the snapshot file, a live
+// snapshot, or an empty cloud.
+func (n *Node) initContext(ctx context.Context) error {
+	restored, err := n.pipe.Restore()
+	switch {
+	case err != nil:
+		return err
+	case restored:
+		if n.cfg.Snapshot != "" {
+			n.log.Warn("--state already holds a context: --snapshot is ignored (remove the state file to start over)", "state", n.cfg.State)
+		}
+		return nil
+	case n.cfg.Snapshot != "":
+		return n.loadFile(n.cfg.Snapshot)
+	case n.cfg.Live:
+		return n.pipe.Resync(ctx, "initial")
+	}
+	n.log.Warn("no snapshot given: starting from an empty cloud")
+	_, err = n.pipe.Load("empty", []byte("{}"))
+	return err
+}
+
+func (n *Node) loadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	st, err := n.pipe.Load(path, data)
+	if err != nil {
+		return err
+	}
+	n.log.Info("snapshot loaded", "file", path, "records", st.Records, "watchlists", st.Watchlists)
+	return nil
+}
+
+// Close releases the store.
+func (n *Node) Close() {
+	if n.store != nil {
+		_ = n.store.Close()
+	}
+}
