@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"cel.dev/cel-go/cel"
+	"regexp"
 
 	"pvsc.dev/pvsc/dsl"
 	"pvsc.dev/pvsc/tables"
@@ -66,7 +67,7 @@ func (c *compiler) compileCEL(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx 
 	ast, iss := env.Compile(src.Text())
 	if iss != nil && iss.Err() != nil {
 		for _, e := range iss.Errors() {
-			c.errorf(src.At(e.Location.Line(), e.Location.Column()), "%s", e.Message)
+			c.errorf(src.At(e.Location.Line(), e.Location.Column()), "%s%s", e.Message, celHint(m, ctx, e.Message))
 		}
 		return nil, false
 	}
@@ -107,4 +108,30 @@ func usedVars(m *tables.Model, ast *cel.Ast, vars tables.Vars) tables.Vars {
 		vars.Scope = -1
 	}
 	return vars
+}
+
+var (
+	undefinedField = regexp.MustCompile(`^undefined field '(\w+)'`)
+	undeclaredRef  = regexp.MustCompile(`^undeclared reference to '(\w+)'`)
+)
+
+// celHint suggests a name for CEL's "undefined field" (any field of the model's records or of
+// the cloud view) and "undeclared reference" (the variables an expression sees) errors.
+func celHint(m *modelInfo, ctx exprCtx, msg string) string {
+	if g := undefinedField.FindStringSubmatch(msg); g != nil {
+		var fields []string
+		for i, e := range m.t.Entities {
+			fields = append(fields, m.t.FieldNames(int32(i))...)
+			fields = append(fields, e.Plural, e.Name+"_ids", e.Name+"_by_id")
+		}
+		return didYouMean(g[1], fields)
+	}
+	if g := undeclaredRef.FindStringSubmatch(msg); g != nil {
+		names := append([]string{celenv.VarOp, celenv.VarCloud, celenv.VarWatchlist}, keys(m.entities)...)
+		for _, l := range ctx.lets {
+			names = append(names, l.Name)
+		}
+		return didYouMean(g[1], names)
+	}
+	return ""
 }

@@ -2,6 +2,12 @@
 package compiler
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"pvsc.dev/pvsc/dsl"
@@ -47,8 +53,8 @@ type Result struct {
 	// Envs[i] builds CEL environments for Spec.Models[i].
 	Envs []*celenv.Env
 	// PropertyPos and ModelPos locate declarations for tools that report on them.
-	PropertyPos map[string]lexer.Position
-	ModelPos    map[string]lexer.Position
+	PropertyPos map[string]dsl.Pos
+	ModelPos    map[string]dsl.Pos
 }
 
 type compiler struct {
@@ -71,6 +77,7 @@ func Compile(name string, files []*dsl.SpecFile) (*Result, error) {
 		}
 		p.run(c)
 	}
+	c.diags.Attach(c.sources())
 	if err := c.diags.Err(); err != nil {
 		return nil, err
 	}
@@ -86,14 +93,59 @@ func CompileDir(dir string) (*Result, error) {
 	return Compile(dirName(dir), files)
 }
 
+// CompileFile compiles one .pvsc file as a spec of its own, named after the file.
+func CompileFile(path string) (*Result, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return CompileSources(strings.TrimSuffix(filepath.Base(path), ".pvsc"), map[string][]byte{path: src})
+}
+
+// CompileSources parses and compiles spec files given as text, by file name (in name order):
+// what tests and tools that hold specs in memory use. All syntax errors come together.
+func CompileSources(name string, srcs map[string][]byte) (*Result, error) {
+	names := make([]string, 0, len(srcs))
+	for n := range srcs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var files []*dsl.SpecFile
+	var diags dsl.Diagnostics
+	for _, n := range names {
+		f, err := dsl.Parse(n, srcs[n])
+		var ds dsl.Diagnostics
+		switch {
+		case errors.As(err, &ds):
+			diags = append(diags, ds...)
+		case err != nil:
+			return nil, err
+		default:
+			files = append(files, &dsl.SpecFile{Path: n, Src: srcs[n], File: f})
+		}
+	}
+	if err := diags.Err(); err != nil {
+		return nil, err
+	}
+	return Compile(name, files)
+}
+
+func (c *compiler) sources() map[string][]byte {
+	out := map[string][]byte{}
+	for _, f := range c.files {
+		out[f.Path] = f.Src
+	}
+	return out
+}
+
 func (c *compiler) result() *Result {
-	r := &Result{Spec: c.spec, PropertyPos: map[string]lexer.Position{}, ModelPos: map[string]lexer.Position{}}
+	r := &Result{Spec: c.spec, PropertyPos: map[string]dsl.Pos{}, ModelPos: map[string]dsl.Pos{}}
 	for _, m := range c.models {
 		r.Envs = append(r.Envs, m.env)
-		r.ModelPos[m.t.Name] = m.ast.Name.Pos
+		r.ModelPos[m.t.Name] = dsl.PosOf(m.ast.Name.Pos)
 	}
 	for _, p := range c.props {
-		r.PropertyPos[p.t.Name] = p.ast.Name.Pos
+		r.PropertyPos[p.t.Name] = dsl.PosOf(p.ast.Name.Pos)
 	}
 	return r
 }

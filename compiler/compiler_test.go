@@ -1,8 +1,6 @@
 package compiler_test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,42 +10,20 @@ import (
 
 	"pvsc.dev/pvsc/compiler"
 	"pvsc.dev/pvsc/dsl"
+	"pvsc.dev/pvsc/lab/golden"
 	"pvsc.dev/pvsc/tables"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-func compileFile(t *testing.T, path string) (*compiler.Result, error) {
-	t.Helper()
-	f, err := dsl.ParseFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return compiler.Compile(strings.TrimSuffix(filepath.Base(path), ".pvsc"), []*dsl.SpecFile{{Path: path, File: f}})
-}
-
-// TestBrokenSpecs compiles every spec of testdata/broken and compares all its
-// diagnostics, sorted, with the .err file next to it.
+// TestBrokenSpecs compiles the spec of every case in testdata/broken and compares all its
+// diagnostics, sorted, with the case's errors section.
 func TestBrokenSpecs(t *testing.T) {
-	paths, err := filepath.Glob("testdata/broken/*.pvsc")
-	require.NoError(t, err)
-	require.NotEmpty(t, paths)
-	for _, path := range paths {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			_, err := compileFile(t, path)
-			require.Error(t, err, "a broken spec must not compile")
-			var ds dsl.Diagnostics
-			require.ErrorAs(t, err, &ds)
-			got := ds.Error() + "\n"
-			golden := strings.TrimSuffix(path, ".pvsc") + ".err"
-			if *update {
-				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err)
-			assert.Equal(t, string(want), got)
-		})
-	}
+	golden.Run(t, "testdata/broken/*.txtar", func(t *testing.T, c *golden.Case) {
+		_, err := compiler.CompileSources("broken", c.Inputs(".pvsc"))
+		require.Error(t, err, "a broken spec must not compile")
+		var ds dsl.Diagnostics
+		require.ErrorAs(t, err, &ds)
+		c.Check(t, "errors", []byte(ds.Error()))
+	})
 }
 
 func shipped(t *testing.T, dir string) *compiler.Result {

@@ -40,7 +40,7 @@ func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]l
 	m := ci.model
 	ev, ok := m.events[r.Event.Name]
 	if !ok {
-		c.errorf(r.Event.Pos, "operations %s: %s is not an event of model %s", ci.t.Name, r.Event.Name, m.t.Name)
+		c.errorf(r.Event.Pos, "operations %s: %s is not an event of model %s%s", ci.t.Name, r.Event.Name, m.t.Name, m.eventHint(r.Event.Name))
 		return
 	}
 	if m.badEvent[ev] {
@@ -118,7 +118,7 @@ func (c *compiler) checkPathParams(row tables.OpRow, r *dsl.OpRow) {
 func (c *compiler) paramSource(m *tables.Model, ev *tables.Event, pm *dsl.ParamMap) (tables.ParamSource, bool) {
 	p := ev.ParamIndex(pm.Name.Name)
 	if p < 0 {
-		c.errorf(pm.Name.Pos, "event %s has no parameter %s", ev.Name, pm.Name.Name)
+		c.errorf(pm.Name.Pos, "event %s has no parameter %s%s", ev.Name, pm.Name.Name, didYouMean(pm.Name.Name, ev.ParamNames()))
 		return tables.ParamSource{}, false
 	}
 	if pm.From != nil {

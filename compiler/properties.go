@@ -246,7 +246,7 @@ func (c *compiler) checkAllow(p *propInfo, cr *dsl.Critical, ev int32, on map[in
 func (c *compiler) event(m *modelInfo, id dsl.Ident) (int32, bool) {
 	ev, ok := m.events[id.Name]
 	if !ok {
-		c.errorf(id.Pos, "%s is not an event of model %s", id.Name, m.t.Name)
+		c.errorf(id.Pos, "%s is not an event of model %s%s", id.Name, m.t.Name, m.eventHint(id.Name))
 		return -1, false
 	}
 	return ev, !m.badEvent[ev]

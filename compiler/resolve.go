@@ -40,7 +40,7 @@ func (c *compiler) resolveEntities(m *modelInfo) {
 			if idx, ok := m.entities[p.Name]; ok {
 				e.Parents = append(e.Parents, idx)
 			} else {
-				c.errorf(p.Pos, "entity %s: precedence parent %s is not an entity of model %s", e.Name, p.Name, m.t.Name)
+				c.errorf(p.Pos, "entity %s: precedence parent %s is not an entity of model %s%s", e.Name, p.Name, m.t.Name, m.entityHint(p.Name))
 			}
 		}
 		attrs := map[string]lexer.Position{}
@@ -78,7 +78,7 @@ func (c *compiler) scalarType(m *modelInfo, id dsl.Ident) (tables.Type, bool) {
 	if i, ok := m.entities[id.Name]; ok {
 		return tables.Type{Kind: tables.TRef, Ref: i}, true
 	}
-	c.errorf(id.Pos, "unknown type %s: want string, int, bool, an enum or an entity of model %s", id.Name, m.t.Name)
+	c.errorf(id.Pos, "unknown type %s: want string, int, bool, an enum or an entity of model %s%s", id.Name, m.t.Name, m.typeHint(id.Name))
 	return tables.Type{}, false
 }
 
@@ -156,7 +156,7 @@ func (c *compiler) resolveEvent(m *modelInfo, ae *dsl.Event) tables.Event {
 	} else if ok {
 		c.errorf(ae.Target.Pos, "event %s %s group %s: only associations may involve a group", ev.Name, ae.Kind, ae.Target.Name)
 	} else {
-		c.errorf(ae.Target.Pos, "event %s: %s is not an entity of model %s", ev.Name, ae.Target.Name, m.t.Name)
+		c.errorf(ae.Target.Pos, "event %s: %s is not an entity of model %s%s", ev.Name, ae.Target.Name, m.t.Name, m.entityHint(ae.Target.Name))
 	}
 	switch {
 	case assoc && ae.Other == nil:
@@ -167,7 +167,7 @@ func (c *compiler) resolveEvent(m *modelInfo, ae *dsl.Event) tables.Event {
 		if idx, ok := m.entities[ae.Other.Name]; ok {
 			ev.Other = idx
 		} else {
-			c.errorf(ae.Other.Pos, "event %s: %s is not an entity of model %s", ev.Name, ae.Other.Name, m.t.Name)
+			c.errorf(ae.Other.Pos, "event %s: %s is not an entity of model %s%s", ev.Name, ae.Other.Name, m.t.Name, m.entityHint(ae.Other.Name))
 		}
 	}
 	seen := map[string]lexer.Position{}

@@ -17,7 +17,7 @@ func (c *compiler) checkWatchlistDecl(p *propInfo) {
 	p.t.Watchlist.Name = w.Name.Name
 	scope, ok := m.entities[w.Scope.Name]
 	if !ok {
-		c.errorf(w.Scope.Pos, "watchlist %s: scope %s is not an entity of model %s", w.Name.Name, w.Scope.Name, m.t.Name)
+		c.errorf(w.Scope.Pos, "watchlist %s: scope %s is not an entity of model %s%s", w.Name.Name, w.Scope.Name, m.t.Name, m.entityHint(w.Scope.Name))
 		p.bad = true
 		return
 	}
@@ -26,7 +26,7 @@ func (c *compiler) checkWatchlistDecl(p *propInfo) {
 		by, ok := m.entities[w.By.Name]
 		switch {
 		case !ok:
-			c.errorf(w.By.Pos, "watchlist %s: %s is not an entity", w.Name.Name, w.By.Name)
+			c.errorf(w.By.Pos, "watchlist %s: %s is not an entity%s", w.Name.Name, w.By.Name, m.entityHint(w.By.Name))
 		case !m.t.IsAncestorOrSelf(scope, by):
 			c.errorf(w.By.Pos, "watchlist %s: %s is not inside %s, so it cannot give an operation's %s", w.Name.Name, w.By.Name, w.Scope.Name, w.Scope.Name)
 		default:

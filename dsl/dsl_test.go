@@ -45,11 +45,12 @@ func TestSyntaxErrorIsOneDiagnostic(t *testing.T) {
 	var ds dsl.Diagnostics
 	require.ErrorAs(t, err, &ds)
 	require.Len(t, ds, 1)
-	assert.Equal(t, "bad.pvsc", ds[0].Pos.Filename)
+	assert.Equal(t, "bad.pvsc", ds[0].Pos.File)
 	assert.Equal(t, 3, ds[0].Pos.Line)
 	// participle backtracks the optional "in" group, so the error names "in".
-	assert.Equal(t, 15, ds[0].Pos.Column)
-	assert.Equal(t, `bad.pvsc:3:15: unexpected token "in" (expected "}")`, ds[0].String())
+	assert.Equal(t, 15, ds[0].Pos.Col)
+	assert.Equal(t, "bad.pvsc:3:15: unexpected token \"in\" (expected \"}\")\n |   entity port in {\n | ..............^", ds[0].String(),
+		"the source line and a caret under the column")
 }
 
 func TestCELPositionMapsIntoTheFile(t *testing.T) {
@@ -102,7 +103,7 @@ func TestDiagnosticsSortAndDedupe(t *testing.T) {
 	var ds dsl.Diagnostics
 	pos := func(file string, line, col int) dsl.Diagnostic {
 		d := dsl.Diagnostic{Msg: "m"}
-		d.Pos.Filename, d.Pos.Line, d.Pos.Column = file, line, col
+		d.Pos = dsl.Pos{File: file, Line: line, Col: col}
 		return d
 	}
 	ds = append(ds, pos("b.pvsc", 1, 1), pos("a.pvsc", 3, 2), pos("a.pvsc", 3, 1), pos("a.pvsc", 3, 1))

@@ -32,12 +32,13 @@ var parser = participle.MustBuild[File](
 // Parse parses one .pvsc file. On a syntax error it returns the diagnostic.
 func Parse(filename string, src []byte) (*File, error) {
 	f, err := parser.ParseBytes(filename, src)
-	if err != nil {
-		return nil, Diagnostics{syntaxDiagnostic(filename, err)}
+	if err == nil {
+		f.Comments, err = comments(filename, src)
 	}
-	f.Comments, err = comments(filename, src)
 	if err != nil {
-		return nil, Diagnostics{syntaxDiagnostic(filename, err)}
+		ds := Diagnostics{syntaxDiagnostic(filename, err)}
+		ds.Attach(map[string][]byte{filename: src})
+		return nil, ds
 	}
 	return f, nil
 }
@@ -99,9 +100,9 @@ func syntaxDiagnostic(filename string, err error) Diagnostic {
 		if pos.Filename == "" {
 			pos.Filename = filename
 		}
-		return Diagnostic{Pos: pos, Msg: perr.Message()}
+		return Diagnostic{Pos: PosOf(pos), Msg: perr.Message()}
 	}
-	return Diagnostic{Pos: lexer.Position{Filename: filename, Line: 1, Column: 1}, Msg: err.Error()}
+	return Diagnostic{Pos: Pos{File: filename, Line: 1, Col: 1}, Msg: err.Error()}
 }
 
 // comments lexes the file again to keep the comments the parser elided.

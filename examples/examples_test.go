@@ -2,10 +2,10 @@ package examples_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"pvsc.dev/pvsc/lab/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,21 +13,13 @@ import (
 	"pvsc.dev/pvsc/examples"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 // TestExamples runs every example and compares its printout with the golden file.
 func TestExamples(t *testing.T) {
 	for _, x := range examples.All() {
 		t.Run(x.Name, func(t *testing.T) {
 			var out bytes.Buffer
 			require.NoError(t, x.Run("../specs", &out))
-			golden := filepath.Join("testdata", x.Name+".golden")
-			if *update {
-				require.NoError(t, os.WriteFile(golden, out.Bytes(), 0o644))
-			}
-			want, err := os.ReadFile(golden)
-			require.NoError(t, err, "run go test ./examples -update to create it")
-			assert.Equal(t, string(want), out.String())
+			golden.File(t, filepath.Join("testdata", x.Name+".txtar"), out.Bytes())
 		})
 	}
 }

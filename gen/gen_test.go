@@ -1,13 +1,14 @@
 package gen_test
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pvsc.dev/pvsc/lab/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,20 +18,14 @@ import (
 	"pvsc.dev/pvsc/runtime/genimpl"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func TestGeneratedGoIsGolden(t *testing.T) {
 	res, err := compiler.CompileDir("../compiler/testdata/objstore")
 	require.NoError(t, err)
 	src, err := gen.Generate(res.Spec, gen.Options{Package: "objstore", Source: "compiler/testdata/objstore"})
 	require.NoError(t, err)
-	const golden = "testdata/objstore_gen.go.golden"
-	if *update {
-		require.NoError(t, os.WriteFile(golden, src, 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), string(src))
+	c := golden.Load(t, "testdata/objstore.txtar")
+	c.Check(t, "tables_gen.go", src)
+	c.Save(t)
 	assert.True(t, strings.HasPrefix(string(src), gen.Header+"\n"))
 	assert.Contains(t, string(src), "ObjstoreEventPublishBucket = 2")
 	assert.Contains(t, string(src), "return !(c.InWatchlist(c.Param(0).Sym(), 0))")

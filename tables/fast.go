@@ -96,6 +96,15 @@ func (m *Model) EventIndex(name string) int32 {
 }
 
 // ParamIndex finds a parameter of an event by name, -1 if there is none.
+// ParamNames lists the event's parameter names in order.
+func (e *Event) ParamNames() []string {
+	out := make([]string, len(e.Params))
+	for i, p := range e.Params {
+		out[i] = p.Name
+	}
+	return out
+}
+
 func (e *Event) ParamIndex(name string) int32 {
 	for i := range e.Params {
 		if e.Params[i].Name == name {

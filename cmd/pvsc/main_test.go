@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/tools/txtar"
 )
 
 // pvsc runs the CLI in-process and returns its exit code, stdout and stderr.
@@ -29,9 +30,13 @@ func TestCheckShippedSpecs(t *testing.T) {
 }
 
 func TestCheckReportsDiagnosticsAndExits1(t *testing.T) {
-	code, _, errOut := pvsc("check", "../../compiler/testdata/broken/cycle.pvsc")
+	ar, err := txtar.ParseFile("../../compiler/testdata/broken/cycle.txtar")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "cycle.pvsc")
+	require.NoError(t, os.WriteFile(path, ar.Files[0].Data, 0o644))
+	code, _, errOut := pvsc("check", path)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, "cycle.pvsc:3:10: precedence cycle: a in c in b in a\n")
+	assert.Contains(t, errOut, "cycle.pvsc:3:10: precedence cycle: a in c in b in a\n |   entity b in a\n | .........^\n")
 }
 
 func TestTablesPrintsThePapersTables(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"pvsc.dev/pvsc/compiler"
-	"pvsc.dev/pvsc/dsl"
 	"sort"
 	"strings"
 )
@@ -32,11 +31,7 @@ func compileUnit(path string) (*compiler.Result, error) {
 	if !strings.HasSuffix(path, ".pvsc") {
 		return compiler.CompileDir(path)
 	}
-	f, err := dsl.ParseFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return compiler.Compile(strings.TrimSuffix(filepath.Base(path), ".pvsc"), []*dsl.SpecFile{{Path: path, File: f}})
+	return compiler.CompileFile(path)
 }
 
 // walkSpecDirs lists every directory below root that holds .pvsc files, skipping testdata.

@@ -3,10 +3,10 @@ package report_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"pvsc.dev/pvsc/lab/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,8 +14,6 @@ import (
 	"pvsc.dev/pvsc/compiler"
 	"pvsc.dev/pvsc/compiler/report"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestGoldenTablesOfShippedProperties pins the five tables of every shipped
 // property, as text for people and JSON for tools.
@@ -31,22 +29,13 @@ func TestGoldenTablesOfShippedProperties(t *testing.T) {
 				require.NoError(t, r.WriteText(&text))
 				js, err := json.MarshalIndent(r, "", "  ")
 				require.NoError(t, err)
-				golden(t, filepath.Join("testdata", dir, p.Name+".txt"), text.Bytes())
-				golden(t, filepath.Join("testdata", dir, p.Name+".json"), append(js, '\n'))
+				c := golden.Load(t, filepath.Join("testdata", dir, p.Name+".txtar"))
+				c.Check(t, "tables.txt", text.Bytes())
+				c.Check(t, "tables.json", append(js, '\n'))
+				c.Save(t)
 			})
 		}
 	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run go test ./... -update")
-	assert.Equal(t, string(want), string(got), path)
 }
 
 func TestUnknownPropertyNamesTheKnownOnes(t *testing.T) {
@@ -68,5 +57,7 @@ func TestDOTAnnotatesFig7(t *testing.T) {
 	assert.Contains(t, dot, `"port" [label="port\nN = 2"`)
 	assert.Contains(t, dot, `"port_subnet" -> "vm" [color=blue, fontcolor=blue, label="create_vm (WE)\nN = 1", dir=both]`)
 	assert.Contains(t, dot, `label="update_port (CE)"`)
-	golden(t, "testdata/no_bypass.dot", buf.Bytes())
+	c := golden.Load(t, "testdata/no_bypass_dot.txtar")
+	c.Check(t, "graph.dot", buf.Bytes())
+	c.Save(t)
 }

@@ -3,21 +3,19 @@ package plot
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"pvsc.dev/pvsc/lab/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-// golden compares an SVG with testdata/name, after checking it is well-formed XML.
-func golden(t *testing.T, name string, got []byte) {
+// checkSVG compares an SVG with testdata/name, after checking it is well-formed XML.
+func checkSVG(t *testing.T, name string, got []byte) {
 	t.Helper()
 	dec := xml.NewDecoder(bytes.NewReader(got))
 	for {
@@ -27,13 +25,7 @@ func golden(t *testing.T, name string, got []byte) {
 			break
 		}
 	}
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, string(want), string(got))
+	golden.File(t, filepath.Join("testdata", strings.TrimSuffix(name, ".svg")+".txtar"), got)
 }
 
 func TestLineChartGolden(t *testing.T) {
@@ -47,7 +39,7 @@ func TestLineChartGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	require.NoError(t, c.SVG(&b))
-	golden(t, "line.svg", b.Bytes())
+	checkSVG(t, "line.svg", b.Bytes())
 	assert.Contains(t, b.String(), "<title>CO NSE: 0.794</title>")
 	assert.Equal(t, 2, strings.Count(b.String(), `stroke-dasharray="5,3"`), "dashed series and its legend")
 }
@@ -62,7 +54,7 @@ func TestLogLineChartGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	require.NoError(t, c.SVG(&b))
-	golden(t, "line_log.svg", b.Bytes())
+	checkSVG(t, "line_log.svg", b.Bytes())
 	for _, tick := range []string{">0.001<", ">1M<", ">1<"} {
 		assert.Contains(t, b.String(), tick)
 	}
@@ -80,7 +72,7 @@ func TestBarChartGolden(t *testing.T) {
 	}
 	var b bytes.Buffer
 	require.NoError(t, c.SVG(&b))
-	golden(t, "bars.svg", b.Bytes())
+	checkSVG(t, "bars.svg", b.Bytes())
 	assert.Equal(t, 5+3, strings.Count(b.String(), "<rect x="), "5 bars (the NaN is left out) and 3 legend keys")
 }
 

@@ -3,18 +3,16 @@ package idmef_test
 import (
 	"bytes"
 	"encoding/xml"
-	"flag"
-	"os"
 	"testing"
 	"time"
+
+	"pvsc.dev/pvsc/lab/golden"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/server/idmef"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func sample() idmef.Alert {
 	return idmef.Alert{
@@ -34,12 +32,7 @@ func sample() idmef.Alert {
 func TestEncodeIsGolden(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, idmef.Encode(&buf, idmef.Analyzer{ID: "pvsc-1", Name: "pvsc", Version: "dev"}, []idmef.Alert{sample()}))
-	if *update {
-		require.NoError(t, os.WriteFile("testdata/alert.xml", buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile("testdata/alert.xml")
-	require.NoError(t, err)
-	assert.Equal(t, string(want), buf.String())
+	golden.File(t, "testdata/alert.txtar", buf.Bytes())
 }
 
 // TestWellFormedIDMEF decodes the output back with IDMEF's element names.
