@@ -1,8 +1,9 @@
 package compiler
 
 import (
-	"cel.dev/cel-go/cel"
 	"regexp"
+
+	"cel.dev/cel-go/cel"
 
 	"pvsc.dev/pvsc/dsl"
 	"pvsc.dev/pvsc/tables"
