@@ -81,7 +81,7 @@ func literal(v any) (*tables.Fast, bool) {
 func (l *lowerer) sel(e celast.Expr) (*tables.Fast, bool) {
 	s := e.AsSelect()
 	if s.IsTestOnly() {
-		return nil, false
+		return l.has(s)
 	}
 	typ := l.typeOf(e)
 	op := s.Operand()
@@ -215,4 +215,14 @@ func (l *lowerer) inConsts(x celast.Expr, elems []celast.Expr) (*tables.Fast, bo
 		f.Strs = append(f.Strs, lit.Str)
 	}
 	return f, true
+}
+
+// has lowers has(op.x), the presence test of an operation parameter.
+func (l *lowerer) has(s celast.SelectExpr) (*tables.Fast, bool) {
+	op := s.Operand()
+	if op.Kind() != celast.IdentKind || op.AsIdent() != celenv.VarOp || l.vars.Event < 0 {
+		return nil, false
+	}
+	p := l.m.Events[l.vars.Event].ParamIndex(s.FieldName())
+	return &tables.Fast{Op: tables.FHas, Type: tables.TBool, A: p}, p >= 0
 }

@@ -37,29 +37,9 @@ func (c *compiler) checkOperations() {
 }
 
 func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]lexer.Position) {
-	m := ci.model
-	ev, ok := m.events[r.Event.Name]
+	row, ok := c.rowHead(ci, r)
 	if !ok {
-		c.errorf(r.Event.Pos, "operations %s: %s is not an event of model %s%s", ci.t.Name, r.Event.Name, m.t.Name, m.eventHint(r.Event.Name))
 		return
-	}
-	if m.badEvent[ev] {
-		return
-	}
-	event := &m.t.Events[ev]
-	row := tables.OpRow{Event: ev}
-	if r.When != nil {
-		vars := tables.Vars{Event: ev, Elem: -1, Scope: -1}
-		x, ok := c.checkExpr(m, r.When, vars, exprCtx{}, cel.BoolType)
-		if !ok {
-			return
-		}
-		row.When = x
-	}
-	for _, pm := range r.Params {
-		if ps, ok := c.paramSource(m.t, event, pm); ok {
-			row.Params = append(row.Params, ps)
-		}
 	}
 	for _, s := range r.Sources {
 		if !c.sourceKey(s) {
@@ -67,16 +47,112 @@ func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]l
 		}
 		row.Source, row.Key = sourceKinds[s.Kind], s.Key.Value
 		c.checkPathParams(row, r)
-		if r.When == nil && row.Source != tables.Snapshot {
+		if r.When == nil && r.If == nil && r.Each == nil && !r.Also && row.Source != tables.Snapshot {
 			key := s.Kind + " " + s.Key.Value
 			if prev, dup := unconditional[key]; dup {
-				c.errorf(s.Key.Pos, "operations %s: %s %q is already mapped without a condition at %s; add a `when` condition to one of them", ci.t.Name, s.Kind, s.Key.Value, short(prev))
+				c.errorf(s.Key.Pos, "operations %s: %s %q is already mapped without a condition at %s; add a `when` or `if` condition to one of them", ci.t.Name, s.Kind, s.Key.Value, short(prev))
 				continue
 			}
 			unconditional[key] = s.Key.Pos
 		}
 		ci.t.Rows = append(ci.t.Rows, row)
 	}
+}
+
+// rowHead checks what a row says besides its sources: the event, if, each, when and params.
+func (c *compiler) rowHead(ci *cloudInfo, r *dsl.OpRow) (tables.OpRow, bool) {
+	row := tables.OpRow{Event: -1, Also: r.Also}
+	if !c.rowPaths(r, &row) {
+		return row, false
+	}
+	if r.Ignore {
+		return row, c.ignoreRow(r)
+	}
+	m := ci.model
+	ev, ok := m.events[r.Event.Name]
+	if !ok {
+		c.errorf(r.Event.Pos, "operations %s: %s is not an event of model %s%s", ci.t.Name, r.Event.Name, m.t.Name, m.eventHint(r.Event.Name))
+		return row, false
+	}
+	if m.badEvent[ev] {
+		return row, false
+	}
+	row.Event = ev
+	if r.When != nil {
+		x, ok := c.checkExpr(m, r.When, tables.Vars{Event: ev, Elem: -1, Scope: -1}, exprCtx{}, cel.BoolType)
+		if !ok {
+			return row, false
+		}
+		row.When = x
+	}
+	event := &m.t.Events[ev]
+	for _, pm := range r.Params {
+		if ps, ok := c.paramSource(m.t, event, pm); ok {
+			row.Params = append(row.Params, ps)
+			c.checkEachPath(r, pm)
+		}
+	}
+	return row, true
+}
+
+// rowPaths checks a row's if and each paths.
+func (c *compiler) rowPaths(r *dsl.OpRow, row *tables.OpRow) bool {
+	ok := true
+	for _, x := range []struct {
+		what string
+		s    *dsl.Str
+		dst  *string
+	}{{"if", r.If, &row.If}, {"each", r.Each, &row.Each}} {
+		if x.s == nil {
+			continue
+		}
+		if !validPath(x.s.Value) || strings.Contains(x.s.Value, "#") || hasEachPrefix(x.s.Value) {
+			c.errorf(x.s.Pos, "%s: bad document path %q: want dotted names, e.g. \"body.ports\"", x.what, x.s.Value)
+			ok = false
+			continue
+		}
+		*x.dst = x.s.Value
+	}
+	return ok
+}
+
+// ignoreRow checks a row that maps an operation to no event.
+func (c *compiler) ignoreRow(r *dsl.OpRow) bool {
+	switch {
+	case r.Also:
+		c.errorf(r.Pos, "an ignore row cannot be an also row")
+	case r.Each != nil || r.When != nil || len(r.Params) > 0:
+		c.errorf(r.Pos, "an ignore row takes no each, when or params: it maps the operation to no event")
+	default:
+		return true
+	}
+	return false
+}
+
+// checkEachPath rejects "each." and "#" in the paths of a row that has no each.
+func (c *compiler) checkEachPath(r *dsl.OpRow, pm *dsl.ParamMap) {
+	if r.Each != nil {
+		return
+	}
+	text := ""
+	if pm.From != nil {
+		text = pm.From.Value
+	} else if pm.Const != nil {
+		text = pm.Const.Value
+	}
+	if hasEachPrefix(text) || strings.Contains(text, ".#") || strings.HasPrefix(text, "#") {
+		pos := pm.Name.Pos
+		c.errorf(pos, "parameter %s: \"each\" and \"#\" read a list element: the row needs `each \"path\"`", pm.Name.Name)
+	}
+}
+
+func hasEachPrefix(p string) bool {
+	for _, alt := range strings.Split(strings.NewReplacer("{", "|", "}", "|").Replace(p), "|") {
+		if alt == "each" || strings.HasPrefix(alt, "each.") {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceKey checks the shape of an operation key: "METHOD /path" for API calls, non-empty otherwise.

@@ -180,7 +180,7 @@ func (c *compiler) resolveEvent(m *modelInfo, ae *dsl.Event) tables.Event {
 			continue
 		}
 		if t, ok := c.resolveType(m, ap.Type); ok {
-			ev.Params = append(ev.Params, tables.Param{Name: ap.Name.Name, Type: t})
+			ev.Params = append(ev.Params, tables.Param{Name: ap.Name.Name, Type: t, Required: ap.Required})
 		}
 	}
 	return ev

@@ -153,11 +153,13 @@ type Event struct {
 	Where  *CEL     `parser:"( \"where\" @@ )?"`
 }
 
-// Param is a typed operation parameter of an event.
+// Param is a typed operation parameter of an event; a required one cannot be left out of a
+// critical operation (absent, the property's fail mode decides).
 type Param struct {
-	Pos  lexer.Position
-	Name Ident   `parser:"@@ \":\""`
-	Type TypeRef `parser:"@@"`
+	Pos      lexer.Position
+	Name     Ident   `parser:"@@ \":\""`
+	Type     TypeRef `parser:"@@"`
+	Required bool    `parser:"@\"required\"?"`
 }
 
 // ---- operation blocks ----
@@ -171,12 +173,18 @@ type Operations struct {
 	Rows   []*OpRow `parser:"@@* \"}\""`
 }
 
-// OpRow is one Event-operation row.
+// OpRow is one Event-operation row. An ignore row names an operation that changes nothing
+// the model holds; also rows apply besides the row that decides; an each row yields one
+// operation per element of a list; if restricts a row to documents that have a path.
 type OpRow struct {
 	Tokens  []lexer.Token
 	Pos     lexer.Position
-	Event   Ident       `parser:"@@ \"=\""`
+	Ignore  bool        `parser:"( @\"ignore\""`
+	Event   Ident       `parser:"| @@ ) \"=\""`
 	Sources []*Source   `parser:"@@+"`
+	Also    bool        `parser:"@\"also\"?"`
+	Each    *Str        `parser:"( \"each\" @@ )?"`
+	If      *Str        `parser:"( \"if\" @@ )?"`
 	When    *CEL        `parser:"( \"when\" @@ )?"`
 	Params  []*ParamMap `parser:"( \"params\" \"{\" ( @@ \",\"? )* \"}\" )?"`
 }

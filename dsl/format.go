@@ -250,6 +250,9 @@ func eventHead(e *Event) string {
 		ps := make([]string, len(e.Params))
 		for i, pa := range e.Params {
 			ps[i] = pa.Name.Name + ": " + pa.Type.String()
+			if pa.Required {
+				ps[i] += " required"
+			}
 		}
 		s += " (" + strings.Join(ps, ", ") + ")"
 	}
@@ -266,8 +269,20 @@ func (p *printer) operations(o *Operations) {
 
 func (p *printer) opRow(r *OpRow) {
 	head := r.Event.Name + " ="
+	if r.Ignore {
+		head = "ignore ="
+	}
 	for _, s := range r.Sources {
 		head += " " + s.Kind + " " + strconv.Quote(s.Key.Value)
+	}
+	if r.Also {
+		head += " also"
+	}
+	if r.Each != nil {
+		head += " each " + strconv.Quote(r.Each.Value)
+	}
+	if r.If != nil {
+		head += " if " + strconv.Quote(r.If.Value)
 	}
 	if r.When != nil {
 		head += " when " + r.When.Raw

@@ -21,7 +21,7 @@ var enumNames = map[reflect.Type]map[int64]string{
 	reflect.TypeOf(tables.FastOp(0)): {
 		1: "FLit", 2: "FParam", 3: "FElem", 4: "FScope", 5: "FField", 6: "FExists", 7: "FInWL", 8: "FInList",
 		9: "FInConsts", 10: "FNot", 11: "FAnd", 12: "FOr", 13: "FEq", 14: "FNe", 15: "FLt", 16: "FLe",
-		17: "FGt", 18: "FGe", 19: "FPrefix", 20: "FSuffix", 21: "FContains",
+		17: "FGt", 18: "FGe", 19: "FPrefix", 20: "FSuffix", 21: "FContains", 22: "FHas",
 	},
 }
 

@@ -68,6 +68,8 @@ func (ps *predicates) boolExpr(m *tables.Model, f *tables.Fast) (string, bool) {
 		return ps.compare(m, f)
 	case tables.FPrefix, tables.FSuffix, tables.FContains:
 		return ps.stringTest(m, f)
+	case tables.FHas:
+		return fmt.Sprintf("c.Has(%d)", f.A), true
 	case tables.FExists:
 		id, ok := ps.symExpr(m, f.Args[0])
 		return fmt.Sprintf("c.Exists(%d, %s)", f.B, id), ok

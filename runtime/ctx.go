@@ -68,6 +68,9 @@ func (c *Ctx) bind(mw *modelWorld, op *state.Op) {
 // for an absent parameter the current value of what it would set (fill-in).
 func (c *Ctx) Param(i int) state.Value { return c.st.Param(c.op, i) }
 
+// Has reports whether parameter i of the operation was given (an absent one reads as its fill-in).
+func (c *Ctx) Has(i int) bool { return c.op.Present(i) }
+
 // Elem is field f (tables.Model.FieldNames numbering) of the element record an init predicate looks at.
 func (c *Ctx) Elem(field int) state.Value { return c.st.Field(c.elemE, c.elemRow, field) }
 

@@ -47,6 +47,7 @@ const (
 	WhyScopeUnknown            // the operation's scope is not in the context: fail mode
 	WhyInDoubt                 // the context is in doubt: fail mode
 	WhyError                   // the allow rule could not be evaluated: enforcement
+	WhyMissing                 // a required parameter is absent: fail mode
 )
 
 // Check is the verdict of one property on one operation.
@@ -55,9 +56,10 @@ type Check struct {
 	Kind     tables.Kind
 	Verdict  Verdict
 	Why      Why
-	SlowPath bool  // the scope had no watchlist: it was built from the context first
-	Critical int16 // index in the property's Criticals, -1 unless Kind is CE
-	NCP      int32 // N-cp of the scope before the operation; 0 unreachable, -1 scope unknown
+	SlowPath bool   // the scope had no watchlist: it was built from the context first
+	Missing  uint64 // WhyMissing: bit i, required parameter i was absent
+	Critical int16  // index in the property's Criticals, -1 unless Kind is CE
+	NCP      int32  // N-cp of the scope before the operation; 0 unreachable, -1 scope unknown
 	Scope    state.Sym
 	// Looked says the rule looked Elem up in the watchlist; Found is what it found.
 	Looked, Found bool
@@ -250,6 +252,10 @@ func (e *Engine) critical(c *Ctx, pw *propWorld, cn concern, ch *Check, shared b
 	}
 	allow := p.allow[cn.crit]
 	switch {
+	case c.mw.rt.missing(c.op) != 0:
+		ch.NCP, ch.Missing = pw.ncp(c.st, s), c.mw.rt.missing(c.op)
+		failMode(ch, p.t, WhyMissing)
+		return
 	case s == 0 && (allow.vars.Watchlist || allow.vars.Scope >= 0):
 		ch.NCP = -1
 		failMode(ch, p.t, WhyScopeUnknown)

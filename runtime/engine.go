@@ -55,7 +55,8 @@ type modelRT struct {
 	rows     []rowRT     // Event-operation rows of the selected clouds
 	lits     *litTable
 	events   map[string]int32
-	rank     []int // per entity: precedence depth (roots 0)
+	rank     []int    // per entity: precedence depth (roots 0)
+	required []uint64 // per event: bit i, parameter i is required
 }
 
 // concern is one property an event matters to, with the event's kind for it.
@@ -136,6 +137,14 @@ func (e *Engine) prepareModel(idx int32, m *tables.Model, env *celenv.Env) (*mod
 	mr := &modelRT{idx: idx, m: m, env: env, lits: &litTable{index: map[string]int32{}}, events: map[string]int32{}}
 	mr.concerns = make([][]concern, len(m.Events))
 	mr.where = make([]*expr, len(m.Events))
+	mr.required = make([]uint64, len(m.Events))
+	for i := range m.Events {
+		for j, p := range m.Events[i].Params {
+			if p.Required {
+				mr.required[i] |= 1 << uint(j)
+			}
+		}
+	}
 	for i := range m.Events {
 		ev := &m.Events[i]
 		mr.events[ev.Name] = int32(i)

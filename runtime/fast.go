@@ -70,6 +70,8 @@ func (c *Ctx) eval(n *fnode) state.Value {
 		return state.Value{I: n.i}
 	case tables.FParam:
 		return c.Param(int(n.a))
+	case tables.FHas:
+		return state.Bool(c.Has(int(n.a)))
 	case tables.FElem:
 		return c.Elem(int(n.a))
 	case tables.FScope:

@@ -209,3 +209,47 @@ func (e *Engine) ReadState(model int32, fn func(st *state.Store)) {
 	defer e.mu.RUnlock()
 	fn(e.w.models[model].st)
 }
+
+// Describe renders an operation as event(param=value, ...) with the parameters it gives, in
+// declaration order: for logs, tests and transcripts (it allocates).
+func (e *Engine) Describe(op *Op) string {
+	m := e.models[op.Model].m
+	ev := &m.Events[op.Event]
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := e.w.models[op.Model].st.Names
+	var b strings.Builder
+	b.WriteString(ev.Name)
+	b.WriteByte('(')
+	n := 0
+	for i, p := range ev.Params {
+		if !op.Present(i) {
+			continue
+		}
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		n++
+		b.WriteString(p.Name)
+		b.WriteByte('=')
+		b.WriteString(describeValue(names, p.Type, op.Vals[i]))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+func describeValue(names *state.Interner, t tables.Type, v state.Value) string {
+	switch t.Kind {
+	case tables.TString, tables.TRef:
+		return names.String(v.Sym())
+	case tables.TBool:
+		return strconv.FormatBool(v.I != 0)
+	case tables.TList:
+		parts := make([]string, len(v.L))
+		for i, x := range v.L {
+			parts[i] = describeValue(names, tables.Type{Kind: t.Elem, Ref: t.Ref}, state.Value{I: x})
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	}
+	return strconv.FormatInt(v.I, 10)
+}

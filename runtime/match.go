@@ -116,9 +116,9 @@ type candidate struct {
 	doc any
 }
 
-// candidates lists the rows of a model whose source and key fit, conditional rows first, each group in source order.
-func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) []candidate {
-	var out []candidate
+// candidates lists the rows of a model whose source and key fit: the rows that may decide,
+// conditional ones first, each group in source order; then the also rows, in source order.
+func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decide, also []candidate) {
 	var segs []string
 	method := ""
 	if src == tables.API {
@@ -126,10 +126,10 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) []cand
 		method, path, _ = strings.Cut(key, " ")
 		segs = splitPath(path)
 	}
-	for pass := 0; pass < 2; pass++ {
+	for pass := 0; pass < 3; pass++ {
 		for i := range mr.rows {
 			r := &mr.rows[i]
-			if r.t.Source != src || (r.when != nil) != (pass == 0) {
+			if r.t.Source != src || pass != r.pass() {
 				continue
 			}
 			d := doc
@@ -145,10 +145,25 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) []cand
 			} else if r.t.Key != key {
 				continue
 			}
-			out = append(out, candidate{row: r, doc: d})
+			if pass == 2 {
+				also = append(also, candidate{row: r, doc: d})
+			} else {
+				decide = append(decide, candidate{row: r, doc: d})
+			}
 		}
 	}
-	return out
+	return decide, also
+}
+
+// pass orders rows: conditional deciding rows (when, if or each), unconditional ones, also rows.
+func (r *rowRT) pass() int {
+	switch {
+	case r.t.Also:
+		return 2
+	case r.when != nil || r.t.If != "" || r.t.Each != "":
+		return 0
+	}
+	return 1
 }
 
 // withPath is an API document with the template's placeholders under "path".
@@ -162,36 +177,136 @@ func withPath(doc any, ph map[string]any) any {
 	return out
 }
 
-// Match maps one real operation to model events through the Event-operation
-// rows (SEMANTICS.md §2): the source and key pick candidate rows, the first
-// whose `when` holds decides the event, and the parameters are read from the
-// document by path. For an API call the key is "METHOD /request/path" and the
-// document's "path" is filled from the template. It returns one operation per
-// model that maps it; none when the operation is unknown.
-func (e *Engine) Match(src tables.SourceKind, key string, doc any) ([]Op, error) {
-	var out []Op
+// Mapping is what the Event-operation rows make of one real operation.
+type Mapping struct {
+	Ops []Op
+	// Known: some row recognised the operation, even one that yields no event (an ignore row,
+	// an empty bulk list). An operation no row recognises passes untouched and is counted.
+	Known bool
+}
+
+// Match maps one real operation to model events through the Event-operation rows
+// (SEMANTICS.md §2): the source and key pick candidate rows; the first that applies (its if
+// path present, its each list present) and whose `when` holds decides: one operation, one per
+// element of an each list, or none for an ignore row. Then every also row that applies adds
+// its operations. Parameters are read from the document by path. For an API call the key is
+// "METHOD /request/path" and the document's "path" is filled from the template.
+func (e *Engine) Match(src tables.SourceKind, key string, doc any) (Mapping, error) {
+	var out Mapping
 	for _, mr := range e.models {
-		cands := mr.candidates(src, key, doc)
-		if len(cands) == 0 {
+		decide, also := mr.candidates(src, key, doc)
+		if len(decide)+len(also) == 0 {
 			continue
 		}
-		op, ok, err := e.bindLocked(func(mw *modelWorld, c *Ctx, op *Op) (bool, error) {
-			for _, cd := range cands {
-				ok, err := bindRow(c, mw, cd.row, cd.doc, op)
-				if err != nil || ok {
-					return ok, err
-				}
-			}
-			return false, nil
-		}, mr)
+		known, err := e.matchModel(mr, decide, also, &out.Ops)
 		if err != nil {
-			return nil, err
+			return Mapping{}, err
+		}
+		out.Known = out.Known || known
+	}
+	out.Known = out.Known || len(out.Ops) > 0
+	return out, nil
+}
+
+func (e *Engine) matchModel(mr *modelRT, decide, also []candidate, ops *[]Op) (bool, error) {
+	known := false
+	for i := 0; i < len(decide); i++ {
+		cd := decide[i]
+		if !cd.row.applies(cd.doc) {
+			continue
+		}
+		if cd.row.t.Event < 0 {
+			known = true
+			break
+		}
+		ok, err := e.bindCandidates(mr, decide[i:], cd.row.t.Each, cd.doc, ops)
+		if err != nil {
+			return false, err
 		}
 		if ok {
-			out = append(out, op)
+			known = true
+			break
 		}
 	}
-	return out, nil
+	for _, cd := range also {
+		if !cd.row.applies(cd.doc) || cd.row.t.Event < 0 {
+			continue
+		}
+		if _, err := e.bindCandidates(mr, []candidate{cd}, cd.row.t.Each, cd.doc, ops); err != nil {
+			return false, err
+		}
+		known = true
+	}
+	return known, nil
+}
+
+// bindCandidates binds the first row whose when holds; for an each list, every element is
+// decided on its own by the first of these rows with the same list whose when holds for it.
+func (e *Engine) bindCandidates(mr *modelRT, cands []candidate, each string, doc any, ops *[]Op) (bool, error) {
+	if each == "" {
+		op, ok, err := e.bindFirst(mr, cands, doc)
+		if ok {
+			*ops = append(*ops, op)
+		}
+		return ok, err
+	}
+	list, _ := lookupPath(doc, each)
+	items, _ := list.([]any)
+	for k, item := range items {
+		op, ok, err := e.bindFirst(mr, cands, elementDoc(doc, item, k))
+		if err != nil {
+			return false, fmt.Errorf("%s element %d: %w", each, k, err)
+		}
+		if ok {
+			*ops = append(*ops, op)
+		}
+	}
+	return true, nil
+}
+
+// bindFirst binds doc by the first candidate (of the same each list as the first) whose when holds.
+func (e *Engine) bindFirst(mr *modelRT, cands []candidate, doc any) (Op, bool, error) {
+	each := cands[0].row.t.Each
+	return e.bindLocked(func(mw *modelWorld, c *Ctx, op *Op) (bool, error) {
+		for _, cd := range cands {
+			if cd.row.t.Each != each || cd.row.t.Event < 0 || !cd.row.applies(cd.doc) {
+				continue
+			}
+			ok, err := bindRow(c, mw, cd.row, doc, op)
+			if err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}, mr)
+}
+
+// applies reports whether a row's if path and each list are present in the document.
+func (r *rowRT) applies(doc any) bool {
+	if r.t.If != "" {
+		if _, ok := lookupPath(doc, r.t.If); !ok {
+			return false
+		}
+	}
+	if r.t.Each != "" {
+		x, ok := lookupPath(doc, r.t.Each)
+		if _, isList := x.([]any); !ok || !isList {
+			return false
+		}
+	}
+	return true
+}
+
+// elementDoc is the document an each row reads for element k: the operation's document with
+// the element under "each" and k as the "#" index.
+func elementDoc(doc, item any, k int) any {
+	m, _ := doc.(map[string]any)
+	out := make(map[string]any, len(m)+2)
+	for key, v := range m {
+		out[key] = v
+	}
+	out["each"], out["#"] = item, strconv.Itoa(k)
+	return out
 }
 
 // Neutral binds an operation in the neutral form: an event name and its
@@ -342,11 +457,27 @@ func lookupPath(doc any, path string) (any, bool) {
 		} else {
 			path = ""
 		}
-		if v, ok := lookupSegs(doc, alt); ok && v != nil {
+		if v, ok := lookupSegs(doc, indexSeg(doc, alt)); ok && v != nil {
 			return v, true
 		}
 	}
 	return nil, false
+}
+
+// indexSeg replaces each "#" segment of a path by the element index of an each row's document.
+func indexSeg(doc any, path string) string {
+	if !strings.Contains(path, "#") {
+		return path
+	}
+	m, _ := doc.(map[string]any)
+	k, _ := m["#"].(string)
+	segs := strings.Split(path, ".")
+	for i, s := range segs {
+		if s == "#" {
+			segs[i] = k
+		}
+	}
+	return strings.Join(segs, ".")
 }
 
 func lookupSegs(cur any, path string) (any, bool) {
@@ -473,4 +604,9 @@ func (e *Engine) whereError(mr *modelRT, ev int32, err error) error {
 		reason = "the where guard could not be evaluated: " + err.Error()
 	}
 	return &OpError{Event: mr.m.Events[ev].Name, Reason: reason}
+}
+
+// missing is the mask of the required parameters an operation left out.
+func (mr *modelRT) missing(op *state.Op) uint64 {
+	return mr.required[op.Event] &^ op.Has
 }

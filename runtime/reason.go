@@ -65,6 +65,9 @@ func (r *reasoner) text() string {
 	case WhyInDoubt:
 		r.w("the context of ", r.scope(), " is in doubt (missed events)")
 		r.failMode()
+	case WhyMissing:
+		r.w(ev, " is critical but does not say ", r.missing(), ", so the rule cannot be checked")
+		r.failMode()
 	case WhyAllowed:
 		r.w("allowed: rule `", r.rule(), "` holds")
 		r.looked()
@@ -198,4 +201,16 @@ func (d *Decision) checkRecord(i int) CheckRecord {
 	}
 	d.eng.mu.RUnlock()
 	return cr
+}
+
+// missing names the required parameters the operation left out.
+func (r *reasoner) missing() string {
+	ev := &r.m.Events[r.d.Event]
+	var names []string
+	for i, p := range ev.Params {
+		if r.ch.Missing&(1<<uint(i)) != 0 {
+			names = append(names, p.Name)
+		}
+	}
+	return strings.Join(names, ", ")
 }

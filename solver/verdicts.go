@@ -123,7 +123,7 @@ func setup(spec *tables.Spec, p *tables.Property, bounds Bounds) (*prover, Bound
 	}
 	b := sym.New(sym.NewDom())
 	w := world.New(b, pr.m, world.Config{Count: counts, Events: inPlay(pr.m, counts), Strings: pr.comp.Strings, Ints: pr.comp.Ints, Fresh: !bnd.ReuseIDs, Redeliver: bnd.Redeliver,
-		NeedAttr: pr.needAttr, NeedParam: pr.needParam, Sorts: pr.sorts})
+		NeedAttr: pr.needAttr, NeedParam: pr.needParam, Sorts: pr.sorts, Critical: func(ev int32) bool { return p.EventKinds[ev] == tables.CE }})
 	w.Where = pr.where
 	return newProver(pr, w), bnd, nil
 }

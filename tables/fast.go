@@ -27,6 +27,7 @@ const (
 	FPrefix   // Args[0].startsWith(Args[1])
 	FSuffix   // Args[0].endsWith(Args[1])
 	FContains // Args[0].contains(Args[1])
+	FHas      // op parameter A was given (has(op.x)): absent and empty differ
 )
 
 // Fast is an expression that runs without CEL: comparisons, string tests,

@@ -122,6 +122,8 @@ type Event struct {
 type Param struct {
 	Name string
 	Type Type
+	// Required: a critical operation without it cannot be judged; the property's fail mode decides.
+	Required bool
 }
 
 // AttrRef names one attribute of one entity; Entity is -1 when unset.
@@ -157,11 +159,18 @@ const (
 
 // OpRow is one row of the Event-operation table.
 type OpRow struct {
-	Event  int32
+	Event  int32 // -1 for an ignore row: the operation changes nothing the model holds
 	Source SourceKind
 	Key    string // "PUT /v2.0/ports/{id}", "port.update.end", "port set", "ports"
 	When   *Expr  // condition on the extracted parameters; nil = unconditional
 	Params []ParamSource
+	// If is a document path (alternatives split by |) the row needs present to apply.
+	If string
+	// Each is a list path: the row yields one operation per element; its parameter paths
+	// read the element as "each" and its index as a "#" segment.
+	Each string
+	// Also rows apply in addition to the row that decides the operation.
+	Also bool
 }
 
 // ParamSource says where an event parameter is read from in the operation's

@@ -12,9 +12,9 @@ import (
 // they were written for with two EnforceVersion constants; a file written for a version outside
 // [MinVersion, MaxVersion] fails to compile on the line that says "run go generate ./...".
 const (
-	Version    = 1
-	MinVersion = 1
-	MaxVersion = 1
+	Version    = 2 // 2: Ctx.Has, the presence test of has(op.x)
+	MinVersion = 2
+	MaxVersion = 2
 )
 
 // EnforceVersion is unsigned so that a negative constant conversion, a stale file, is a compile error.
@@ -30,6 +30,8 @@ type (
 type Ctx interface {
 	// Param is parameter i of the operation (an absent one reads as the value it would set).
 	Param(i int) Value
+	// Has reports whether parameter i was given at all.
+	Has(i int) bool
 	// Elem is field f (tables.Model.FieldNames numbering) of the record an init predicate looks at.
 	Elem(field int) Value
 	// Scope is the id of the scope the expression runs for.

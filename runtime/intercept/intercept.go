@@ -51,6 +51,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // result counts one decoded operation.
 func (in *Interceptor) result(what string, ops []runtime.Op, err error) ([]runtime.Op, error) {
+	return in.mapped(what, runtime.Mapping{Ops: ops, Known: len(ops) > 0}, err)
+}
+
+// mapped counts one operation the rows matched: known (some row recognised it, even as
+// changing nothing), unknown, or malformed.
+func (in *Interceptor) mapped(what string, m runtime.Mapping, err error) ([]runtime.Op, error) {
 	switch {
 	case err != nil:
 		in.malformed.Add(1)
@@ -59,12 +65,12 @@ func (in *Interceptor) result(what string, ops []runtime.Op, err error) ([]runti
 			return nil, err
 		}
 		return nil, &Error{What: what, Err: err}
-	case len(ops) == 0:
+	case !m.Known:
 		in.unknown.Add(1)
 	default:
 		in.known.Add(1)
 	}
-	return ops, nil
+	return m.Ops, nil
 }
 
 // Token is the identity Keystone's token validation gave a request.
@@ -109,8 +115,8 @@ func (in *Interceptor) Request(r Request) ([]runtime.Op, error) {
 		}
 		doc[part.name] = v
 	}
-	ops, err := in.eng.Match(tables.API, strings.ToUpper(r.Method)+" "+r.Path, doc)
-	return in.result(what, ops, err)
+	m, err := in.eng.Match(tables.API, strings.ToUpper(r.Method)+" "+r.Path, doc)
+	return in.mapped(what, m, err)
 }
 
 // HTTP decodes an http.Request; its body is read and put back for the upstream.
@@ -214,8 +220,8 @@ func (in *Interceptor) restLine(m map[string]any) ([]runtime.Op, error) {
 	if doc["query"] == nil {
 		doc["query"] = map[string]any{}
 	}
-	ops, err := in.eng.Match(tables.API, strings.ToUpper(method)+" "+path, doc)
-	return in.result(what, ops, err)
+	mp, err := in.eng.Match(tables.API, strings.ToUpper(method)+" "+path, doc)
+	return in.mapped(what, mp, err)
 }
 
 // decodeJSON decodes one JSON value, keeping numbers exact; the error says where the text is broken.

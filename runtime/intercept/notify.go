@@ -46,8 +46,8 @@ func (in *Interceptor) notification(m map[string]any) ([]runtime.Op, error) {
 	if _, ok := msg["payload"]; !ok {
 		return in.result(what, nil, errors.New(`no "payload"`))
 	}
-	ops, err := in.eng.Match(tables.Notify, et, document(msg))
-	return in.result(what, ops, err)
+	mp, err := in.eng.Match(tables.Notify, et, document(msg))
+	return in.mapped(what, mp, err)
 }
 
 // unwrap opens the oslo envelope, or turns a bare CADF event into the notification Keystone would send.

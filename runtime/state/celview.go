@@ -112,6 +112,9 @@ func (o *opVal) Field(i int) ref.Val {
 
 func (o *opVal) Equal(x ref.Val) ref.Val { return types.Bool(x == o) }
 
+// IsSet is has(op.x): whether the parameter was given.
+func (o *opVal) IsSet(i int) bool { return o.op.Present(i) }
+
 type cloudVal struct {
 	base
 	v *View

@@ -30,6 +30,7 @@ type Val struct {
 	L *List  // KList
 	R *Rec   // KRec
 	O []Val  // KObj: the operation's parameters after fill-in
+	H []Lit  // KObj: whether each parameter was given (has(op.x))
 	D *Dict  // KDict
 	E int32  // KRec, KMap: the entity; KObj: the event
 }
@@ -99,6 +100,12 @@ func (b *B) Ite(c Lit, x, y Val) Val {
 		out := Val{K: KObj, E: x.E, O: make([]Val, len(x.O))}
 		for i := range x.O {
 			out.O[i] = b.Ite(c, x.O[i], y.O[i])
+		}
+		if x.H != nil && y.H != nil {
+			out.H = make([]Lit, len(x.H))
+			for i := range x.H {
+				out.H[i] = b.Choice(c, x.H[i], y.H[i])
+			}
 		}
 		return out
 	}

@@ -102,8 +102,8 @@ func (c *Compiler) scan(p *Program, e ast.Expr) error {
 		p.Idents[e.AsIdent()] = true
 		return nil
 	case ast.SelectKind:
-		if e.AsSelect().IsTestOnly() {
-			return fmt.Errorf("has() is not supported")
+		if s := e.AsSelect(); s.IsTestOnly() && !isIdent(s.Operand(), celenv.VarOp) {
+			return fmt.Errorf("has() is supported on op parameters only")
 		}
 		if op := e.AsSelect().Operand(); op.Kind() == ast.IdentKind && op.AsIdent() == celenv.VarCloud {
 			p.Cloud = append(p.Cloud, e.AsSelect().FieldName())

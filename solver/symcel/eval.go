@@ -201,6 +201,9 @@ func (x *evaluator) selectField(s ast.SelectExpr, id int64, sc *scope) (sym.Val,
 		if i < 0 {
 			return op, fmt.Errorf("operation has no parameter %s", name)
 		}
+		if s.IsTestOnly() {
+			return x.present(op, i), nil
+		}
 		return op.O[i], nil
 	}
 	return op, fmt.Errorf("field %s of a value that has no fields", name)
@@ -332,4 +335,13 @@ func (p *Program) CloudReads() []string {
 	}
 	walk(p.root)
 	return out
+}
+
+// present is has(op.x): the operation gave the parameter. An operation built without presence
+// (a baseline's concrete one) gives every parameter it has.
+func (x *evaluator) present(op sym.Val, i int) sym.Val {
+	if op.H == nil {
+		return sym.Bool(x.env.B.T)
+	}
+	return sym.Bool(op.H[i])
 }

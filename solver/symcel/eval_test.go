@@ -119,7 +119,7 @@ func TestUnsupportedConstructsNameTheExpression(t *testing.T) {
 	require.NoError(t, err)
 	for src, msg := range map[string]string{
 		`cloud.ports.all(p, p.device_owner.matches("x"))`: "function matches is not supported",
-		`cloud.ports.all(p, has(p.device_owner))`:         "has() is not supported",
+		`cloud.ports.all(p, has(p.device_owner))`:         "has() is supported on op parameters only",
 		`cloud.ports.all(p, double(1) > 0.5)`:             "not supported",
 	} {
 		_, err := comp.Compile(&tables.Expr{Src: src, Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1}}, "invariant")

@@ -50,6 +50,9 @@ func (w *World) FreshOp() *Op {
 // malformed operations are left out rather than encoded.
 func (w *World) required(ev, i int32) bool {
 	e := &w.M.Events[ev]
+	if e.Params[i].Required && w.Critical != nil && w.Critical(ev) {
+		return true
+	}
 	return i == e.Key || e.Kind == tables.Associates && i == e.OtherKey
 }
 
@@ -61,7 +64,7 @@ func (op *Op) param(ev, i int32) sym.Val { return op.Params[ev][i] }
 func (st *State) View(op *Op, ev int32) sym.Val {
 	b := st.W.B
 	e := &st.W.M.Events[ev]
-	out := sym.Val{K: sym.KObj, E: ev, O: make([]sym.Val, len(e.Params))}
+	out := sym.Val{K: sym.KObj, E: ev, O: make([]sym.Val, len(e.Params)), H: op.Has[ev]}
 	order := make([]int32, 0, len(e.Params))
 	if e.OtherKey >= 0 {
 		order = append(order, e.OtherKey) // the B side's fill-in reads it

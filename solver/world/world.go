@@ -37,6 +37,7 @@ type World struct {
 	// the others stay zero and absent (nil: all matter).
 	NeedAttr  func(e int32, a int) bool
 	NeedParam func(ev int32, i int) bool
+	Critical  func(ev int32) bool
 
 	slot    map[int64]slotRef
 	consts  []int64
@@ -66,6 +67,9 @@ type Config struct {
 	// NeedAttr and NeedParam, when set, say which attributes and parameters can matter.
 	NeedAttr  func(e int32, a int) bool
 	NeedParam func(ev int32, i int) bool
+	// Critical, when set, says which events are critical for the property: their required
+	// parameters are always given (without one, the fail mode decides, SEMANTICS §7).
+	Critical func(ev int32) bool
 	// Names, when set, is the model's name index (else it is built).
 	Names *symcel.Names
 	// Sorts, when set, says which strings each value may be: "", the
@@ -80,7 +84,7 @@ func New(b *sym.B, m *tables.Model, cfg Config) *World {
 	if names == nil {
 		names = symcel.NewNames(m)
 	}
-	w := &World{B: b, M: m, Names: names, Count: cfg.Count, Events: cfg.Events, Fresh: cfg.Fresh, Redeliver: cfg.Redeliver, NeedAttr: cfg.NeedAttr, NeedParam: cfg.NeedParam,
+	w := &World{B: b, M: m, Names: names, Count: cfg.Count, Events: cfg.Events, Fresh: cfg.Fresh, Redeliver: cfg.Redeliver, NeedAttr: cfg.NeedAttr, NeedParam: cfg.NeedParam, Critical: cfg.Critical,
 		slot: map[int64]slotRef{}, paths: map[[2]int32][][]int32{}, evIndex: make([]bool, len(m.Events))}
 	for _, ev := range cfg.Events {
 		w.evIndex[ev] = true

@@ -10,10 +10,10 @@ import (
 	"pvsc.dev/pvsc/tables"
 )
 
-// This file was written for version 1 of the generated-code contract (runtime/genimpl).
+// This file was written for version 2 of the generated-code contract (runtime/genimpl).
 // If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...
-const _ = genimpl.EnforceVersion(1 - genimpl.MinVersion)
-const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 1)
+const _ = genimpl.EnforceVersion(2 - genimpl.MinVersion)
+const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 2)
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.
 var Spec = &tables.Spec{

@@ -180,9 +180,17 @@ func (s *structType) add(name string, t *types.Type) {
 	s.names = append(s.names, name)
 	s.fields[name] = &types.FieldType{
 		Type:    t,
-		IsSet:   func(any) bool { return true },
+		IsSet:   func(target any) bool { return isSet(target, idx) },
 		GetFrom: func(target any) (any, error) { return getField(target, idx, name) },
 	}
+}
+
+// isSet is has(x.f): an operation parameter may be absent; record and cloud fields always exist.
+func isSet(target any, idx int) bool {
+	if p, ok := target.(interface{ IsSet(int) bool }); ok {
+		return p.IsSet(idx)
+	}
+	return true
 }
 
 func getField(target any, idx int, name string) (any, error) {
