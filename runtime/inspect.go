@@ -253,3 +253,15 @@ func describeValue(names *state.Interner, t tables.Type, v state.Value) string {
 	}
 	return strconv.FormatInt(v.I, 10)
 }
+
+// EventHint is "; did you mean X?" for an event name no model declares, naming the nearest one.
+func (e *Engine) EventHint(name string) string {
+	var names []string
+	for _, mr := range e.models {
+		for n := range mr.events {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return tables.Hint(name, names)
+}

@@ -9,6 +9,7 @@ import (
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
 	"pvsc.dev/pvsc/server/idmef"
+	"pvsc.dev/pvsc/server/revision"
 	"pvsc.dev/pvsc/solver/satengine"
 )
 
@@ -47,6 +48,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 		return errors.New("--spec and --ops are required")
 	}
 	f.job.Stdout, f.job.Stderr = stdout, stderr
+	f.job.Fresh = revision.NewGuard().Fresh // a late re-delivery does not undo a newer state, as in serve
 	return f.run()
 }
 

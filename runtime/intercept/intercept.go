@@ -174,6 +174,10 @@ func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
 		return in.result(what, nil, fmt.Errorf(`"params" must be an object, got %s`, kindOf(p)))
 	}
 	ops, err := in.eng.Neutral(name, params)
+	if err == nil && len(ops) == 0 {
+		// a typo in the neutral form must not pass as an unknown operation
+		err = fmt.Errorf("no model has an event %q%s", name, in.eng.EventHint(name))
+	}
 	return in.result(what, ops, err)
 }
 
@@ -182,21 +186,34 @@ func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
 // call written as {"method", "path", "query", "body", "token", "response"} —
 // as replay files hold them.
 func (in *Interceptor) Line(data []byte) ([]runtime.Op, error) {
+	ops, _, err := in.Decode(data)
+	return ops, err
+}
+
+// Decode is Line that also says whether the line is a fact: a notification, or a REST call
+// written with the service's response (the cloud already did it), as opposed to a request
+// (the neutral form, a REST call without a response) that may still be refused.
+func (in *Interceptor) Decode(data []byte) (ops []runtime.Op, fact bool, err error) {
 	v, err := decodeJSON(data)
 	if err != nil {
-		return in.result("operation", nil, err)
+		ops, err = in.result("operation", nil, err)
+		return ops, false, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+		ops, err = in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+		return ops, false, err
 	}
 	switch {
 	case m["op"] != nil:
-		return in.neutral(m)
+		ops, err = in.neutral(m)
+		return ops, false, err
 	case m["method"] != nil && m["path"] != nil:
-		return in.restLine(m)
+		ops, err = in.restLine(m)
+		return ops, m["response"] != nil, err
 	}
-	return in.notification(m)
+	ops, err = in.notification(m)
+	return ops, true, err
 }
 
 // restLine is a REST call written as JSON in a replay file.

@@ -19,6 +19,7 @@ type Job struct {
 	Ops      string
 	Out      string     // decision lines; "" writes them to Stdout and the summary to Stderr
 	Observe  func(Line) // sees every decision line
+	Fresh    func([]byte) bool // the revision guard: false for a line older than what was applied
 	Stdout   io.Writer
 	Stderr   io.Writer
 }
@@ -42,7 +43,7 @@ func (j Job) Run() (*Summary, io.Writer, error) {
 		return nil, nil, err
 	}
 	defer closeOut()
-	s, err := RunObserved(j.Engine, j.Proc, in, out, j.Observe)
+	s, err := RunOptions(j.Engine, j.Proc, in, out, Options{Observe: j.Observe, Fresh: j.Fresh})
 	if err != nil {
 		return nil, nil, err
 	}

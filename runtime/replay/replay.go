@@ -24,6 +24,7 @@ type Line struct {
 	Verdict string                `json:"verdict"`
 	Blocked bool                  `json:"blocked"`
 	Unknown bool                  `json:"unknown,omitempty"`
+	Fact    bool                  `json:"fact,omitempty"` // a notification or a completed call: applied whatever the verdict
 	Error   string                `json:"error,omitempty"`
 	Checks  []runtime.CheckRecord `json:"checks,omitempty"`
 }
@@ -36,6 +37,7 @@ type Summary struct {
 	Blocked    int                       `json:"blocked"`
 	Unknown    int                       `json:"unknown"`
 	Malformed  int                       `json:"malformed"`
+	Stale      int                       `json:"stale"`
 	SlowPaths  int64                     `json:"slow_paths"`
 	Phases     map[string]time.Duration  `json:"phases_ns"`
 	Total      time.Duration             `json:"total_ns"`
@@ -52,8 +54,11 @@ type Outcome struct {
 
 // Processor decides one operation, enforces its verdict, and applies it
 // unless it is blocked: the proactive engine, or an intercept-and-check one.
+// Fact applies an operation the cloud already performed (a notification),
+// whatever the verdict: a violating one is reported, never blocked.
 type Processor interface {
 	Process(op *runtime.Op) Outcome
+	Fact(op *runtime.Op) Outcome
 	// Phases is the time spent so far in each phase the engine has.
 	Phases() map[string]time.Duration
 }
@@ -67,6 +72,12 @@ func (p proactive) Process(op *runtime.Op) Outcome {
 	d := p.e.Process(op)
 	rec := d.Record()
 	return Outcome{Op: rec.Op, Verdict: d.Verdict(), Blocked: d.Blocked, Checks: rec.Checks, Err: d.Err}
+}
+
+func (p proactive) Fact(op *runtime.Op) Outcome {
+	d := p.e.Apply(op)
+	rec := d.Record()
+	return Outcome{Op: rec.Op, Verdict: d.Verdict(), Checks: rec.Checks, Err: d.Err}
 }
 
 func (p proactive) Phases() map[string]time.Duration {
@@ -95,7 +106,22 @@ func RunWith(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer) (*Sum
 // RunObserved is RunWith that also hands every decision line to observe
 // (when not nil) after writing it: to export alerts, say.
 func RunObserved(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, observe func(Line)) (*Summary, error) {
+	return RunOptions(e, p, ops, out, Options{Observe: observe})
+}
+
+// Options refine a replay.
+type Options struct {
+	// Observe sees every decision line after it is written (to export alerts, say).
+	Observe func(Line)
+	// Fresh, when set, says whether a line is not older than what was applied for the
+	// resource it reports (serve's revision guard): a stale one is skipped and counted.
+	Fresh func(line []byte) bool
+}
+
+// RunOptions is Run with another processor and options.
+func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, opt Options) (*Summary, error) {
 	in := intercept.New(e)
+	observe := opt.Observe
 	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
 	slowBefore, before := e.Stats().SlowPaths, p.Phases()
 	start := time.Now()
@@ -108,9 +134,14 @@ func RunObserved(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, o
 		text, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 && text[0] != '#' {
 			t0 := time.Now()
-			decoded, derr := in.Line(text)
+			decoded, fact, derr := in.Decode(text)
 			intercepting += time.Since(t0)
-			l := s.process(p, n, decoded, derr)
+			var l Line
+			if derr == nil && opt.Fresh != nil && !opt.Fresh(text) {
+				l = s.stale(n)
+			} else {
+				l = s.process(p, n, decoded, fact, derr)
+			}
 			if err := enc.Encode(l); err != nil {
 				return nil, err
 			}
@@ -135,7 +166,7 @@ func RunObserved(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, o
 }
 
 // process decides and applies one input line's operations (one per model that maps it) as one decision line.
-func (s *Summary) process(p Processor, n int, ops []runtime.Op, err error) Line {
+func (s *Summary) process(p Processor, n int, ops []runtime.Op, fact bool, err error) Line {
 	s.Operations++
 	l := Line{Line: n, Verdict: "pass"}
 	switch {
@@ -152,7 +183,13 @@ func (s *Summary) process(p Processor, n int, ops []runtime.Op, err error) Line 
 	verdict := runtime.Pass
 	var names []string
 	for i := range ops {
-		d := p.Process(&ops[i])
+		var d Outcome
+		if fact {
+			d = p.Fact(&ops[i])
+			factChecks(&d)
+		} else {
+			d = p.Process(&ops[i])
+		}
 		names = append(names, d.Op)
 		l.Checks = append(l.Checks, d.Checks...)
 		l.Blocked = l.Blocked || d.Blocked
@@ -164,6 +201,12 @@ func (s *Summary) process(p Processor, n int, ops []runtime.Op, err error) Line 
 	}
 	l.Op = strings.Join(names, "+")
 	l.Verdict = verdict.String()
+	if fact {
+		l.Fact = true
+		if verdict > runtime.Allow {
+			l.Verdict = "violation"
+		}
+	}
 	if l.Error != "" {
 		l.Verdict = "malformed"
 	}
@@ -180,10 +223,31 @@ func (s *Summary) process(p Processor, n int, ops []runtime.Op, err error) Line 
 	return l
 }
 
+// factChecks reports a fact's refused checks as violations: the cloud already did it.
+func factChecks(d *Outcome) {
+	for i := range d.Checks {
+		if v := d.Checks[i].Verdict; v == "deny" || v == "alert" || v == "log" {
+			d.Checks[i].Verdict = "violation"
+		}
+	}
+	d.Blocked = false
+}
+
+// stale is the line of an operation older than what was applied for its resource.
+func (s *Summary) stale(n int) Line {
+	s.Operations++
+	s.Stale++
+	s.Verdicts["stale"]++
+	return Line{Line: n, Verdict: "stale", Fact: true}
+}
+
 // WriteText writes the summary for people: counts, then the time per phase.
 func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "operations\t%d\t(%d blocked, %d unknown, %d malformed, %d slow-path decisions)\n", s.Operations, s.Blocked, s.Unknown, s.Malformed, s.SlowPaths)
+	if s.Stale > 0 {
+		fmt.Fprintf(tw, "stale\t%d\t(older than what was applied for the same resource: skipped)\n", s.Stale)
+	}
 	fmt.Fprintf(tw, "verdicts\t%s\n", counts(s.Verdicts))
 	props := make([]string, 0, len(s.Properties))
 	for p := range s.Properties {

@@ -137,9 +137,13 @@ func TestDecideNamesWhatIsWrong(t *testing.T) {
 	status, out = f.do(t, "POST", "/v1/decide", `{"op": "update_port", "params": {"port_id": "x"`, auth...)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, out["error"].(map[string]any)["message"], "truncated JSON")
+	// a typo in the neutral form is malformed, not an unknown operation that passes
 	status, out = f.do(t, "POST", "/v1/decide", `{"op": "reboot_everything"}`, auth...)
-	assert.Equal(t, http.StatusOK, status)
-	assert.Equal(t, map[string]any{"verdict": "pass", "blocked": false, "unknown": true, "decisions": []any{}}, out)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, `operation reboot_everything: no model has an event "reboot_everything"`, out["error"].(map[string]any)["message"])
+	status, out = f.do(t, "POST", "/v1/decide", `{"op": "update_prot", "params": {"port_id": "x"}}`, auth...)
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, `operation update_prot: no model has an event "update_prot"; did you mean update_port?`, out["error"].(map[string]any)["message"])
 }
 
 func TestViewsShowNcpAndWatchlists(t *testing.T) {

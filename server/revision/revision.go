@@ -98,3 +98,25 @@ func fromObject(resource string, raw json.RawMessage) (Change, bool) {
 	}
 	return Change{Key: resource + "/" + obj.ID, Revision: *obj.Revision}, true
 }
+
+// Line reads the change one replay line reports: a notification, or a REST call written with
+// its response ({"method", "path", "response"}).
+func Line(doc []byte) (Change, bool) {
+	var call struct {
+		Method   string          `json:"method"`
+		Response json.RawMessage `json:"response"`
+	}
+	if json.Unmarshal(doc, &call) == nil && call.Method != "" {
+		if len(call.Response) == 0 {
+			return Change{}, false
+		}
+		return Response(call.Method, call.Response)
+	}
+	return Notification(doc)
+}
+
+// Fresh admits the change a replay line reports (see Line); lines that report none are fresh.
+func (g *Guard) Fresh(doc []byte) bool {
+	c, ok := Line(doc)
+	return !ok || g.Admit(c)
+}

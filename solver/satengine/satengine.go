@@ -199,12 +199,25 @@ func (e *Engine) Processor() replay.Processor { return processor{e} }
 
 type processor struct{ e *Engine }
 
-func (p processor) Process(op *runtime.Op) replay.Outcome {
-	d := p.e.Process(op)
+func (p processor) Process(op *runtime.Op) replay.Outcome { return p.outcome(op, p.e.Process(op)) }
+
+func (p processor) outcome(op *runtime.Op, d Decision) replay.Outcome {
 	out := replay.Outcome{Op: p.e.Runtime().Spec().Models[op.Model].Events[op.Event].Name, Verdict: d.Verdict(), Blocked: d.Blocked, Err: d.Err}
 	for _, c := range d.Checks {
 		out.Checks = append(out.Checks, runtime.CheckRecord{Property: c.Property, Kind: "CE", Verdict: c.Verdict.String(),
 			Reason: fmt.Sprintf("%s (SAT: %d variables, %d clauses)", c.Reason, c.Vars, c.Clauses)})
+	}
+	return out
+}
+
+// Fact decides a notification by SAT too (to report a violation), then applies it whatever the verdict.
+func (p processor) Fact(op *runtime.Op) replay.Outcome {
+	d := p.e.Decide(op)
+	ad := p.e.Runtime().Apply(op)
+	out := p.outcome(op, d)
+	out.Blocked = false
+	if ad.Err != nil {
+		out.Err = errors.Join(out.Err, ad.Err)
 	}
 	return out
 }
