@@ -142,10 +142,11 @@ func TestEnumConstantsAndTypes(t *testing.T) {
 	require.Error(t, iss.Err(), "unknown enum values are type errors")
 }
 
-// TestUpdatesThatSetALinkAreGains pins the readiness fix the solver found: an
-// update_port that sets device_id links the port in one step, so a tenant whose
-// only fact is a port (on another tenant's subnet) is 2 steps away, not 4.
-func TestUpdatesThatSetALinkAreGains(t *testing.T) {
+// TestOnlyNovaLinksAPortToAVM pins how the link fact is gained since device_id became
+// Neutron's string field: an update_port no longer plugs a port into a VM (clearing or
+// setting device_id does not unplug or plug it), only create_vm does, and create_vm needs the
+// port's subnet in the configuration; linked, the port is one step from the critical event.
+func TestOnlyNovaLinksAPortToAVM(t *testing.T) {
 	res := shipped(t, "openstack")
 	p := res.Spec.Property("no_bypass")
 	var port, link uint32
@@ -159,6 +160,6 @@ func TestUpdatesThatSetALinkAreGains(t *testing.T) {
 	}
 	require.NotZero(t, port)
 	require.NotZero(t, link)
-	assert.Equal(t, int32(2), p.N(port))
+	assert.Equal(t, int32(4), p.N(port), "network, subnet, create_vm, then the critical update")
 	assert.Equal(t, int32(1), p.N(port|link))
 }

@@ -45,6 +45,10 @@ func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]l
 		if !c.sourceKey(s) {
 			continue
 		}
+		if s.Kind == "snapshot" && (r.Each != nil || r.Also || r.Ignore) {
+			c.errorf(s.Pos, "snapshot %q: every snapshot row applies to every record; each, also and ignore are for operations", s.Key.Value)
+			continue
+		}
 		row.Source, row.Key = sourceKinds[s.Kind], s.Key.Value
 		c.checkPathParams(row, r)
 		if r.When == nil && r.If == nil && r.Each == nil && !r.Also && row.Source != tables.Snapshot {
@@ -106,7 +110,11 @@ func (c *compiler) rowPaths(r *dsl.OpRow, row *tables.OpRow) bool {
 		if x.s == nil {
 			continue
 		}
-		if !validPath(x.s.Value) || strings.Contains(x.s.Value, "#") || hasEachPrefix(x.s.Value) {
+		path := x.s.Value
+		if x.what == "if" {
+			path = strings.TrimPrefix(path, "!")
+		}
+		if !validPath(path) || strings.Contains(path, "#") || hasEachPrefix(path) {
 			c.errorf(x.s.Pos, "%s: bad document path %q: want dotted names, e.g. \"body.ports\"", x.what, x.s.Value)
 			ok = false
 			continue

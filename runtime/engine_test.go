@@ -117,7 +117,7 @@ func TestExample4(t *testing.T) {
 	assert.Equal(t, runtime.WhyRule, c.Why)
 	assert.True(t, d.Blocked)
 	assert.False(t, d.Applied, "a denied critical operation is not applied")
-	assert.Equal(t, `no_bypass: update_port is critical and rule `+"`(op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && !(op.device_id in cloud.vm_ids)`"+
+	assert.Equal(t, `no_bypass: update_port is critical and rule `+"`op.port_id in watchlist`"+
 		` is false; "port1187" is not in watchlist unattached of tenant "tenant1" (N-cp 1, N-th 3); enforce deny`, d.Reason(0))
 	rec := d.Record()
 	assert.Equal(t, []string{"port1187"}, rec.Checks[0].Element)
@@ -210,12 +210,13 @@ func TestAlertLogAndFailOpen(t *testing.T) {
 
 func TestSlowPathBuildsTheMissingWatchlist(t *testing.T) {
 	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
-	// A port recorded without its network and subnet (a notification arrived
-	// before them) is two steps from the critical event: update_port can bind
-	// and re-own it. Its watchlist is built proactively.
+	// A port on its tenant's subnet is two steps from the critical event: Nova
+	// plugs a VM into it, then it is re-owned. Its watchlist is built proactively.
 	run(t, e, "create_domain", P{"domain_id": "d"})
 	run(t, e, "create_tenant", P{"tenant_id": "t9", "domain_id": "d"})
-	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t9"})
+	run(t, e, "create_network", P{"network_id": "n9", "tenant_id": "t9"})
+	run(t, e, "create_subnet", P{"subnet_id": "s9", "network_id": "n9"})
+	run(t, e, "create_port", P{"port_id": "p1", "subnet_id": "s9", "tenant_id": "t9"})
 	st := scope(t, e, "no_bypass", "t9")
 	require.True(t, st.Watched)
 	require.Equal(t, int32(2), st.NCP)
@@ -244,7 +245,9 @@ func TestDeletingAScopeDropsItsWatchlist(t *testing.T) {
 	e := engine(t, "../specs/openstack", runtime.Options{Properties: []string{"no_bypass"}})
 	run(t, e, "create_domain", P{"domain_id": "d"})
 	run(t, e, "create_tenant", P{"tenant_id": "t1", "domain_id": "d"})
-	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t1"})
+	run(t, e, "create_network", P{"network_id": "n1", "tenant_id": "t1"})
+	run(t, e, "create_subnet", P{"subnet_id": "s1", "network_id": "n1"})
+	run(t, e, "create_port", P{"port_id": "p1", "subnet_id": "s1", "tenant_id": "t1"})
 	require.True(t, scope(t, e, "no_bypass", "t1").Watched)
 	run(t, e, "delete_tenant", P{"tenant_id": "t1"})
 	assert.False(t, scope(t, e, "no_bypass", "t1").Watched)
@@ -355,7 +358,8 @@ func TestScopesListsTheWatchedScopes(t *testing.T) {
 	for _, tn := range []string{"t2", "t1"} {
 		run(t, e, "create_tenant", P{"tenant_id": tn, "domain_id": "d"})
 	}
-	run(t, e, "create_port", P{"port_id": "p1", "tenant_id": "t2"})
+	run(t, e, "create_network", P{"network_id": "n2", "tenant_id": "t2"})
+	run(t, e, "create_subnet", P{"subnet_id": "s2", "network_id": "n2"})
 	got, err := e.Scopes("no_bypass")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"t2"}, got, "t1 is 5 steps away, above N-th")

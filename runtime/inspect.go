@@ -210,50 +210,6 @@ func (e *Engine) ReadState(model int32, fn func(st *state.Store)) {
 	fn(e.w.models[model].st)
 }
 
-// Describe renders an operation as event(param=value, ...) with the parameters it gives, in
-// declaration order: for logs, tests and transcripts (it allocates).
-func (e *Engine) Describe(op *Op) string {
-	m := e.models[op.Model].m
-	ev := &m.Events[op.Event]
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	names := e.w.models[op.Model].st.Names
-	var b strings.Builder
-	b.WriteString(ev.Name)
-	b.WriteByte('(')
-	n := 0
-	for i, p := range ev.Params {
-		if !op.Present(i) {
-			continue
-		}
-		if n > 0 {
-			b.WriteString(", ")
-		}
-		n++
-		b.WriteString(p.Name)
-		b.WriteByte('=')
-		b.WriteString(describeValue(names, p.Type, op.Vals[i]))
-	}
-	b.WriteByte(')')
-	return b.String()
-}
-
-func describeValue(names *state.Interner, t tables.Type, v state.Value) string {
-	switch t.Kind {
-	case tables.TString, tables.TRef:
-		return names.String(v.Sym())
-	case tables.TBool:
-		return strconv.FormatBool(v.I != 0)
-	case tables.TList:
-		parts := make([]string, len(v.L))
-		for i, x := range v.L {
-			parts[i] = describeValue(names, tables.Type{Kind: t.Elem, Ref: t.Ref}, state.Value{I: x})
-		}
-		return "[" + strings.Join(parts, " ") + "]"
-	}
-	return strconv.FormatInt(v.I, 10)
-}
-
 // EventHint is "; did you mean X?" for an event name no model declares, naming the nearest one.
 func (e *Engine) EventHint(name string) string {
 	var names []string
@@ -264,4 +220,41 @@ func (e *Engine) EventHint(name string) string {
 	}
 	sort.Strings(names)
 	return tables.Hint(name, names)
+}
+
+// Related lists, for every record of entity whose parent of type in is id, the id of its
+// parent of type want: the users of a group's memberships, say. It scans the entity's records
+// (for read-backs off the decision path).
+func (e *Engine) Related(entity, in, id, want string) ([]string, error) {
+	for mi, mr := range e.models {
+		ent := mr.m.EntityIndex(entity)
+		if ent < 0 {
+			continue
+		}
+		pin, pwant := parentSlot(mr.m, ent, in), parentSlot(mr.m, ent, want)
+		if pin < 0 || pwant < 0 {
+			return nil, fmt.Errorf("%s has no parents %s and %s", entity, in, want)
+		}
+		var out []string
+		e.ReadState(int32(mi), func(st *state.Store) {
+			st.Each(ent, func(row int32) bool {
+				if st.Names.String(st.Parent(ent, row, pin)) == id {
+					out = append(out, st.Names.String(st.Parent(ent, row, pwant)))
+				}
+				return true
+			})
+		})
+		sort.Strings(out)
+		return out, nil
+	}
+	return nil, fmt.Errorf("no model has an entity %q", entity)
+}
+
+func parentSlot(m *tables.Model, e int32, parent string) int {
+	for k, p := range m.Entities[e].Parents {
+		if m.Entities[p].Name == parent {
+			return k
+		}
+	}
+	return -1
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"encoding/json"
+	"regexp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -41,6 +42,7 @@ type rowRT struct {
 	// for API rows: the method and the path template's segments
 	method string
 	segs   []string
+	glob   *regexp.Regexp // a key with *: the pattern it stands for
 }
 
 func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
@@ -60,6 +62,12 @@ func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
 	if r.Source == tables.API {
 		method, path, _ := strings.Cut(r.Key, " ")
 		out.method, out.segs = method, splitPath(path)
+	} else if strings.Contains(r.Key, "*") {
+		parts := strings.Split(r.Key, "*")
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		out.glob = regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
 	}
 	return out, nil
 }
@@ -142,7 +150,7 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decid
 					continue
 				}
 				d = withPath(doc, ph)
-			} else if r.t.Key != key {
+			} else if !r.keyMatches(key) {
 				continue
 			}
 			if pass == 2 {
@@ -153,6 +161,15 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decid
 		}
 	}
 	return decide, also
+}
+
+// keyMatches says whether a notification, CLI or snapshot key is the row's: equal, or
+// matched by a * pattern (a * stands for any run of characters, dots included).
+func (r *rowRT) keyMatches(key string) bool {
+	if r.glob == nil {
+		return r.t.Key == key
+	}
+	return r.glob.MatchString(key)
 }
 
 // pass orders rows: conditional deciding rows (when, if or each), unconditional ones, also rows.
@@ -284,7 +301,8 @@ func (e *Engine) bindFirst(mr *modelRT, cands []candidate, doc any) (Op, bool, e
 // applies reports whether a row's if path and each list are present in the document.
 func (r *rowRT) applies(doc any) bool {
 	if r.t.If != "" {
-		if _, ok := lookupPath(doc, r.t.If); !ok {
+		path, absent := strings.CutPrefix(r.t.If, "!")
+		if _, ok := lookupPath(doc, path); ok == absent {
 			return false
 		}
 	}

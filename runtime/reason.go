@@ -156,7 +156,10 @@ type CheckRecord struct {
 	Element   []string `json:"element,omitempty"`
 	Found     *bool    `json:"in_watchlist,omitempty"`
 	SlowPath  bool     `json:"slow_path,omitempty"`
-	Reason    string   `json:"reason"`
+	// FailMode: the verdict is the property's fail mode (scope unknown, context in doubt, a
+	// required parameter absent), not the rule's.
+	FailMode bool   `json:"fail_mode,omitempty"`
+	Reason   string `json:"reason"`
 }
 
 // Record renders the decision for output (this allocates; deciding does not).
@@ -181,7 +184,8 @@ func (d *Decision) Record() Record {
 func (d *Decision) checkRecord(i int) CheckRecord {
 	ch := d.At(i)
 	p := d.eng.props[ch.Property].t
-	cr := CheckRecord{Property: p.Name, Kind: KindName(ch.Kind), Verdict: ch.Verdict.String(), SlowPath: ch.SlowPath, Reason: d.Reason(i)}
+	cr := CheckRecord{Property: p.Name, Kind: KindName(ch.Kind), Verdict: ch.Verdict.String(), SlowPath: ch.SlowPath, Reason: d.Reason(i),
+		FailMode: ch.Why == WhyScopeUnknown || ch.Why == WhyInDoubt || ch.Why == WhyMissing}
 	if ch.NCP >= 0 {
 		n := ch.NCP
 		cr.NCP = &n

@@ -32,7 +32,7 @@ func rowsEngine(t *testing.T, opt runtime.Options) (*runtime.Engine, *intercept.
 func describe(e *runtime.Engine, ops []runtime.Op) []string {
 	out := make([]string, len(ops))
 	for i := range ops {
-		out[i] = e.Describe(&ops[i])
+		out[i] = e.Format(&ops[i])
 	}
 	return out
 }

@@ -193,6 +193,9 @@ func (e *Engine) loadRows(c *Ctx, mw *modelWorld, w *world, r *rowRT, top map[st
 		if _, ok := rec.(map[string]any); !ok {
 			return 0, bad("", "want an object, got "+state.JSONKind(rec))
 		}
+		if !r.applies(rec) {
+			continue
+		}
 		c.bind(mw, &op.Op)
 		c.intern = true
 		ok, err := bindRow(c, mw, r, rec, &op)

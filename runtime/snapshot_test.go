@@ -32,7 +32,7 @@ func TestLoadSnapshotInitialisesWatchlists(t *testing.T) {
 	assert.False(t, d.Blocked)
 
 	grant := func(user, project, role string) runtime.Verdict {
-		ops, err := e.Neutral("grant_role", P{"assignment_id": user + ":" + project + ":" + role, "user_id": user, "project_id": project, "role_id": role})
+		ops, err := e.Neutral("grant_role", P{"assignment_id": user + ":" + project + ":" + role + ":false", "user_id": user, "project_id": project, "role_id": role})
 		require.NoError(t, err)
 		d := e.Decide(&ops[0])
 		return check(t, e, &d, "common_ownership").Verdict

@@ -151,7 +151,7 @@ func (n *Node) cloudAccess(ctx context.Context, fc *feed.Config) error {
 		fc.Live = liveSnapshot(opts)
 	}
 	if !n.cfg.NoEnrich && opts.Endpoints.Identity != "" {
-		fc.Enricher = &feed.Enricher{Identity: opts.Endpoints.Identity, Token: opts.Token}
+		fc.Enricher = &feed.Enricher{Identity: opts.Endpoints.Identity, Token: opts.Token, Members: n.groupMembers}
 	}
 	return nil
 }
@@ -210,4 +210,14 @@ func (n *Node) Close() {
 	if n.store != nil {
 		_ = n.store.Close()
 	}
+}
+
+// groupMembers is the users the context holds as members of a group (for the read-back of
+// Keystone's group.updated, which does not say who joined or left).
+func (n *Node) groupMembers(group string) ([]string, error) {
+	out, err := n.eng.Related("membership", "group", group, "user")
+	if err != nil {
+		return nil, nil // a spec without memberships: nothing to diff against
+	}
+	return out, nil
 }

@@ -164,7 +164,8 @@ type OpRow struct {
 	Key    string // "PUT /v2.0/ports/{id}", "port.update.end", "port set", "ports"
 	When   *Expr  // condition on the extracted parameters; nil = unconditional
 	Params []ParamSource
-	// If is a document path (alternatives split by |) the row needs present to apply.
+	// If is a document path (alternatives split by |) the row needs present to apply; with a
+	// leading !, absent.
 	If string
 	// Each is a list path: the row yields one operation per element; its parameter paths
 	// read the element as "each" and its index as a "#" segment.

@@ -25,8 +25,11 @@ type EventOpRow struct {
 	Model     string `json:"model"`
 	Source    string `json:"source"`
 	Operation string `json:"operation"`
-	Event     string `json:"event"`
+	Event     string `json:"event"` // "-" for an ignore row: the operation changes nothing modelled
 	When      string `json:"when,omitempty"`
+	If        string `json:"if,omitempty"`
+	Each      string `json:"each,omitempty"`
+	Also      bool   `json:"also,omitempty"`
 }
 
 // ModelEventRow is the kind of an event for a property.
@@ -100,7 +103,10 @@ func propertyNames(spec *tables.Spec) string {
 func (r *Report) addCloud(spec *tables.Spec, c *tables.Cloud) {
 	m := spec.Models[c.Model]
 	for _, row := range c.Rows {
-		er := EventOpRow{Cloud: c.Name, Model: m.Name, Source: sourceNames[row.Source], Operation: row.Key, Event: m.Events[row.Event].Name}
+		er := EventOpRow{Cloud: c.Name, Model: m.Name, Source: sourceNames[row.Source], Operation: row.Key, Event: "-", If: row.If, Each: row.Each, Also: row.Also}
+		if row.Event >= 0 {
+			er.Event = m.Events[row.Event].Name
+		}
 		if row.When != nil {
 			er.When = oneLine(row.When.Src)
 		}

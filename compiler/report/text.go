@@ -28,8 +28,26 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) eventOpText(tw *tabwriter.Writer) {
 	fmt.Fprintln(tw, "CLOUD\tMODEL\tSOURCE\tOPERATION\tEVENT\tWHEN")
 	for _, row := range r.EventOperation {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", row.Cloud, row.Model, row.Source, row.Operation, row.Event, row.When)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", row.Cloud, row.Model, row.Source, row.Operation, row.Event, row.condition())
 	}
+}
+
+// condition is a row's if, each, also and when, as the spec writes them.
+func (row *EventOpRow) condition() string {
+	var parts []string
+	if row.Also {
+		parts = append(parts, "also")
+	}
+	if row.Each != "" {
+		parts = append(parts, "each "+row.Each)
+	}
+	if row.If != "" {
+		parts = append(parts, "if "+row.If)
+	}
+	if row.When != "" {
+		parts = append(parts, row.When)
+	}
+	return strings.Join(parts, " ")
 }
 
 func (r *Report) modelEventText(tw *tabwriter.Writer) {

@@ -43,7 +43,7 @@ func TestSnapshotShape(t *testing.T) {
 	snap := decode(t, openstackSnapshot(t, 1, s))
 	c := NewOpenStack(1, s)
 	want := map[string]int{
-		"domains": 3, "projects": 20, "users": 60, "groups": 4, "roles": 3 + 20*5, "role_assignments": 120,
+		"domains": 3, "projects": 20, "users": 60, "groups": 4, "roles": 3 + 20*5, "role_assignments": 120 + 2*4 + 3, "group_memberships": 6,
 		"networks": 30, "subnets": 50, "routers": 25, "ports": 200, "servers": 150, "hypervisors": 40,
 	}
 	got := map[string]int{}

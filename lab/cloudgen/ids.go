@@ -81,3 +81,7 @@ func uuid(seed uint64, k kind, i int) string {
 	buf = append(buf, '-')
 	return string(appendHex(buf, b, 12))
 }
+
+// AssignmentID is the id pvsc gives a user's role assignment on a project (Keystone lists
+// assignments without ids): "user:project:role:inherited", as specs/openstack writes it.
+func AssignmentID(user, project, role string) string { return user + ":" + project + ":" + role + ":false" }

@@ -224,6 +224,14 @@ func (c *OpenStack) Assignment(a int) (user, project, role int) {
 }
 
 // Assignments is the number of role assignments.
+// GroupAndDomainAssignments counts the group and domain assignments (see extraAssignmentRec).
+func (c *OpenStack) GroupAndDomainAssignments() int {
+	return 2*c.Sizes.Groups + (c.Sizes.Users+19)/20
+}
+
+// Memberships counts the group memberships: every 10th user, when its domain has a group.
+func (c *OpenStack) Memberships() int { return c.Sizes.memberships() }
+
 func (c *OpenStack) Assignments() int {
 	if c.Sizes.Users == 0 {
 		return 0

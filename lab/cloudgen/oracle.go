@@ -21,7 +21,10 @@ type Oracle struct {
 }
 
 // OraclePort is a port's tenant, owner and device.
-type OraclePort struct{ Tenant, Owner, Device string }
+type OraclePort struct {
+	Tenant, Owner, Device string
+	VM                    string // the VM the port is plugged into (Nova's binding), "" if none
+}
 
 // LoadOracle reads an OpenStack snapshot.
 func LoadOracle(r io.Reader) (*Oracle, error) {
@@ -32,7 +35,11 @@ func LoadOracle(r io.Reader) (*Oracle, error) {
 	o := &Oracle{Ports: map[string]*OraclePort{}, VMs: map[string]string{}, Users: map[string]string{},
 		Projects: map[string]string{}, Roles: map[string]string{}, Assignments: map[string][3]string{}}
 	for _, p := range snap["ports"] {
-		o.Ports[str(p, "id")] = &OraclePort{Tenant: str(p, "tenant_id"), Owner: str(p, "device_owner"), Device: str(p, "device_id")}
+		port := &OraclePort{Tenant: str(p, "tenant_id"), Owner: str(p, "device_owner"), Device: str(p, "device_id")}
+		if strings.HasPrefix(port.Owner, "compute:") {
+			port.VM = port.Device // the snapshot's create_vm row
+		}
+		o.Ports[str(p, "id")] = port
 	}
 	for _, s := range snap["servers"] {
 		o.VMs[str(s, "id")] = str(s, "tenant_id")
@@ -48,7 +55,10 @@ func LoadOracle(r io.Reader) (*Oracle, error) {
 	}
 	for _, a := range snap["role_assignments"] {
 		u, p, q := str(a, "user", "id"), str(a, "scope", "project", "id"), str(a, "role", "id")
-		o.Assignments[u+":"+p+":"+q] = [3]string{u, p, q}
+		if u == "" || p == "" || str(a, "scope", "OS-INHERIT:inherited_to") != "" {
+			continue // the oracle checks users' direct project grants (common_ownership, no_bypass)
+		}
+		o.Assignments[AssignmentID(u, p, q)] = [3]string{u, p, q}
 	}
 	return o, nil
 }
@@ -67,10 +77,10 @@ func str(m map[string]any, path ...string) string {
 	return s
 }
 
-// NoBypass is the no_bypass invariant: no port bound to a VM is network-owned.
+// NoBypass is the no_bypass invariant: no port a VM is plugged into is network-owned.
 func (o *Oracle) NoBypass() bool {
 	for _, p := range o.Ports {
-		if _, vm := o.VMs[p.Device]; vm && strings.HasPrefix(p.Owner, "network:") {
+		if _, vm := o.VMs[p.VM]; vm && strings.HasPrefix(p.Owner, "network:") {
 			return false
 		}
 	}
@@ -170,14 +180,17 @@ func (o *Oracle) Apply(l Line) {
 			if _, ok := o.VMs[p("vm_id")]; !ok {
 				o.VMs[p("vm_id")] = port.Tenant
 			}
-			port.Device = p("vm_id")
+			port.VM, port.Device = p("vm_id"), p("vm_id")
+			if has(l, "device_id") {
+				port.Device = p("device_id")
+			}
 			if has(l, "device_owner") {
 				port.Owner = p("device_owner")
 			}
 		}
 	case "detach_port":
 		if port, ok := o.Ports[p("port_id")]; ok {
-			port.Device = ""
+			port.VM, port.Device = "", ""
 			if has(l, "device_owner") {
 				port.Owner = p("device_owner")
 			}

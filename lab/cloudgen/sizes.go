@@ -83,7 +83,16 @@ func (s Sizes) Normalize() Sizes {
 // Records is the number of records a snapshot of these sizes holds.
 func (s Sizes) Records() int {
 	return s.Domains + s.Tenants + s.Users + s.Groups + len(GlobalRoles) + s.Tenants*s.RolesPerTenant +
-		s.Users*s.AssignmentsPerUser + s.Networks + s.Subnets + s.Routers + s.Ports + s.VMs + s.Hosts
+		s.Users*s.AssignmentsPerUser + 2*s.Groups + (s.Users+19)/20 + s.memberships() +
+		s.Networks + s.Subnets + s.Routers + s.Ports + s.VMs + s.Hosts
+}
+
+// memberships is how many group memberships a snapshot holds (OpenStack.Memberships).
+func (s Sizes) memberships() int {
+	if s.Groups < s.Domains {
+		return 0
+	}
+	return (s.Users + 9) / 10
 }
 
 func (s Sizes) String() string {

@@ -72,7 +72,8 @@ func (c *OpenStack) WriteSnapshot(w io.Writer, p *Progress) error {
 		{"users", S.Users, c.userRec},
 		{"groups", S.Groups, c.groupRec},
 		{"roles", c.Roles(), c.roleRec},
-		{"role_assignments", c.Assignments(), c.assignmentRec},
+		{"role_assignments", c.Assignments() + c.GroupAndDomainAssignments(), c.roleAssignmentRec},
+		{"group_memberships", c.Memberships(), c.membershipRec},
 		{"networks", S.Networks, c.networkRec},
 		{"subnets", S.Subnets, c.subnetRec},
 		{"routers", S.Routers, c.routerRec},
@@ -120,6 +121,53 @@ func (c *OpenStack) roleRec(b []byte, q int) []byte {
 		dom = c.DomainID(d)
 	}
 	return newObj(b).str("id", c.RoleID(q)).str("name", c.RoleName(q)).strOrNull("domain_id", dom).done()
+}
+
+// roleAssignmentRec is one record of Keystone's role assignment list: the users' project
+// assignments first, then the groups' and the domain ones.
+func (c *OpenStack) roleAssignmentRec(b []byte, a int) []byte {
+	if a < c.Assignments() {
+		return c.assignmentRec(b, a)
+	}
+	return c.extraAssignmentRec(b, a-c.Assignments())
+}
+
+// extraAssignmentRec: per group, a project assignment and an inherited domain assignment of
+// a global role in the group's own domain; every 20th user, a domain assignment (every 40th
+// inherited) of a global role on its own domain. All comply with every shipped property.
+func (c *OpenStack) extraAssignmentRec(b []byte, i int) []byte {
+	G := c.Sizes.Groups
+	role := c.RoleID(2) // reader: global, neither capped nor in a conflict
+	scope := func(o *obj, kind, id string, inherited bool) {
+		o.key("scope").b = append(o.b, `{"`+kind+`":`...)
+		o.b = newObj(o.b).str("id", id).done()
+		if inherited {
+			o.b = append(o.b, `,"OS-INHERIT:inherited_to":"projects"`...)
+		}
+		o.b = append(o.b, '}')
+	}
+	switch {
+	case i < G:
+		d := i % c.Sizes.Domains
+		o := newObj(b).id("group", c.GroupID(i))
+		scope(o, "project", c.ProjectID(c.DomainProject(d, 0)), false)
+		return o.id("role", role).done()
+	case i < 2*G:
+		g := i - G
+		o := newObj(b).id("group", c.GroupID(g))
+		scope(o, "domain", c.DomainID(g%c.Sizes.Domains), true)
+		return o.id("role", role).done()
+	}
+	u := (i - 2*G) * 20
+	o := newObj(b).id("user", c.UserID(u))
+	scope(o, "domain", c.DomainID(c.UserDomain(u)), u%40 == 0)
+	return o.id("role", role).done()
+}
+
+// membershipRec: user u is a member of the first group of its own domain (every 10th user).
+func (c *OpenStack) membershipRec(b []byte, m int) []byte {
+	u := m * 10
+	return newObj(b).str("group_id", c.GroupID(c.UserDomain(u))).str("user_id", c.UserID(u)).done()
 }
 
 func (c *OpenStack) assignmentRec(b []byte, a int) []byte {

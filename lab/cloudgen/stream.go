@@ -169,6 +169,7 @@ var nonCritical = []weighted{
 	{3, (*Stream).createNetwork},
 	{3, (*Stream).createSubnet},
 	{2, (*Stream).createRouter},
+	{2, (*Stream).networkPort},
 	{6, (*Stream).createUser},
 	{1, (*Stream).createRole},
 	{5, (*Stream).revoke},
@@ -261,16 +262,17 @@ func line(op string, kv ...any) Line {
 // noBypass updates a port to network-owned, or creates a network-owned port:
 // violating when the port's device is a VM (OSSA-2015-018).
 func (g *Stream) noBypass(violate bool) (Line, bool) {
-	if g.r.IntN(2) == 0 {
-		return g.networkPort(violate)
-	}
 	owner := []string{"network:router_interface", "network:dhcp"}[g.r.IntN(2)]
 	if violate {
 		p, _, ok := g.pickPort(func(s *portState) bool { return s.onVM(g) && !s.networkOwned() })
 		if !ok {
 			return Line{}, false
 		}
-		// The exploit names only the owner: the port keeps its VM.
+		// The exploit names the owner, and now and then clears device_id in the same call:
+		// either way the port stays plugged into its VM.
+		if g.r.IntN(3) == 0 {
+			return line("update_port", "port_id", g.c.PortID(p), "device_owner", owner, "device_id", ""), true
+		}
 		return line("update_port", "port_id", g.c.PortID(p), "device_owner", owner), true
 	}
 	p, s, ok := g.pickPort(func(s *portState) bool { return !s.onVM(g) && !s.networkOwned() })
@@ -287,22 +289,14 @@ func (g *Stream) noBypass(violate bool) (Line, bool) {
 	return line("update_port", "port_id", g.c.PortID(p), "device_owner", owner, "device_id", device), true
 }
 
-// networkPort creates a DHCP port: violating when its device_id names a VM.
-func (g *Stream) networkPort(violate bool) (Line, bool) {
+// networkPort creates a DHCP port: a create plugs no VM, so it never violates no_bypass.
+func (g *Stream) networkPort() (Line, bool) {
 	t := g.r.IntN(g.c.Sizes.Tenants)
 	s, n := g.tenantSubnet(t)
-	device, vm := g.c.DHCPDevice(n), -1
-	if violate {
-		v, ok := g.pickVM(-1)
-		if !ok {
-			return Line{}, false
-		}
-		t, device, vm = g.vmTenantOf(v), g.c.VMID(v), v
-		s, n = g.tenantSubnet(t)
-	}
+	device := g.c.DHCPDevice(n)
 	p := g.nPorts
 	g.nPorts++
-	st := &portState{tenant: t, subnet: s, owner: "network:dhcp", device: device, vm: vm, deleted: violate}
+	st := &portState{tenant: t, subnet: s, owner: "network:dhcp", device: device, vm: -1}
 	g.setPort(p, st)
 	return line("create_network_port", "port_id", g.c.PortID(p), "subnet_id", g.c.SubnetID(s),
 		"network_id", g.c.NetworkID(n), "tenant_id", g.c.ProjectID(t), "device_owner", st.owner, "device_id", device), true
@@ -342,8 +336,8 @@ func (g *Stream) grant(violate bool) (Line, bool) {
 			}
 		}
 		uid, pid, rid := c.UserID(u), c.ProjectID(p), c.RoleID(role)
-		delete(g.revoked, uid+":"+pid+":"+rid)
-		return line("grant_role", "assignment_id", uid+":"+pid+":"+rid, "user_id", uid, "project_id", pid, "role_id", rid), true
+		delete(g.revoked, AssignmentID(uid, pid, rid))
+		return line("grant_role", "assignment_id", AssignmentID(uid, pid, rid), "user_id", uid, "project_id", pid, "role_id", rid), true
 	}
 	return Line{}, false
 }
@@ -478,7 +472,7 @@ func (g *Stream) revoke() (Line, bool) {
 		return Line{}, false
 	}
 	u, p, q := g.c.Assignment(g.r.IntN(n))
-	id := g.c.UserID(u) + ":" + g.c.ProjectID(p) + ":" + g.c.RoleID(q)
+	id := AssignmentID(g.c.UserID(u), g.c.ProjectID(p), g.c.RoleID(q))
 	if g.revoked[id] {
 		return Line{}, false
 	}

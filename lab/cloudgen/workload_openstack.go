@@ -74,7 +74,7 @@ func (g *osGen) tenant(i int) {
 		t.users = append(t.users, uid)
 		g.record("users", map[string]any{"id": uid, "name": uid, "domain_id": t.domain, "enabled": true})
 	}
-	g.grants = append(g.grants, t.users[0]+":"+t.id+":role-member")
+	g.grants = append(g.grants, AssignmentID(t.users[0], t.id, "role-member"))
 	g.record("role_assignments", map[string]any{"user": map[string]any{"id": t.users[0]}, "scope": map[string]any{"project": map[string]any{"id": t.id}}, "role": map[string]any{"id": "role-member"}})
 	t.net, t.subnet = "net-"+t.id, "sub-"+t.id
 	g.record("networks", map[string]any{"id": t.net, "name": t.net, "project_id": t.id, "tenant_id": t.id, "shared": false, "status": "ACTIVE"})
@@ -255,7 +255,7 @@ func (g *osGen) grant(t *osTenant) {
 		project = g.tenants[g.r.IntN(len(g.tenants))].id
 	}
 	role := "role-" + g.roles[g.r.IntN(len(g.roles))]
-	id := user + ":" + project + ":" + role
+	id := AssignmentID(user, project, role)
 	g.grants = append(g.grants, id)
 	if g.cfg.Native {
 		g.emit(map[string]any{"method": "PUT", "path": "/v3/projects/" + project + "/users/" + user + "/roles/" + role, "token": map[string]any{"project_id": "admin"}})

@@ -448,6 +448,14 @@ type stream struct {
 	cfg  Config
 	gens []*gen
 	crit [][]int32 // per model: its critical events
+	// per model: its properties with their critical events, so that a critical draw aims at
+	// one property (else the properties whose violations are easy crowd out the others)
+	props [][]target
+}
+
+type target struct {
+	name   string
+	events []int32
 }
 
 func newStream(p *pair, seed uint64, cfg Config) *stream {
@@ -457,6 +465,7 @@ func newStream(p *pair, seed uint64, cfg Config) *stream {
 		p.rt.ReadState(int32(mi), g.learn)
 		s.gens = append(s.gens, g)
 		s.crit = append(s.crit, criticalEvents(p.spec, int32(mi)))
+		s.props = append(s.props, targets(p.spec, int32(mi)))
 	}
 	return s
 }
@@ -471,10 +480,18 @@ func (s *stream) next() (Line, error) {
 	g := s.gens[mi]
 	alive := func(e int32, id string) bool { return s.exists(int32(mi), e, id) }
 	var line Line
+	aim := ""
+	if wantCrit && len(s.props[mi]) > 0 {
+		t := s.props[mi][s.r.IntN(len(s.props[mi]))]
+		aim = t.name
+	}
 	for try := range 24 {
 		ev := int32(g.r.IntN(len(g.m.Events)))
 		if wantCrit && len(s.crit[mi]) > 0 && try%4 != 3 {
 			ev = s.crit[mi][g.r.IntN(len(s.crit[mi]))]
+			if t := s.target(mi, aim); t != nil && try < 16 {
+				ev = t.events[g.r.IntN(len(t.events))]
+			}
 		}
 		line = Line{Op: g.m.Events[ev].Name, Params: nil}
 		if s.cfg.Redeliver > 0 && g.m.Events[ev].Kind == tables.Creates && s.r.Float64() < s.cfg.Redeliver {
@@ -490,7 +507,10 @@ func (s *stream) next() (Line, error) {
 		if err != nil {
 			return line, err
 		}
-		crit, viol := s.p.classify(sops)
+		crit, viol := s.p.classify(sops, "")
+		if try < 16 && aim != "" {
+			crit, viol = s.p.classify(sops, aim)
+		}
 		if crit == wantCrit && viol == wantViol {
 			break
 		}
@@ -519,4 +539,30 @@ func (s *stream) run(l Line) (outcome, error) {
 		}
 	}
 	return o, nil
+}
+
+// target is the property of model mi named name, nil for "".
+func (s *stream) target(mi int, name string) *target {
+	for i := range s.props[mi] {
+		if s.props[mi][i].name == name {
+			return &s.props[mi][i]
+		}
+	}
+	return nil
+}
+
+// targets lists a model's properties with their critical events.
+func targets(spec *tables.Spec, model int32) []target {
+	var out []target
+	for _, p := range spec.Properties {
+		if p.Model != model || len(p.Criticals) == 0 {
+			continue
+		}
+		t := target{name: p.Name}
+		for _, c := range p.Criticals {
+			t.events = append(t.events, c.Event)
+		}
+		out = append(out, t)
+	}
+	return out
 }

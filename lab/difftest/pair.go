@@ -97,10 +97,13 @@ func (p *pair) bind(event string, params map[string]any) (rops, sops []runtime.O
 
 // classify asks the SAT engine, without applying anything, whether the
 // operation is critical for some property and whether it would be denied.
-func (p *pair) classify(sops []runtime.Op) (critical, violating bool) {
+func (p *pair) classify(sops []runtime.Op, property string) (critical, violating bool) {
 	for i := range sops {
 		d := p.sat.Decide(&sops[i])
 		for _, c := range d.Checks {
+			if property != "" && c.Property != property {
+				continue
+			}
 			critical = critical || c.Verdict != runtime.Pass
 			violating = violating || c.Verdict == runtime.Deny
 		}
@@ -110,7 +113,8 @@ func (p *pair) classify(sops []runtime.Op) (critical, violating bool) {
 
 // step processes one operation in both engines and compares what they did.
 // A difference is excused, as SEMANTICS §7 says, when the proactive engine
-// answered by the fail mode (the operation's scope is unknown) or the
+// answered by the fail mode (the operation's scope is unknown, or it leaves out a
+// required parameter) or the
 // operation acts on a record that does not exist (it changes nothing);
 // the SAT engine then applies the operation exactly when the proactive one
 // did, so that the contexts stay the same.
@@ -131,8 +135,11 @@ func (p *pair) one(rop, sop *runtime.Op, o *outcome) {
 		excuse = "the operation acts on a record that does not exist"
 	}
 	for i := 0; i < rd.Len(); i++ {
-		if rd.At(i).Why == runtime.WhyScopeUnknown {
+		switch rd.At(i).Why {
+		case runtime.WhyScopeUnknown:
 			excuse = "the scope is unknown: the fail mode decided"
+		case runtime.WhyMissing:
+			excuse = "a required parameter is absent: the fail mode decided"
 		}
 	}
 	var sd satengine.Decision

@@ -12,6 +12,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"pvsc.dev/pvsc/lab/cloudgen"
 )
 
 //go:embed policy/*.rego
@@ -46,7 +48,7 @@ func Data(r io.Reader) (map[string]any, error) {
 
 func recordKey(coll string, rec map[string]any) string {
 	if coll == "role_assignments" {
-		return str(rec, "user", "id") + ":" + str(rec, "scope", "project", "id") + ":" + str(rec, "role", "id")
+		return cloudgen.AssignmentID(str(rec, "user", "id"), str(rec, "scope", "project", "id"), str(rec, "role", "id"))
 	}
 	if coll == "hypervisors" {
 		return str(rec, "hypervisor_hostname")

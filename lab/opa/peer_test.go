@@ -82,7 +82,7 @@ func TestDataKeysRecordsByID(t *testing.T) {
 	assert.Len(t, ports, 300)
 	assert.Contains(t, ports, c.PortID(7))
 	u, p, q := c.Assignment(0)
-	assert.Contains(t, cloud["role_assignments"], c.UserID(u)+":"+c.ProjectID(p)+":"+c.RoleID(q))
+	assert.Contains(t, cloud["role_assignments"], cloudgen.AssignmentID(c.UserID(u), c.ProjectID(p), c.RoleID(q)))
 }
 
 func TestUnknownProperty(t *testing.T) {

@@ -39,6 +39,8 @@ var DefaultResources = []Resource{
 	{"groups", Identity, "/groups"},
 	{"roles", Identity, "/roles"},
 	{"role_assignments", Identity, "/role_assignments"},
+	// Keystone has no list of all memberships: one list per group, as {"group_id", "user_id"}.
+	{"group_memberships", Identity, "/groups/{group}/users"},
 	{"networks", Network, "/v2.0/networks"},
 	{"subnets", Network, "/v2.0/subnets"},
 	{"ports", Network, "/v2.0/ports"},
@@ -117,11 +119,49 @@ func Take(ctx context.Context, o Options) (Snapshot, error) {
 		if base == "" {
 			continue
 		}
+		if strings.Contains(r.Path, "{group}") {
+			ms, err := o.memberships(ctx, r, out["groups"])
+			if err != nil {
+				return nil, err
+			}
+			out[r.Name] = ms
+			continue
+		}
 		recs, err := o.list(ctx, base, r)
 		if err != nil {
 			return nil, err
 		}
 		out[r.Name] = recs
+	}
+	return out, nil
+}
+
+// memberships lists every group's users (Keystone has no list of all memberships) as records
+// {"group_id", "user_id"}: group grants are effective for their members.
+func (o Options) memberships(ctx context.Context, r Resource, groups []json.RawMessage) ([]json.RawMessage, error) {
+	out := []json.RawMessage{}
+	for _, raw := range groups {
+		var g struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &g); err != nil || g.ID == "" {
+			return nil, fmt.Errorf("snapshot: groups: a record without an id: %s", raw)
+		}
+		path := strings.ReplaceAll(r.Path, "{group}", url.PathEscape(g.ID))
+		users, err := o.list(ctx, o.Endpoints.Identity, Resource{Name: "users", Service: Identity, Path: path})
+		if err != nil {
+			return nil, fmt.Errorf("snapshot: members of group %s: %w", g.ID, err)
+		}
+		for _, u := range users {
+			var user struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(u, &user); err != nil || user.ID == "" {
+				return nil, fmt.Errorf("snapshot: members of group %s: a user without an id", g.ID)
+			}
+			rec, _ := json.Marshal(map[string]string{"group_id": g.ID, "user_id": user.ID})
+			out = append(out, rec)
+		}
 	}
 	return out, nil
 }

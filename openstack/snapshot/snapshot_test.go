@@ -78,6 +78,7 @@ func TestTakeFollowsPagination(t *testing.T) {
 			mux.HandleFunc(strings.TrimSuffix(r.Path, "?"), neutronLike(t, r.Name, 5, &netCalls))
 		}
 	}
+	mux.HandleFunc("/v3/groups/", keystoneLike("users"))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -86,7 +87,13 @@ func TestTakeFollowsPagination(t *testing.T) {
 		Token:     fixedToken("tok"), PageSize: 2,
 	})
 	require.NoError(t, err)
+	assert.Equal(t, []string{`{"group_id":"groups-0","user_id":"users-0"}`, `{"group_id":"groups-0","user_id":"users-1"}`,
+		`{"group_id":"groups-1","user_id":"users-0"}`, `{"group_id":"groups-1","user_id":"users-1"}`}, rawStrings(snap["group_memberships"]),
+		"every group's members, both pages")
 	for _, r := range DefaultResources {
+		if r.Name == "group_memberships" {
+			continue
+		}
 		if r.Service == Compute {
 			assert.NotContains(t, snap, r.Name, "no compute endpoint: skipped")
 			continue
@@ -204,4 +211,12 @@ func TestEndpointsFromCatalog(t *testing.T) {
 func TestTakeWithoutToken(t *testing.T) {
 	_, err := Take(context.Background(), Options{})
 	assert.Error(t, err)
+}
+
+func rawStrings(rs []json.RawMessage) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = string(r)
+	}
+	return out
 }

@@ -50,28 +50,31 @@ func (e *Error) Error() string { return e.What + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
 // result counts one decoded operation.
-func (in *Interceptor) result(what string, ops []runtime.Op, err error) ([]runtime.Op, error) {
+func (in *Interceptor) result(what string, ops []runtime.Op, err error) (runtime.Mapping, error) {
 	return in.mapped(what, runtime.Mapping{Ops: ops, Known: len(ops) > 0}, err)
 }
 
 // mapped counts one operation the rows matched: known (some row recognised it, even as
 // changing nothing), unknown, or malformed.
-func (in *Interceptor) mapped(what string, m runtime.Mapping, err error) ([]runtime.Op, error) {
+func (in *Interceptor) mapped(what string, m runtime.Mapping, err error) (runtime.Mapping, error) {
 	switch {
 	case err != nil:
 		in.malformed.Add(1)
 		var ie *Error
 		if errors.As(err, &ie) {
-			return nil, err
+			return runtime.Mapping{}, err
 		}
-		return nil, &Error{What: what, Err: err}
+		return runtime.Mapping{}, &Error{What: what, Err: err}
 	case !m.Known:
 		in.unknown.Add(1)
 	default:
 		in.known.Add(1)
 	}
-	return m.Ops, nil
+	return m, nil
 }
+
+// ops drops a mapping to its operations, for the entry points that return only those.
+func ops(m runtime.Mapping, err error) ([]runtime.Op, error) { return m.Ops, err }
 
 // Token is the identity Keystone's token validation gave a request.
 type Token struct {
@@ -92,7 +95,12 @@ type Request struct {
 
 // Request decodes a REST call (SEMANTICS.md §2: the document is path,
 // query, body, context and response). An unknown call gives no operations.
-func (in *Interceptor) Request(r Request) ([]runtime.Op, error) {
+func (in *Interceptor) Request(r Request) ([]runtime.Op, error) { return ops(in.request(r)) }
+
+// RequestMapping is Request that also says whether a row recognised the call.
+func (in *Interceptor) RequestMapping(r Request) (runtime.Mapping, error) { return in.request(r) }
+
+func (in *Interceptor) request(r Request) (runtime.Mapping, error) {
 	what := "request " + r.Method + " " + r.Path
 	doc := map[string]any{"context": tokenContext(r.Token)}
 	q := map[string]any{}
@@ -125,7 +133,7 @@ func (in *Interceptor) HTTP(r *http.Request, tok Token) ([]runtime.Op, error) {
 	if r.Body != nil {
 		var err error
 		if body, err = io.ReadAll(r.Body); err != nil {
-			return in.result("request "+r.Method+" "+r.URL.Path, nil, fmt.Errorf("body: %w", err))
+			return ops(in.result("request "+r.Method+" "+r.URL.Path, nil, fmt.Errorf("body: %w", err)))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
@@ -150,16 +158,16 @@ func tokenContext(t Token) map[string]any {
 func (in *Interceptor) Neutral(data []byte) ([]runtime.Op, error) {
 	v, err := decodeJSON(data)
 	if err != nil {
-		return in.result("neutral operation", nil, err)
+		return ops(in.result("neutral operation", nil, err))
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return in.result("neutral operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+		return ops(in.result("neutral operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v))))
 	}
-	return in.neutral(m)
+	return ops(in.neutral(m))
 }
 
-func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
+func (in *Interceptor) neutral(m map[string]any) (runtime.Mapping, error) {
 	name, ok := m["op"].(string)
 	if !ok || name == "" {
 		return in.result("neutral operation", nil, fmt.Errorf(`"op" must name an event, got %s`, kindOf(m["op"])))
@@ -173,12 +181,12 @@ func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
 	default:
 		return in.result(what, nil, fmt.Errorf(`"params" must be an object, got %s`, kindOf(p)))
 	}
-	ops, err := in.eng.Neutral(name, params)
-	if err == nil && len(ops) == 0 {
+	bound, err := in.eng.Neutral(name, params)
+	if err == nil && len(bound) == 0 {
 		// a typo in the neutral form must not pass as an unknown operation
 		err = fmt.Errorf("no model has an event %q%s", name, in.eng.EventHint(name))
 	}
-	return in.result(what, ops, err)
+	return in.result(what, bound, err)
 }
 
 // Line decodes one operation in any form pvsc reads — the neutral form, an
@@ -186,38 +194,48 @@ func (in *Interceptor) neutral(m map[string]any) ([]runtime.Op, error) {
 // call written as {"method", "path", "query", "body", "token", "response"} —
 // as replay files hold them.
 func (in *Interceptor) Line(data []byte) ([]runtime.Op, error) {
-	ops, _, err := in.Decode(data)
-	return ops, err
+	d, err := in.Decode(data)
+	return d.Ops, err
 }
 
-// Decode is Line that also says whether the line is a fact: a notification, or a REST call
-// written with the service's response (the cloud already did it), as opposed to a request
-// (the neutral form, a REST call without a response) that may still be refused.
-func (in *Interceptor) Decode(data []byte) (ops []runtime.Op, fact bool, err error) {
+// Decoded is one line as the rows map it.
+type Decoded struct {
+	runtime.Mapping
+	// Fact: a notification, or a REST call written with the service's response (the cloud
+	// already did it), as opposed to a request (the neutral form, a REST call without a
+	// response) that may still be refused.
+	Fact bool
+}
+
+// Decode is Line that also says whether a row recognised the line and whether it is a fact.
+func (in *Interceptor) Decode(data []byte) (Decoded, error) {
 	v, err := decodeJSON(data)
 	if err != nil {
-		ops, err = in.result("operation", nil, err)
-		return ops, false, err
+		_, err = in.result("operation", nil, err)
+		return Decoded{}, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		ops, err = in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
-		return ops, false, err
+		_, err = in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+		return Decoded{}, err
 	}
+	var mp runtime.Mapping
+	fact := false
 	switch {
 	case m["op"] != nil:
-		ops, err = in.neutral(m)
-		return ops, false, err
+		mp, err = in.neutral(m)
 	case m["method"] != nil && m["path"] != nil:
-		ops, err = in.restLine(m)
-		return ops, m["response"] != nil, err
+		mp, err = in.restLine(m)
+		fact = m["response"] != nil
+	default:
+		mp, err = in.notification(m)
+		fact = true
 	}
-	ops, err = in.notification(m)
-	return ops, true, err
+	return Decoded{Mapping: mp, Fact: fact}, err
 }
 
 // restLine is a REST call written as JSON in a replay file.
-func (in *Interceptor) restLine(m map[string]any) ([]runtime.Op, error) {
+func (in *Interceptor) restLine(m map[string]any) (runtime.Mapping, error) {
 	method, _ := m["method"].(string)
 	path, _ := m["path"].(string)
 	what := "request " + method + " " + path

@@ -86,11 +86,11 @@ func TestNeutronNotificationsBuildTheContext(t *testing.T) {
 		"create_network(network_id=" + net1 + ", tenant_id=" + tenant + ", shared=false)",
 		"create_subnet(subnet_id=" + sub1 + ", network_id=" + net1 + ", cidr=10.0.0.0/24)",
 		"create_port(port_id=" + port1 + ", subnet_id=" + sub1 + ", tenant_id=" + tenant + ", network_id=" + net1 + ", device_owner=, device_id=)",
-		"create_vm(port_id=" + port1 + ", vm_id=" + vm1 + ", device_owner=compute:nova)",
+		"create_vm(port_id=" + port1 + ", vm_id=" + vm1 + ", device_owner=compute:nova, device_id=" + vm1 + ")",
 		"create_network(network_id=fbb33be6-2974-4a3e-add6-4f6f4fc8ea6f, tenant_id=" + tenant + ", shared=false)",
 		"create_port(port_id=" + port2 + ", tenant_id=" + tenant + ", network_id=fbb33be6-2974-4a3e-add6-4f6f4fc8ea6f, device_owner=, device_id=)",
 	}, got)
-	assert.Equal(t, intercept.Counts{Known: 6, Unknown: 6}, in.Counts(), "the *.start notifications are unknown and pass")
+	assert.Equal(t, intercept.Counts{Known: 12}, in.Counts(), "the *.start notifications are known and change nothing")
 
 	st, err := e.Scope("no_bypass", tenant)
 	require.NoError(t, err)
@@ -116,10 +116,13 @@ func TestNovaVersionedNotifications(t *testing.T) {
 	e, in := newEngine(t)
 	ops, err := in.Notification(readFile(t, "instance.create.end.json"))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"boot_vm(vm_id=" + vm1 + ", tenant_id=" + tenant + ", host=compute1)"}, applyAll(t, e, ops))
+	assert.Equal(t, []string{"boot_vm(vm_id=" + vm1 + ", tenant_id=" + tenant + ", host=compute1)",
+		"create_vm(port_id=" + port1 + ", vm_id=" + vm1 + ", device_owner=compute:nova, device_id=" + vm1 + ")"}, applyAll(t, e, ops),
+		"the VM, and the ports Nova plugged it into")
+	// post.end is the source's report (its host is where the VM was): it moves nothing
 	ops, err = in.Notification(readFile(t, "instance.live_migration_post.end.json"))
 	require.NoError(t, err)
-	assert.Equal(t, []string{"migrate_vm(vm_id=" + vm1 + ", host=compute2)"}, applyAll(t, e, ops))
+	assert.Empty(t, ops)
 }
 
 func TestKeystoneCADFNotifications(t *testing.T) {
@@ -141,8 +144,8 @@ func TestKeystoneCADFNotifications(t *testing.T) {
 	ops, err := in.Notification(readFile(t, "identity.role_assignment.created.json"))
 	require.NoError(t, err)
 	require.Len(t, ops, 1)
-	assert.Equal(t, "grant_role(assignment_id=8ac771f014944aea862f83b7b7f68ed5:aecf7935f98b42598ce765a1f28b742d:0d783cc9b79946c2802467e10fabf3b4, "+
-		"user_id=8ac771f014944aea862f83b7b7f68ed5, project_id=aecf7935f98b42598ce765a1f28b742d, role_id=0d783cc9b79946c2802467e10fabf3b4)", e.Format(&ops[0]))
+	assert.Equal(t, "grant_role(assignment_id=8ac771f014944aea862f83b7b7f68ed5:aecf7935f98b42598ce765a1f28b742d:0d783cc9b79946c2802467e10fabf3b4:false, "+
+		"user_id=8ac771f014944aea862f83b7b7f68ed5, project_id=aecf7935f98b42598ce765a1f28b742d, role_id=0d783cc9b79946c2802467e10fabf3b4, inherited=false)", e.Format(&ops[0]))
 
 	// The same CADF event on its own, as keystonemiddleware's audit emits it.
 	var msg map[string]json.RawMessage
@@ -174,7 +177,7 @@ func TestRESTRequests(t *testing.T) {
 		want               []string
 	}{
 		{"PUT", "/v2.0/ports/" + port1, `{"port": {"device_id": "` + vm1 + `", "device_owner": "compute:nova"}}`,
-			[]string{"create_vm(port_id=" + port1 + ", vm_id=" + vm1 + ", device_owner=compute:nova)"}},
+			[]string{"create_vm(port_id=" + port1 + ", vm_id=" + vm1 + ", device_owner=compute:nova, device_id=" + vm1 + ")"}},
 		{"PUT", "/v2.0/ports/" + port1, `{"port": {"device_id": "", "device_owner": ""}}`,
 			[]string{"detach_port(port_id=" + port1 + ", device_id=, device_owner=)"}},
 		{"PUT", "/networking/v2.0/ports/" + port1 + "/", `{"port": {"device_owner": "network:router_interface"}}`,
@@ -182,7 +185,7 @@ func TestRESTRequests(t *testing.T) {
 		{"POST", "/v2.0/ports", `{"port": {"network_id": "` + net1 + `", "device_owner": "network:dhcp"}}`,
 			[]string{"create_network_port(tenant_id=" + tenant + ", network_id=" + net1 + ", device_owner=network:dhcp)"}},
 		{"PUT", "/v3/projects/p1/users/u2/roles/r1", ``,
-			[]string{"grant_role(assignment_id=u2:p1:r1, user_id=u2, project_id=p1, role_id=r1)"}},
+			[]string{"grant_role(assignment_id=u2:p1:r1:false, user_id=u2, project_id=p1, role_id=r1, inherited=false)"}},
 		{"DELETE", "/v2.1/servers/" + vm1, ``, []string{"delete_vm(vm_id=" + vm1 + ")"}},
 		{"GET", "/v2.0/ports", ``, nil},
 	}
@@ -271,5 +274,6 @@ func TestLineReadsEveryForm(t *testing.T) {
 			got = append(got, e.Spec().Models[ops[i].Model].Events[ops[i].Event].Name)
 		}
 	}
-	assert.Equal(t, []string{"create_port", "update_port", "create_vm", "create_project", "create_tenant"}, got)
+	// port.update.end names a port the context does not have yet: it is created from the payload
+	assert.Equal(t, []string{"create_port", "update_port", "create_port", "create_project", "create_tenant"}, got)
 }

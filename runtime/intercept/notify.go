@@ -21,16 +21,16 @@ const cadfEvent = "http://schemas.dmtf.org/cloud/audit/1.0/event"
 func (in *Interceptor) Notification(data []byte) ([]runtime.Op, error) {
 	v, err := decodeJSON(data)
 	if err != nil {
-		return in.result("notification", nil, err)
+		return ops(in.result("notification", nil, err))
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return in.result("notification", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+		return ops(in.result("notification", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v))))
 	}
-	return in.notification(m)
+	return ops(in.notification(m))
 }
 
-func (in *Interceptor) notification(m map[string]any) ([]runtime.Op, error) {
+func (in *Interceptor) notification(m map[string]any) (runtime.Mapping, error) {
 	msg, err := unwrap(m)
 	if err != nil {
 		return in.result("notification", nil, err)

@@ -134,13 +134,13 @@ func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, op
 		text, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 && text[0] != '#' {
 			t0 := time.Now()
-			decoded, fact, derr := in.Decode(text)
+			decoded, derr := in.Decode(text)
 			intercepting += time.Since(t0)
 			var l Line
 			if derr == nil && opt.Fresh != nil && !opt.Fresh(text) {
 				l = s.stale(n)
 			} else {
-				l = s.process(p, n, decoded, fact, derr)
+				l = s.process(p, n, decoded, derr)
 			}
 			if err := enc.Encode(l); err != nil {
 				return nil, err
@@ -166,18 +166,22 @@ func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, op
 }
 
 // process decides and applies one input line's operations (one per model that maps it) as one decision line.
-func (s *Summary) process(p Processor, n int, ops []runtime.Op, fact bool, err error) Line {
+func (s *Summary) process(p Processor, n int, dec intercept.Decoded, err error) Line {
 	s.Operations++
-	l := Line{Line: n, Verdict: "pass"}
+	l := Line{Line: n, Verdict: "pass", Fact: dec.Fact}
+	ops, fact := dec.Ops, dec.Fact
 	switch {
 	case err != nil:
 		s.Malformed++
 		l.Verdict, l.Error = "malformed", err.Error()
 		return l
-	case len(ops) == 0:
+	case !dec.Known:
 		s.Unknown++
 		l.Unknown = true
 		s.Verdicts["pass"]++
+		return l
+	case len(ops) == 0:
+		s.Verdicts["pass"]++ // recognised: changes nothing the model holds
 		return l
 	}
 	verdict := runtime.Pass
@@ -203,9 +207,7 @@ func (s *Summary) process(p Processor, n int, ops []runtime.Op, fact bool, err e
 	l.Verdict = verdict.String()
 	if fact {
 		l.Fact = true
-		if verdict > runtime.Allow {
-			l.Verdict = "violation"
-		}
+		l.Verdict = factVerdict(l.Checks, verdict)
 	}
 	if l.Error != "" {
 		l.Verdict = "malformed"
@@ -223,14 +225,37 @@ func (s *Summary) process(p Processor, n int, ops []runtime.Op, fact bool, err e
 	return l
 }
 
-// factChecks reports a fact's refused checks as violations: the cloud already did it.
+// factChecks reports a fact's refused checks as violations (the cloud already did it), or as
+// unchecked when only the fail mode refused it (the context could not tell).
 func factChecks(d *Outcome) {
 	for i := range d.Checks {
-		if v := d.Checks[i].Verdict; v == "deny" || v == "alert" || v == "log" {
-			d.Checks[i].Verdict = "violation"
+		c := &d.Checks[i]
+		if v := c.Verdict; v == "deny" || v == "alert" || v == "log" {
+			c.Verdict = "violation"
+			if c.FailMode {
+				c.Verdict = "unchecked"
+			}
 		}
 	}
 	d.Blocked = false
+}
+
+// factVerdict is a fact's line verdict: violation when a check found one, unchecked when only
+// fail modes refused it.
+func factVerdict(checks []runtime.CheckRecord, v runtime.Verdict) string {
+	out := v.String()
+	for _, c := range checks {
+		switch {
+		case c.Verdict == "violation":
+			return "violation"
+		case c.Verdict == "unchecked":
+			out = "unchecked"
+		}
+	}
+	if out != "unchecked" && v > runtime.Allow {
+		return "violation"
+	}
+	return out
 }
 
 // stale is the line of an operation older than what was applied for its resource.

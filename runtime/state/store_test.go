@@ -207,7 +207,7 @@ func TestRecreateFillsUnknownParents(t *testing.T) {
 	assert.Empty(t, f.s.Members(port, f.prop.Scope, f.sym("t7")))
 	f.do("create_port", map[string]string{"port_id": "p1", "tenant_id": "t7"})
 	assert.Len(t, f.s.Members(port, f.prop.Scope, f.sym("t7")), 1)
-	assert.Equal(t, int32(2), f.n("t7"), "a port alone is two steps away")
+	assert.Equal(t, int32(4), f.n("t7"), "a port alone (its subnet unknown) is four steps away: network, subnet, the plug, the update")
 	f.do("create_port", map[string]string{"port_id": "p1", "tenant_id": "t8"})
 	assert.Len(t, f.s.Members(port, f.prop.Scope, f.sym("t7")), 1, "a known parent is never replaced")
 }

@@ -60,3 +60,34 @@ func TestEnrichReadsBackWhatCADFLeavesOut(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, st.Elements, "p1", "the project is owned by its domain")
 }
+
+// TestEnrichReadsBackAGroupsMembers: Keystone's identity.group.updated names only the group;
+// the read-back applies who joined and who left.
+func TestEnrichReadsBackAGroupsMembers(t *testing.T) {
+	members := `{"users": [{"id": "u1"}, {"id": "u2"}]}`
+	ks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v3/groups/g1/users" {
+			_, _ = w.Write([]byte(members))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer ks.Close()
+	p := New(Config{Engine: newEngine(t)})
+	_, err := p.Load("s", []byte(`{"domains": [{"id": "d"}], "users": [{"id": "u1", "domain_id": "d"}, {"id": "u2", "domain_id": "d"}, {"id": "u3", "domain_id": "d"}],
+		"groups": [{"id": "g1", "domain_id": "d"}], "group_memberships": [{"group_id": "g1", "user_id": "u3"}]}`))
+	require.NoError(t, err)
+	e := &Enricher{Identity: ks.URL + "/v3", Token: staticToken("svc"), Members: func(g string) ([]string, error) {
+		return p.Engine().Related("membership", "group", g, "user")
+	}}
+	n := amqp.Notification{EventType: "identity.group.updated", MessageID: "m1", Payload: json.RawMessage(`{"resource_info": "g1"}`)}
+	doc, err := e.Enrich(context.Background(), n)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"event_type": "pvsc.group.members", "message_id": "m1", "payload": {"group_id": "g1", "added": ["u1", "u2"], "removed": ["u3"]}}`, string(doc))
+	out, err := p.Apply("m1", doc)
+	require.NoError(t, err)
+	assert.Equal(t, Applied, out)
+	got, err := p.Engine().Related("membership", "group", "g1", "user")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"u1", "u2"}, got)
+}

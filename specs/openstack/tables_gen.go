@@ -43,6 +43,44 @@ var Spec = &tables.Spec{
 					Plural:    "assignments",
 					Parents:   []int32{2, 1, 4},
 					Ancestors: []int32{2, 1, 4, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+				},
+				tables.Entity{
+					Name:      "group_assignment",
+					Plural:    "group_assignments",
+					Parents:   []int32{3, 1, 4},
+					Ancestors: []int32{3, 1, 4, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+				},
+				tables.Entity{
+					Name:      "membership",
+					Plural:    "memberships",
+					Parents:   []int32{3, 2},
+					Ancestors: []int32{3, 2, 0},
+				},
+				tables.Entity{
+					Name:      "domain_assignment",
+					Plural:    "domain_assignments",
+					Parents:   []int32{2, 4},
+					Ancestors: []int32{2, 4, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "target", Type: tables.Type{Kind: tables.TRef}},
+						tables.Attr{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+				},
+				tables.Entity{
+					Name:      "group_domain_assignment",
+					Plural:    "group_domain_assignments",
+					Parents:   []int32{3, 4},
+					Ancestors: []int32{3, 4, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "target", Type: tables.Type{Kind: tables.TRef}},
+						tables.Attr{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
 				},
 			},
 			Events: []tables.Event{
@@ -165,10 +203,12 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "user_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Param{Name: "project_id", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
 						tables.Param{Name: "role_id", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Param{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1, 2, 3},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:       []tables.Set{tables.Set{Param: 4, Entity: 5}},
 				},
 				tables.Event{
 					Name:   "revoke_role",
@@ -177,6 +217,121 @@ var Spec = &tables.Spec{
 					Other:  -1,
 					Params: []tables.Param{
 						tables.Param{Name: "assignment_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "grant_group_role",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 6},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "group_assignment_id", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
+						tables.Param{Name: "group_id", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Param{Name: "project_id", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
+						tables.Param{Name: "role_id", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Param{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1, 2, 3},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:       []tables.Set{tables.Set{Param: 4, Entity: 6}},
+				},
+				tables.Event{
+					Name:   "revoke_group_role",
+					Kind:   tables.Deletes,
+					Target: tables.Vertex{Index: 6},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "group_assignment_id", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "add_member",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 7},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "membership_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "group_id", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Param{Name: "user_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1, 2},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "remove_member",
+					Kind:   tables.Deletes,
+					Target: tables.Vertex{Index: 7},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "membership_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "grant_domain_role",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 8},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "domain_assignment_id", Type: tables.Type{Kind: tables.TRef, Ref: 8}},
+						tables.Param{Name: "user_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "role_id", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Param{Name: "target", Type: tables.Type{Kind: tables.TRef}},
+						tables.Param{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1, 2},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:       []tables.Set{tables.Set{Param: 3, Entity: 8}, tables.Set{Param: 4, Entity: 8, Attr: 1}},
+				},
+				tables.Event{
+					Name:   "revoke_domain_role",
+					Kind:   tables.Deletes,
+					Target: tables.Vertex{Index: 8},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "domain_assignment_id", Type: tables.Type{Kind: tables.TRef, Ref: 8}},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "grant_group_domain_role",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 9},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{
+							Name: "group_domain_assignment_id",
+							Type: tables.Type{Kind: tables.TRef, Ref: 9},
+						},
+						tables.Param{Name: "group_id", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Param{Name: "role_id", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Param{Name: "target", Type: tables.Type{Kind: tables.TRef}},
+						tables.Param{Name: "inherited", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1, 2},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:       []tables.Set{tables.Set{Param: 3, Entity: 9}, tables.Set{Param: 4, Entity: 9, Attr: 1}},
+				},
+				tables.Event{
+					Name:   "revoke_group_domain_role",
+					Kind:   tables.Deletes,
+					Target: tables.Vertex{Index: 9},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{
+							Name: "group_domain_assignment_id",
+							Type: tables.Type{Kind: tables.TRef, Ref: 9},
+						},
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
@@ -226,8 +381,9 @@ var Spec = &tables.Spec{
 					Ancestors: []int32{3, 1, 2, 0},
 					Attrs: []tables.Attr{
 						tables.Attr{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
-						tables.Attr{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Attr{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Attr{Name: "network_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Attr{Name: "vm", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
 					},
 				},
 				tables.Entity{Name: "host", Plural: "hosts"},
@@ -390,7 +546,7 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "tenant_id", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
 						tables.Param{Name: "network_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
-						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 					Where: &tables.Expr{
 						Src:  "!op.device_owner.startsWith(\"network:\")",
@@ -430,7 +586,7 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "tenant_id", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
 						tables.Param{Name: "network_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
-						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 					Where: &tables.Expr{
 						Src:  "op.device_owner.startsWith(\"network:\")",
@@ -461,7 +617,7 @@ var Spec = &tables.Spec{
 					Params: []tables.Param{
 						tables.Param{Name: "port_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
-						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
@@ -504,6 +660,7 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "port_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
 						tables.Param{Name: "vm_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 					Where: &tables.Expr{
 						Src:  "op.device_owner.startsWith(\"compute:\")",
@@ -519,8 +676,8 @@ var Spec = &tables.Spec{
 					},
 					OtherKey:   1,
 					ParentKeys: []int32{-1},
-					Link:       tables.AttrRef{Entity: 5, Attr: 1},
-					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 5}},
+					Link:       tables.AttrRef{Entity: 5, Attr: 3},
+					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 5}, tables.Set{Param: 3, Entity: 5, Attr: 1}},
 				},
 				tables.Event{
 					Name:   "detach_port",
@@ -529,12 +686,12 @@ var Spec = &tables.Spec{
 					Other:  7,
 					Params: []tables.Param{
 						tables.Param{Name: "port_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
-						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "device_id", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Param{Name: "device_owner", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
-					OtherKey: 1,
-					Link:     tables.AttrRef{Entity: 5, Attr: 1},
-					Sets:     []tables.Set{tables.Set{Param: 2, Entity: 5}},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: 5, Attr: 3},
+					Sets:     []tables.Set{tables.Set{Param: 1, Entity: 5, Attr: 1}, tables.Set{Param: 2, Entity: 5}},
 				},
 				tables.Event{
 					Name:   "boot_vm",
@@ -558,7 +715,7 @@ var Spec = &tables.Spec{
 					Other:  -1,
 					Params: []tables.Param{
 						tables.Param{Name: "vm_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
-						tables.Param{Name: "host", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
+						tables.Param{Name: "host", Type: tables.Type{Kind: tables.TRef, Ref: 6}, Required: true},
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
@@ -654,13 +811,326 @@ var Spec = &tables.Spec{
 					},
 					Params: []tables.ParamSource{
 						tables.ParamSource{
-							Const:    "{user.id}:{scope.project.id}:{role.id}",
+							Const:    "{user.id}:{scope.project.id}:{role.id}:false",
 							IsConst:  true,
 							Template: true,
 						},
 						tables.ParamSource{Param: 1, Path: "user.id"},
 						tables.ParamSource{Param: 2, Path: "scope.project.id"},
 						tables.ParamSource{Param: 3, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+					If: "!scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  10,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.user_id != \"\" && op.project_id != \"\"",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{user.id}:{scope.project.id}:{role.id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "user.id"},
+						tables.ParamSource{Param: 2, Path: "scope.project.id"},
+						tables.ParamSource{Param: 3, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+					If: "scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.group_id != \"\" && op.project_id != \"\"",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{group.id}:{scope.project.id}:{role.id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "group.id"},
+						tables.ParamSource{Param: 2, Path: "scope.project.id"},
+						tables.ParamSource{Param: 3, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+					If: "!scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.group_id != \"\" && op.project_id != \"\"",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{group.id}:{scope.project.id}:{role.id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "group.id"},
+						tables.ParamSource{Param: 2, Path: "scope.project.id"},
+						tables.ParamSource{Param: 3, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+					If: "scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  16,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.user_id != \"\" && op.target != \"\"",
+						Vars: tables.Vars{Event: 16, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{user.id}:{scope.domain.id}:{role.id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "user.id"},
+						tables.ParamSource{Param: 3, Path: "scope.domain.id"},
+						tables.ParamSource{Param: 2, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+					If: "!scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  16,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.user_id != \"\" && op.target != \"\"",
+						Vars: tables.Vars{Event: 16, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{user.id}:{scope.domain.id}:{role.id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "user.id"},
+						tables.ParamSource{Param: 3, Path: "scope.domain.id"},
+						tables.ParamSource{Param: 2, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+					If: "scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.group_id != \"\" && op.target != \"\"",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{group.id}:{scope.domain.id}:{role.id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "group.id"},
+						tables.ParamSource{Param: 3, Path: "scope.domain.id"},
+						tables.ParamSource{Param: 2, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+					If: "!scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.Snapshot,
+					Key:    "role_assignments",
+					When: &tables.Expr{
+						Src:  "op.group_id != \"\" && op.target != \"\"",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{group.id}:{scope.domain.id}:{role.id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "group.id"},
+						tables.ParamSource{Param: 3, Path: "scope.domain.id"},
+						tables.ParamSource{Param: 2, Path: "role.id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+					If: "scope.OS-INHERIT:inherited_to",
+				},
+				tables.OpRow{
+					Event:  14,
+					Source: tables.Snapshot,
+					Key:    "group_memberships",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{group_id}:{user_id}", IsConst: true, Template: true},
+						tables.ParamSource{Param: 1, Path: "group_id"},
+						tables.ParamSource{Param: 2, Path: "user_id"},
 					},
 				},
 				tables.OpRow{
@@ -669,13 +1139,14 @@ var Spec = &tables.Spec{
 					Key:    "PUT /v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
 					Params: []tables.ParamSource{
 						tables.ParamSource{
-							Const:    "{path.user_id}:{path.project_id}:{path.role_id}",
+							Const:    "{path.user_id}:{path.project_id}:{path.role_id}:false",
 							IsConst:  true,
 							Template: true,
 						},
 						tables.ParamSource{Param: 1, Path: "path.user_id"},
 						tables.ParamSource{Param: 2, Path: "path.project_id"},
 						tables.ParamSource{Param: 3, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
 					},
 				},
 				tables.OpRow{
@@ -684,10 +1155,224 @@ var Spec = &tables.Spec{
 					Key:    "DELETE /v3/projects/{project_id}/users/{user_id}/roles/{role_id}",
 					Params: []tables.ParamSource{
 						tables.ParamSource{
-							Const:    "{path.user_id}:{path.project_id}:{path.role_id}",
+							Const:    "{path.user_id}:{path.project_id}:{path.role_id}:false",
 							IsConst:  true,
 							Template: true,
 						},
+					},
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.API,
+					Key:    "PUT /v3/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.project_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.group_id"},
+						tables.ParamSource{Param: 2, Path: "path.project_id"},
+						tables.ParamSource{Param: 3, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.API,
+					Key:    "DELETE /v3/projects/{project_id}/groups/{group_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.project_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  16,
+					Source: tables.API,
+					Key:    "PUT /v3/domains/{domain_id}/users/{user_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.domain_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.user_id"},
+						tables.ParamSource{Param: 3, Path: "path.domain_id"},
+						tables.ParamSource{Param: 2, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.API,
+					Key:    "DELETE /v3/domains/{domain_id}/users/{user_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.domain_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.API,
+					Key:    "PUT /v3/domains/{domain_id}/groups/{group_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.domain_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.group_id"},
+						tables.ParamSource{Param: 3, Path: "path.domain_id"},
+						tables.ParamSource{Param: 2, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "false", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  19,
+					Source: tables.API,
+					Key:    "DELETE /v3/domains/{domain_id}/groups/{group_id}/roles/{role_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.domain_id}:{path.role_id}:false",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  16,
+					Source: tables.API,
+					Key:    "PUT /v3/OS-INHERIT/domains/{domain_id}/users/{user_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.domain_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.user_id"},
+						tables.ParamSource{Param: 3, Path: "path.domain_id"},
+						tables.ParamSource{Param: 2, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.API,
+					Key:    "DELETE /v3/OS-INHERIT/domains/{domain_id}/users/{user_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.domain_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.API,
+					Key:    "PUT /v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.domain_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.group_id"},
+						tables.ParamSource{Param: 3, Path: "path.domain_id"},
+						tables.ParamSource{Param: 2, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  19,
+					Source: tables.API,
+					Key:    "DELETE /v3/OS-INHERIT/domains/{domain_id}/groups/{group_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.domain_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  10,
+					Source: tables.API,
+					Key:    "PUT /v3/OS-INHERIT/projects/{project_id}/users/{user_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.project_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.user_id"},
+						tables.ParamSource{Param: 2, Path: "path.project_id"},
+						tables.ParamSource{Param: 3, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  11,
+					Source: tables.API,
+					Key:    "DELETE /v3/OS-INHERIT/projects/{project_id}/users/{user_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.user_id}:{path.project_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.API,
+					Key:    "PUT /v3/OS-INHERIT/projects/{project_id}/groups/{group_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.project_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "path.group_id"},
+						tables.ParamSource{Param: 2, Path: "path.project_id"},
+						tables.ParamSource{Param: 3, Path: "path.role_id"},
+						tables.ParamSource{Param: 4, Const: "true", IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.API,
+					Key:    "DELETE /v3/OS-INHERIT/projects/{project_id}/groups/{group_id}/roles/{role_id}/inherited_to_projects",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{path.group_id}:{path.project_id}:{path.role_id}:true",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+				},
+				tables.OpRow{
+					Event:  14,
+					Source: tables.API,
+					Key:    "PUT /v3/groups/{group_id}/users/{user_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{path.group_id}:{path.user_id}", IsConst: true, Template: true},
+						tables.ParamSource{Param: 1, Path: "path.group_id"},
+						tables.ParamSource{Param: 2, Path: "path.user_id"},
+					},
+				},
+				tables.OpRow{
+					Event:  15,
+					Source: tables.API,
+					Key:    "DELETE /v3/groups/{group_id}/users/{user_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{path.group_id}:{path.user_id}", IsConst: true, Template: true},
 					},
 				},
 				tables.OpRow{
@@ -695,6 +1380,7 @@ var Spec = &tables.Spec{
 					Key:    "POST /v3/domains",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "response.domain.id"}},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PATCH /v3/domains/{domain_id}"},
 				tables.OpRow{
 					Event:  2,
 					Source: tables.API,
@@ -704,6 +1390,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "response.project.domain_id|body.project.domain_id"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PATCH /v3/projects/{project_id}"},
 				tables.OpRow{
 					Event:  3,
 					Source: tables.API,
@@ -719,6 +1406,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "response.user.domain_id|body.user.domain_id"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PATCH /v3/users/{user_id}"},
 				tables.OpRow{
 					Event:  5,
 					Source: tables.API,
@@ -733,6 +1421,13 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "response.group.id"},
 						tables.ParamSource{Param: 1, Path: "response.group.domain_id|body.group.domain_id"},
 					},
+				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PATCH /v3/groups/{group_id}"},
+				tables.OpRow{
+					Event:  7,
+					Source: tables.API,
+					Key:    "DELETE /v3/groups/{group_id}",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "path.group_id"}},
 				},
 				tables.OpRow{
 					Event:  8,
@@ -810,69 +1505,178 @@ var Spec = &tables.Spec{
 					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.resource_info"}},
 				},
 				tables.OpRow{
+					Event:  14,
+					Source: tables.Notify,
+					Key:    "pvsc.group.members",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{payload.group_id}:{each}", IsConst: true, Template: true},
+						tables.ParamSource{Param: 1, Path: "payload.group_id"},
+						tables.ParamSource{Param: 2, Path: "each"},
+					},
+					Each: "payload.added",
+				},
+				tables.OpRow{
+					Event:  15,
+					Source: tables.Notify,
+					Key:    "pvsc.group.members",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{payload.group_id}:{each}", IsConst: true, Template: true},
+					},
+					Each: "payload.removed",
+					Also: true,
+				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "identity.domain.updated"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "identity.project.updated"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "identity.user.updated"},
+				tables.OpRow{
 					Event:  10,
 					Source: tables.Notify,
 					Key:    "identity.role_assignment.created",
 					When: &tables.Expr{
-						Src:  "op.user_id != \"\" && op.project_id != \"\"",
+						Src:  "has(op.project_id)",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FAnd,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{
-									Op:   tables.FNe,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-										&tables.Fast{Op: tables.FLit, Type: tables.TString},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FNe,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-										&tables.Fast{Op: tables.FLit, Type: tables.TString},
-									},
-								},
-							},
-						},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 2},
 					},
 					Params: []tables.ParamSource{
 						tables.ParamSource{
-							Const:    "{payload.user}:{payload.project}:{payload.role}",
+							Const:    "{payload.user}:{payload.project}:{payload.role}:{payload.inherited_to_projects}",
 							IsConst:  true,
 							Template: true,
 						},
 						tables.ParamSource{Param: 1, Path: "payload.user"},
 						tables.ParamSource{Param: 2, Path: "payload.project"},
 						tables.ParamSource{Param: 3, Path: "payload.role"},
+						tables.ParamSource{Param: 4, Path: "payload.inherited_to_projects"},
 					},
+					If: "payload.user",
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.created",
+					When: &tables.Expr{
+						Src:  "has(op.project_id)",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 2},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.group}:{payload.project}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "payload.group"},
+						tables.ParamSource{Param: 2, Path: "payload.project"},
+						tables.ParamSource{Param: 3, Path: "payload.role"},
+						tables.ParamSource{Param: 4, Path: "payload.inherited_to_projects"},
+					},
+					If: "payload.group",
+				},
+				tables.OpRow{
+					Event:  16,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.created",
+					When: &tables.Expr{
+						Src:  "has(op.target)",
+						Vars: tables.Vars{Event: 16, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 3},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.user}:{payload.domain}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "payload.user"},
+						tables.ParamSource{Param: 3, Path: "payload.domain"},
+						tables.ParamSource{Param: 2, Path: "payload.role"},
+						tables.ParamSource{Param: 4, Path: "payload.inherited_to_projects"},
+					},
+					If: "payload.user",
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.created",
+					When: &tables.Expr{
+						Src:  "has(op.target)",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 3},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.group}:{payload.domain}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "payload.group"},
+						tables.ParamSource{Param: 3, Path: "payload.domain"},
+						tables.ParamSource{Param: 2, Path: "payload.role"},
+						tables.ParamSource{Param: 4, Path: "payload.inherited_to_projects"},
+					},
+					If: "payload.group",
 				},
 				tables.OpRow{
 					Event:  11,
 					Source: tables.Notify,
 					Key:    "identity.role_assignment.deleted",
 					When: &tables.Expr{
-						Src:  "op.assignment_id != \"\"",
+						Src:  "has(op.assignment_id)",
 						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FNe,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString},
-							},
-						},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool},
 					},
 					Params: []tables.ParamSource{
 						tables.ParamSource{
-							Const:    "{payload.user}:{payload.project}:{payload.role}",
+							Const:    "{payload.user}:{payload.project}:{payload.role}:{payload.inherited_to_projects}",
 							IsConst:  true,
 							Template: true,
 						},
 					},
+					If: "payload.user",
+				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.deleted",
+					When: &tables.Expr{
+						Src:  "has(op.group_assignment_id)",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.group}:{payload.project}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+					If: "payload.group",
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.deleted",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.user}:{payload.domain}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+					If: "payload.user",
+				},
+				tables.OpRow{
+					Event:  19,
+					Source: tables.Notify,
+					Key:    "identity.role_assignment.deleted",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.group}:{payload.domain}:{payload.role}:{payload.inherited_to_projects}",
+							IsConst:  true,
+							Template: true,
+						},
+					},
+					If: "payload.group",
 				},
 			},
 		},
@@ -1014,6 +1818,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "device_id"},
 						tables.ParamSource{Param: 2, Path: "device_owner"},
+						tables.ParamSource{Param: 3, Path: "device_id"},
 					},
 				},
 				tables.OpRow{
@@ -1097,6 +1902,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 2, Path: "body.subnet.cidr"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.0/subnets/{id}"},
 				tables.OpRow{
 					Event:  8,
 					Source: tables.API,
@@ -1112,11 +1918,100 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "body.router.project_id|context.project_id"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.0/routers/{id}"},
 				tables.OpRow{
 					Event:  10,
 					Source: tables.API,
 					Key:    "DELETE /v2.0/routers/{id}",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "path.id"}},
+				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.API,
+					Key:    "PUT /v2.0/routers/{id}/add_router_interface",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "body.port_id"},
+						tables.ParamSource{Param: 1, Const: "network:router_interface", IsConst: true},
+						tables.ParamSource{Param: 2, Path: "path.id"},
+					},
+					If: "body.port_id",
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.API,
+					Key:    "PUT /v2.0/routers/{id}/add_router_interface",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.port_id"},
+						tables.ParamSource{Param: 1, Path: "response.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "response.network_id"},
+						tables.ParamSource{Param: 2, Path: "response.project_id|response.tenant_id|context.project_id"},
+						tables.ParamSource{Param: 4, Const: "network:router_interface", IsConst: true},
+						tables.ParamSource{Param: 5, Path: "path.id"},
+					},
+					If: "response.port_id",
+				},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.API,
+					Key:    "PUT /v2.0/routers/{id}/add_router_interface",
+				},
+				tables.OpRow{
+					Event:  14,
+					Source: tables.API,
+					Key:    "PUT /v2.0/routers/{id}/remove_router_interface",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "response.port_id"}},
+					If:     "response.port_id",
+				},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.API,
+					Key:    "PUT /v2.0/routers/{id}/remove_router_interface",
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.API,
+					Key:    "POST /v2.0/ports",
+					When: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FPrefix,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.ports.#.id"},
+						tables.ParamSource{Param: 3, Path: "each.network_id"},
+						tables.ParamSource{
+							Param: 1,
+							Path:  "each.fixed_ips.0.subnet_id|response.ports.#.fixed_ips.0.subnet_id",
+						},
+						tables.ParamSource{Param: 2, Path: "each.project_id|each.tenant_id|context.project_id"},
+						tables.ParamSource{Param: 4, Path: "each.device_owner"},
+						tables.ParamSource{Param: 5, Path: "each.device_id"},
+					},
+					Each: "body.ports",
+				},
+				tables.OpRow{
+					Event:  11,
+					Source: tables.API,
+					Key:    "POST /v2.0/ports",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.ports.#.id"},
+						tables.ParamSource{Param: 3, Path: "each.network_id"},
+						tables.ParamSource{
+							Param: 1,
+							Path:  "each.fixed_ips.0.subnet_id|response.ports.#.fixed_ips.0.subnet_id",
+						},
+						tables.ParamSource{Param: 2, Path: "each.project_id|each.tenant_id|context.project_id"},
+						tables.ParamSource{Param: 4, Path: "each.device_owner"},
+						tables.ParamSource{Param: 5, Path: "each.device_id"},
+					},
+					Each: "body.ports",
 				},
 				tables.OpRow{
 					Event:  12,
@@ -1137,7 +2032,10 @@ var Spec = &tables.Spec{
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "response.port.id"},
 						tables.ParamSource{Param: 3, Path: "body.port.network_id"},
-						tables.ParamSource{Param: 1, Path: "body.port.fixed_ips.0.subnet_id"},
+						tables.ParamSource{
+							Param: 1,
+							Path:  "body.port.fixed_ips.0.subnet_id|response.port.fixed_ips.0.subnet_id",
+						},
 						tables.ParamSource{Param: 2, Path: "body.port.project_id|body.port.tenant_id|context.project_id"},
 						tables.ParamSource{Param: 4, Path: "body.port.device_owner"},
 						tables.ParamSource{Param: 5, Path: "body.port.device_id"},
@@ -1150,11 +2048,59 @@ var Spec = &tables.Spec{
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "response.port.id"},
 						tables.ParamSource{Param: 3, Path: "body.port.network_id"},
-						tables.ParamSource{Param: 1, Path: "body.port.fixed_ips.0.subnet_id"},
+						tables.ParamSource{
+							Param: 1,
+							Path:  "body.port.fixed_ips.0.subnet_id|response.port.fixed_ips.0.subnet_id",
+						},
 						tables.ParamSource{Param: 2, Path: "body.port.project_id|body.port.tenant_id|context.project_id"},
 						tables.ParamSource{Param: 4, Path: "body.port.device_owner"},
 						tables.ParamSource{Param: 5, Path: "body.port.device_id"},
 					},
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.API,
+					Key:    "POST /v2.0/ports",
+					When: &tables.Expr{
+						Src:  "has(op.port_id) && op.device_owner.startsWith(\"compute:\") && op.vm_id != \"\"",
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FHas, Type: tables.TBool},
+										&tables.Fast{
+											Op:   tables.FPrefix,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "compute:"},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.port.id"},
+						tables.ParamSource{Param: 1, Path: "body.port.device_id"},
+						tables.ParamSource{Param: 2, Path: "body.port.device_owner"},
+						tables.ParamSource{Param: 3, Path: "body.port.device_id"},
+					},
+					Also: true,
 				},
 				tables.OpRow{
 					Event:  17,
@@ -1190,6 +2136,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "path.id"},
 						tables.ParamSource{Param: 1, Path: "body.port.device_id"},
 						tables.ParamSource{Param: 2, Path: "body.port.device_owner"},
+						tables.ParamSource{Param: 3, Path: "body.port.device_id"},
 					},
 				},
 				tables.OpRow{
@@ -1197,26 +2144,40 @@ var Spec = &tables.Spec{
 					Source: tables.API,
 					Key:    "PUT /v2.0/ports/{id}",
 					When: &tables.Expr{
-						Src:  "op.device_id == \"\" && op.device_owner == \"\"",
+						Src:  "has(op.device_id) && has(op.device_owner) && op.device_id == \"\" && op.device_owner == \"\"",
 						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FEq,
+									Op:   tables.FAnd,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
-										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+										&tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 1},
+										&tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 2},
 									},
 								},
 								&tables.Fast{
-									Op:   tables.FEq,
+									Op:   tables.FAnd,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
-										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+											},
+										},
 									},
 								},
 							},
@@ -1249,32 +2210,9 @@ var Spec = &tables.Spec{
 					Source: tables.API,
 					Key:    "POST /v2.1/servers",
 					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "response.server.id"},
 						tables.ParamSource{Param: 1, Path: "context.project_id"},
 						tables.ParamSource{Param: 2, Path: "body.server.host"},
-					},
-				},
-				tables.OpRow{
-					Event:  20,
-					Source: tables.API,
-					Key:    "POST /v2.1/servers/{id}/action",
-					When: &tables.Expr{
-						Src:  "op.host != \"\"",
-						Vars: tables.Vars{Event: 20, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FNe,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString},
-							},
-						},
-					},
-					Params: []tables.ParamSource{
-						tables.ParamSource{Path: "path.id"},
-						tables.ParamSource{
-							Param: 1,
-							Path:  "body.os-migrateLive.host|body.migrate.host|body.evacuate.host",
-						},
 					},
 				},
 				tables.OpRow{
@@ -1283,6 +2221,59 @@ var Spec = &tables.Spec{
 					Key:    "DELETE /v2.1/servers/{id}",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "path.id"}},
 				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.API,
+					Key:    "POST /v2.1/servers/{id}/action",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "path.id"},
+						tables.ParamSource{
+							Param: 1,
+							Path:  "body.os-migrateLive.host|body.migrate.host|body.evacuate.host|body.unshelve.host",
+						},
+					},
+					If: "body.os-migrateLive|body.migrate|body.evacuate|body.resize|body.unshelve|body.revertResize",
+				},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.API,
+					Key:    "POST /v2.1/servers/{id}/action",
+					If:     "body.reboot|body.os-stop|body.os-start|body.createImage|body.createBackup|body.confirmResize|body.shelve|body.shelveOffload|body.pause|body.unpause|body.suspend|body.resume|body.lock|body.unlock|body.rescue|body.unrescue|body.rebuild|body.changePassword|body.addSecurityGroup|body.removeSecurityGroup|body.os-getConsoleOutput|body.os-getVNCConsole|body.trigger_crash_dump|body.os-resetState|body.forceDelete|body.restore",
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.API,
+					Key:    "POST /v2.1/servers/{id}/os-interface",
+					When: &tables.Expr{
+						Src:  "has(op.port_id)",
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{Op: tables.FHas, Type: tables.TBool},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "body.interfaceAttachment.port_id|response.interfaceAttachment.port_id"},
+						tables.ParamSource{Param: 1, Path: "path.id"},
+						tables.ParamSource{Param: 2, Const: "compute:nova", IsConst: true},
+						tables.ParamSource{Param: 3, Path: "path.id"},
+					},
+				},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.API,
+					Key:    "POST /v2.1/servers/{id}/os-interface",
+					If:     "body.interfaceAttachment.net_id",
+				},
+				tables.OpRow{
+					Event:  18,
+					Source: tables.API,
+					Key:    "DELETE /v2.1/servers/{id}/os-interface/{port_id}",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "path.port_id"},
+						tables.ParamSource{Param: 1, IsConst: true},
+						tables.ParamSource{Param: 2, IsConst: true},
+					},
+				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.1/servers/{id}"},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.1/os-services/{id}"},
 				tables.OpRow{
 					Event:  4,
 					Source: tables.Notify,
@@ -1318,6 +2309,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 2, Path: "payload.subnet.cidr"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "subnet.update.end"},
 				tables.OpRow{
 					Event:  8,
 					Source: tables.Notify,
@@ -1333,11 +2325,139 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "payload.router.project_id|payload.router.tenant_id"},
 					},
 				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "router.update.end"},
 				tables.OpRow{
 					Event:  10,
 					Source: tables.Notify,
 					Key:    "router.delete.end",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.router.id|payload.router_id"}},
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Notify,
+					Key:    "router.interface.create",
+					When: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids)",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FExists,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									B:    5,
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.router_interface.port_id"},
+						tables.ParamSource{Param: 1, Path: "payload.router_interface.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "payload.router_interface.network_id"},
+						tables.ParamSource{
+							Param: 2,
+							Path:  "payload.router_interface.project_id|payload.router_interface.tenant_id",
+						},
+						tables.ParamSource{Param: 4, Const: "network:router_interface", IsConst: true},
+						tables.ParamSource{Param: 5, Path: "payload.router_interface.id"},
+					},
+				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.Notify,
+					Key:    "router.interface.create",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.router_interface.port_id"},
+						tables.ParamSource{Param: 1, Const: "network:router_interface", IsConst: true},
+						tables.ParamSource{Param: 2, Path: "payload.router_interface.id"},
+					},
+				},
+				tables.OpRow{
+					Event:  14,
+					Source: tables.Notify,
+					Key:    "router.interface.delete",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.router_interface.port_id"}},
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Notify,
+					Key:    "port.create.end",
+					When: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FPrefix,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.id"},
+						tables.ParamSource{Param: 1, Path: "each.fixed_ips.0.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "each.network_id"},
+						tables.ParamSource{Param: 2, Path: "each.project_id|each.tenant_id"},
+						tables.ParamSource{Param: 4, Path: "each.device_owner"},
+						tables.ParamSource{Param: 5, Path: "each.device_id"},
+					},
+					Each: "payload.ports",
+				},
+				tables.OpRow{
+					Event:  11,
+					Source: tables.Notify,
+					Key:    "port.create.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.id"},
+						tables.ParamSource{Param: 1, Path: "each.fixed_ips.0.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "each.network_id"},
+						tables.ParamSource{Param: 2, Path: "each.project_id|each.tenant_id"},
+						tables.ParamSource{Param: 4, Path: "each.device_owner"},
+						tables.ParamSource{Param: 5, Path: "each.device_id"},
+					},
+					Each: "payload.ports",
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "port.create.end",
+					When: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"compute:\") && op.vm_id != \"\"",
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FPrefix,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "compute:"},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.id"},
+						tables.ParamSource{Param: 1, Path: "each.device_id"},
+						tables.ParamSource{Param: 2, Path: "each.device_owner"},
+						tables.ParamSource{Param: 3, Path: "each.device_id"},
+					},
+					Each: "payload.ports",
+					Also: true,
 				},
 				tables.OpRow{
 					Event:  12,
@@ -1368,6 +2488,116 @@ var Spec = &tables.Spec{
 					Event:  11,
 					Source: tables.Notify,
 					Key:    "port.create.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.port.id"},
+						tables.ParamSource{Param: 1, Path: "payload.port.fixed_ips.0.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "payload.port.network_id"},
+						tables.ParamSource{Param: 2, Path: "payload.port.project_id|payload.port.tenant_id"},
+						tables.ParamSource{Param: 4, Path: "payload.port.device_owner"},
+						tables.ParamSource{Param: 5, Path: "payload.port.device_id"},
+					},
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "port.create.end",
+					When: &tables.Expr{
+						Src:  "op.device_owner.startsWith(\"compute:\") && op.vm_id != \"\"",
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FPrefix,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "compute:"},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FNe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.port.id"},
+						tables.ParamSource{Param: 1, Path: "payload.port.device_id"},
+						tables.ParamSource{Param: 2, Path: "payload.port.device_owner"},
+						tables.ParamSource{Param: 3, Path: "payload.port.device_id"},
+					},
+					Also: true,
+				},
+				tables.OpRow{
+					Event:  12,
+					Source: tables.Notify,
+					Key:    "port.update.end",
+					When: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids) && op.device_owner.startsWith(\"network:\")",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FExists,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+											B:    5,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FPrefix,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+										&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:"},
+									},
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.port.id"},
+						tables.ParamSource{Param: 1, Path: "payload.port.fixed_ips.0.subnet_id"},
+						tables.ParamSource{Param: 3, Path: "payload.port.network_id"},
+						tables.ParamSource{Param: 2, Path: "payload.port.project_id|payload.port.tenant_id"},
+						tables.ParamSource{Param: 4, Path: "payload.port.device_owner"},
+						tables.ParamSource{Param: 5, Path: "payload.port.device_id"},
+					},
+				},
+				tables.OpRow{
+					Event:  11,
+					Source: tables.Notify,
+					Key:    "port.update.end",
+					When: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids)",
+						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FExists,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									B:    5,
+								},
+							},
+						},
+					},
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "payload.port.id"},
 						tables.ParamSource{Param: 1, Path: "payload.port.fixed_ips.0.subnet_id"},
@@ -1411,6 +2641,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "payload.port.id"},
 						tables.ParamSource{Param: 1, Path: "payload.port.device_id"},
 						tables.ParamSource{Param: 2, Path: "payload.port.device_owner"},
+						tables.ParamSource{Param: 3, Path: "payload.port.device_id"},
 					},
 				},
 				tables.OpRow{
@@ -1470,35 +2701,256 @@ var Spec = &tables.Spec{
 					Source: tables.Notify,
 					Key:    "instance.create.end",
 					Params: []tables.ParamSource{
-						tables.ParamSource{Path: "payload.nova_object.data.uuid|payload.instance_id"},
-						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.tenant_id|payload.tenant_id"},
-						tables.ParamSource{Param: 2, Path: "payload.nova_object.data.host|payload.host"},
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.tenant_id"},
+						tables.ParamSource{Param: 2, Path: "payload.nova_object.data.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "instance.create.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.nova_object.data.port_uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 2, Const: "compute:nova", IsConst: true},
+						tables.ParamSource{Param: 3, Path: "payload.nova_object.data.uuid"},
+					},
+					Each: "payload.nova_object.data.ip_addresses",
+					Also: true,
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "instance.interface_attach.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.nova_object.data.port_uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 2, Const: "compute:nova", IsConst: true},
+						tables.ParamSource{Param: 3, Path: "payload.nova_object.data.uuid"},
+					},
+					Each: "payload.nova_object.data.ip_addresses",
+				},
+				tables.OpRow{
+					Event:  17,
+					Source: tables.Notify,
+					Key:    "instance.interface_detach.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "each.nova_object.data.port_uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 2, Const: "compute:nova", IsConst: true},
+						tables.ParamSource{Param: 3, Path: "payload.nova_object.data.uuid"},
+					},
+					Each: "payload.nova_object.data.ip_addresses",
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "instance.live_migration_post_dest.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host"},
 					},
 				},
 				tables.OpRow{
 					Event:  20,
 					Source: tables.Notify,
-					Key:    "instance.live_migration_post.end",
+					Key:    "instance.resize_finish.end",
 					Params: []tables.ParamSource{
-						tables.ParamSource{Path: "payload.nova_object.data.uuid|payload.instance_id"},
-						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host|payload.host"},
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "instance.resize_revert.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "instance.unshelve.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "instance.update",
+					When: &tables.Expr{
+						Src:  "has(op.host) && op.vm_id in cloud.vm_ids",
+						Vars: tables.Vars{Event: 20, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 1},
+								&tables.Fast{
+									Op:   tables.FExists,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									B:    7,
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, Path: "payload.nova_object.data.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "instance.shelve_offload.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.nova_object.data.uuid"},
+						tables.ParamSource{Param: 1, IsConst: true},
 					},
 				},
 				tables.OpRow{
 					Event:  21,
 					Source: tables.Notify,
 					Key:    "instance.delete.end",
-					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.nova_object.data.uuid|payload.instance_id"}},
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.nova_object.data.uuid"}},
 				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "*.start"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.update"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.update"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.rebuild.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.rebuild.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "scheduler.select_destinations.*"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "service.update"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "binding.*"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.exists"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.evacuate"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.rebuild_scheduled"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.live_migration_post.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.live_migration_pre.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.resize.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.resize_prep.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.resize_confirm.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.shelve.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.reboot.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.power_off.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.power_on.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.snapshot.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.shutdown.end"},
+				tables.OpRow{
+					Event:  19,
+					Source: tables.Notify,
+					Key:    "compute.instance.create.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.tenant_id"},
+						tables.ParamSource{Param: 2, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.live_migration.post.dest.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.finish_resize.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.unshelve.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.update",
+					When: &tables.Expr{
+						Src:  "has(op.host) && op.vm_id in cloud.vm_ids",
+						Vars: tables.Vars{Event: 20, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 1},
+								&tables.Fast{
+									Op:   tables.FExists,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									B:    7,
+								},
+							},
+						},
+					},
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.shelve_offload.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, IsConst: true},
+					},
+				},
+				tables.OpRow{
+					Event:  21,
+					Source: tables.Notify,
+					Key:    "compute.instance.delete.end",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.instance_id"}},
+				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.exists"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.evacuate"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.rebuild.scheduled"},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.Notify,
+					Key:    "compute.instance.live_migration._post.end",
+				},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.Notify,
+					Key:    "compute.instance.live_migration.pre.end",
+				},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.resize.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.resize.prep.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.resize.confirm.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.shelve.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.reboot.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.power_off.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.power_on.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.snapshot.end"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "compute.instance.shutdown.end"},
 			},
 		},
 	},
 	Properties: []*tables.Property{
 		&tables.Property{
 			Name: "common_ownership",
-			Doc:  "A user gets roles only on projects of its own domain, and only global roles or roles of that domain.",
+			Doc:  "A user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, !(a.user in cloud.user_ids) || !(a.project in cloud.project_ids)\n      || (cloud.project_by_id[a.project].domain == cloud.user_by_id[a.user].domain\n          && (cloud.role_by_id[a.role].domain == \"\" || cloud.role_by_id[a.role].domain == cloud.user_by_id[a.user].domain)))",
+				Src:  "cloud.assignments.all(a, !(a.user in cloud.user_ids) || !(a.project in cloud.project_ids)\n      || (cloud.project_by_id[a.project].domain == cloud.user_by_id[a.user].domain\n          && (cloud.role_by_id[a.role].domain == \"\" || cloud.role_by_id[a.role].domain == cloud.user_by_id[a.user].domain)))\n    && cloud.domain_assignments.all(d, !(d.user in cloud.user_ids) || !(d.target in cloud.domain_ids)\n      || (d.target == cloud.user_by_id[d.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -1563,19 +3015,75 @@ var Spec = &tables.Spec{
 						},
 					},
 				},
+				tables.Critical{
+					Event: 16,
+					Allow: &tables.Expr{
+						Src:  "!(op.target in cloud.domain_ids)\n    || (op.target == domain && (cloud.role_by_id[op.role_id].domain == \"\" || op.role_id in watchlist))",
+						Vars: tables.Vars{Event: 16, Elem: -1, Watchlist: true},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FExists,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3},
+												&tables.Fast{Op: tables.FScope, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    1,
+															B:    4,
+														},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FInWL,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
 			},
 			Threshold: 3,
-			NMax:      4,
+			NMax:      3,
 			Enforce:   tables.Deny,
 			ScopeBy:   2,
 			Facts: []tables.Fact{
-				tables.Fact{
-					Kind:   tables.Exists,
-					Name:   "project",
-					Entity: 1,
-					Link:   tables.AttrRef{Entity: -1, Attr: -1},
-					Local:  true,
-				},
 				tables.Fact{
 					Kind:   tables.Exists,
 					Name:   "user",
@@ -1591,18 +3099,14 @@ var Spec = &tables.Spec{
 					Local:  true,
 				},
 			},
-			NTable: []int8{4, 3, 3, 2, 3, 2, 2, 1},
+			NTable: []int8{3, 2, 2, 1},
 			Configs: []tables.Config{
-				tables.Config{N: 4},
-				tables.Config{Mask: 1, N: 3},
-				tables.Config{Mask: 2, N: 3},
-				tables.Config{Mask: 4, N: 3},
-				tables.Config{Mask: 3, N: 2},
-				tables.Config{Mask: 5, N: 2},
-				tables.Config{Mask: 6, N: 2},
-				tables.Config{Mask: 7, N: 1},
+				tables.Config{N: 3},
+				tables.Config{Mask: 1, N: 2},
+				tables.Config{Mask: 2, N: 2},
+				tables.Config{Mask: 3, N: 1},
 			},
-			EventKinds: []tables.Kind{tables.TE, tables.TE, tables.WE, tables.WE, tables.TE, tables.TE, tables.None, tables.None, tables.WE, tables.WE, tables.CE, tables.None},
+			EventKinds: []tables.Kind{tables.TE, tables.TE, tables.WE, tables.WE, tables.TE, tables.TE, tables.None, tables.None, tables.WE, tables.WE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "owned",
 				Elem: tables.ElemType{
@@ -1670,11 +3174,103 @@ var Spec = &tables.Spec{
 			},
 		},
 		&tables.Property{
+			Name: "group_ownership",
+			Doc:  "Through a group, a user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
+			Invariant: &tables.Expr{
+				Src:  "cloud.memberships.all(m, !(m.user in cloud.user_ids) || !(m.group in cloud.group_ids)\n      || cloud.group_assignments.all(g, g.group != m.group || !(g.project in cloud.project_ids)\n        || (cloud.project_by_id[g.project].domain == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[m.user].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != m.group || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target))))",
+				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 14,
+					Allow: &tables.Expr{
+						Src:  "!(op.user_id in cloud.user_ids) || !(op.group_id in cloud.group_ids)\n    || cloud.group_assignments.all(g, g.group != op.group_id || !(g.project in cloud.project_ids)\n      || (cloud.project_by_id[g.project].domain == cloud.user_by_id[op.user_id].domain\n        && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[op.user_id].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != op.group_id || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[op.user_id].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+					},
+				},
+				tables.Critical{
+					Event: 12,
+					Allow: &tables.Expr{
+						Src:  "!(op.group_id in cloud.group_ids) || !(op.project_id in cloud.project_ids) || watchlist.all(x,\n      !(cloud.membership_by_id[x].user in cloud.user_ids)\n      || (cloud.user_by_id[cloud.membership_by_id[x].user].domain == cloud.project_by_id[op.project_id].domain\n        && (cloud.role_by_id[op.role_id].domain == \"\" || cloud.role_by_id[op.role_id].domain == cloud.project_by_id[op.project_id].domain)))",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+				tables.Critical{
+					Event: 18,
+					Allow: &tables.Expr{
+						Src:  "!(op.group_id in cloud.group_ids) || !(op.target in cloud.domain_ids) || watchlist.all(x,\n      !(cloud.membership_by_id[x].user in cloud.user_ids)\n      || (cloud.user_by_id[cloud.membership_by_id[x].user].domain == op.target\n        && (cloud.role_by_id[op.role_id].domain == \"\" || cloud.role_by_id[op.role_id].domain == op.target)))",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+			},
+			Threshold: 1,
+			NMax:      2,
+			Enforce:   tables.Deny,
+			Scope:     3,
+			ScopeBy:   -1,
+			Facts: []tables.Fact{
+				tables.Fact{
+					Kind:   tables.Exists,
+					Name:   "user",
+					Entity: 2,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Fact{
+					Kind:   tables.Exists,
+					Name:   "role",
+					Entity: 4,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+				},
+			},
+			NTable: []int8{2, 1, 1, 1},
+			Configs: []tables.Config{
+				tables.Config{N: 2},
+				tables.Config{Mask: 1, N: 1},
+				tables.Config{Mask: 2, N: 1},
+				tables.Config{Mask: 3, N: 1},
+			},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.None, tables.None, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.None, tables.None, tables.CE, tables.None, tables.CE, tables.WE, tables.None, tables.None, tables.CE, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "members",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 7}}},
+				Inits: []tables.Init{
+					tables.Init{
+						Entity: 7,
+						Expr: &tables.Expr{
+							Src:  "true",
+							Vars: tables.Vars{Event: -1, Elem: 7, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FLit, Type: tables.TBool, Bool: true},
+						},
+					},
+				},
+				Updates: []tables.Update{
+					tables.Update{
+						Event: 14,
+						Op:    tables.Add,
+						Expr: &tables.Expr{
+							Src:  "op.membership_id",
+							Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
+					tables.Update{
+						Event: 15,
+						Op:    tables.Remove,
+						Expr: &tables.Expr{
+							Src:  "op.membership_id",
+							Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
+				},
+			},
+		},
+		&tables.Property{
 			Name:  "no_bypass",
 			Doc:   "A port attached to a VM never becomes network-owned (OSSA-2015-018).",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p, !(p.device_id in cloud.vm_ids) || !p.device_owner.startsWith(\"network:\"))",
+				Src:  "cloud.ports.all(p, !(p.vm in cloud.vm_ids) || !p.device_owner.startsWith(\"network:\"))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
@@ -1694,70 +3290,12 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "(op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id)\n    && !(op.device_id in cloud.vm_ids)",
+						Src:  "op.port_id in watchlist",
 						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
-							Op:   tables.FAnd,
+							Op:   tables.FInWL,
 							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{
-									Op:   tables.FOr,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FInWL,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-										},
-										&tables.Fast{
-											Op:   tables.FNe,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-												&tables.Fast{
-													Op:   tables.FField,
-													Type: tables.TString,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-													A:    6,
-													B:    5,
-												},
-											},
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FNot,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FExists,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-											B:    7,
-										},
-									},
-								},
-							},
-						},
-					},
-				},
-				tables.Critical{
-					Event: 12,
-					After: []int32{17},
-					Allow: &tables.Expr{
-						Src:  "!(op.device_id in cloud.vm_ids)",
-						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FNot,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{
-									Op:   tables.FExists,
-									Type: tables.TBool,
-									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
-									B:    7,
-								},
-							},
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
 						},
 					},
 				},
@@ -1793,11 +3331,11 @@ var Spec = &tables.Spec{
 					Kind:   tables.Linked,
 					Name:   "port_subnet with vm",
 					Entity: -1,
-					Link:   tables.AttrRef{Entity: 5, Attr: 1},
+					Link:   tables.AttrRef{Entity: 5, Attr: 3},
 					Local:  true,
 				},
 			},
-			NTable: []int8{5, 4, 3, 3, 2, 2, 2, 2, 3, 2, 1, 1, 1, 1, 1, 1},
+			NTable: []int8{5, 4, 3, 3, 4, 3, 2, 2, 4, 3, 2, 2, 1, 1, 1, 1},
 			Configs: []tables.Config{
 				tables.Config{N: 5},
 				tables.Config{Mask: 1, N: 4},
@@ -1805,7 +3343,7 @@ var Spec = &tables.Spec{
 				tables.Config{Mask: 7, N: 2},
 				tables.Config{Mask: 15, N: 1},
 			},
-			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.TE, tables.None, tables.TE, tables.TE, tables.TE, tables.None, tables.None, tables.WE, tables.CE, tables.CE, tables.WE, tables.None, tables.None, tables.WE, tables.WE, tables.None, tables.None, tables.WE},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.TE, tables.None, tables.TE, tables.TE, tables.TE, tables.None, tables.None, tables.WE, tables.WE, tables.CE, tables.WE, tables.None, tables.None, tables.WE, tables.WE, tables.None, tables.None, tables.WE},
 			Watchlist: tables.Watchlist{
 				Name: "unattached",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 5}}},
@@ -1813,7 +3351,7 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: 5,
 						Expr: &tables.Expr{
-							Src:  "!(port.device_id in cloud.vm_ids)",
+							Src:  "!(port.vm in cloud.vm_ids)",
 							Vars: tables.Vars{Event: -1, Elem: 5, Scope: -1},
 							Fast: &tables.Fast{
 								Op:   tables.FNot,
@@ -1822,7 +3360,7 @@ var Spec = &tables.Spec{
 									&tables.Fast{
 										Op:   tables.FExists,
 										Type: tables.TBool,
-										Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TString, A: 6}},
+										Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TString, A: 8}},
 										B:    7,
 									},
 								},
@@ -1877,7 +3415,6 @@ var Spec = &tables.Spec{
 						},
 					},
 					tables.Update{Event: 21, Op: tables.Rebuild},
-					tables.Update{Event: 13, Op: tables.Rebuild},
 				},
 			},
 		},
@@ -2033,21 +3570,21 @@ var Spec = &tables.Spec{
 			Doc:   "A port sits on a network its tenant owns or that is shared, and is attached only to VMs of its own tenant.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p, p.tenant == \"\" ||\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.device_id in cloud.vm_ids) || cloud.vm_by_id[p.device_id].tenant == p.tenant))",
+				Src:  "cloud.ports.all(p, p.tenant == \"\" ||\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.vm in cloud.vm_ids) || cloud.vm_by_id[p.vm].tenant == p.tenant))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
 					Event: 11,
 					Allow: &tables.Expr{
-						Src:  "(!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_by_id[op.network_id].shared)\n    && (!(cloud.subnet_by_id[op.subnet_id].network in cloud.network_ids)\n      || cloud.subnet_by_id[op.subnet_id].network in watchlist\n      || cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].shared)\n    && (!(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant)",
-						Vars: tables.Vars{Event: 11, Elem: -1, Scope: 1, Watchlist: true},
+						Src:  "(!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_by_id[op.network_id].shared)\n    && (!(cloud.subnet_by_id[op.subnet_id].network in cloud.network_ids)\n      || cloud.subnet_by_id[op.subnet_id].network in watchlist\n      || cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].shared)",
+						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FAnd,
+									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
@@ -2055,67 +3592,47 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FNot,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FExists,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																	B:    2,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FInWL,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+															B:    2,
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FField,
+													Op:   tables.FInWL,
 													Type: tables.TBool,
 													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-													A:    3,
-													B:    2,
 												},
 											},
 										},
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    3,
+											B:    2,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
 										&tables.Fast{
 											Op:   tables.FOr,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FNot,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FExists,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																			A:    1,
-																			B:    3,
-																		},
-																	},
-																	B: 2,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FInWL,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -2126,11 +3643,12 @@ var Spec = &tables.Spec{
 																	B:    3,
 																},
 															},
+															B: 2,
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FField,
+													Op:   tables.FInWL,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
@@ -2141,42 +3659,23 @@ var Spec = &tables.Spec{
 															B:    3,
 														},
 													},
-													A: 3,
-													B: 2,
-												},
-											},
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FOr,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FNot,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
-													B:    7,
 												},
 											},
 										},
 										&tables.Fast{
-											Op:   tables.FEq,
+											Op:   tables.FField,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
 													Op:   tables.FField,
 													Type: tables.TString,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
 													A:    1,
-													B:    7,
+													B:    3,
 												},
-												&tables.Fast{Op: tables.FScope, Type: tables.TString},
 											},
+											A: 3,
+											B: 2,
 										},
 									},
 								},
@@ -2187,14 +3686,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 12,
 					Allow: &tables.Expr{
-						Src:  "(!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_by_id[op.network_id].shared)\n    && (!(cloud.subnet_by_id[op.subnet_id].network in cloud.network_ids)\n      || cloud.subnet_by_id[op.subnet_id].network in watchlist\n      || cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].shared)\n    && (!(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant)",
-						Vars: tables.Vars{Event: 12, Elem: -1, Scope: 1, Watchlist: true},
+						Src:  "(!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_by_id[op.network_id].shared)\n    && (!(cloud.subnet_by_id[op.subnet_id].network in cloud.network_ids)\n      || cloud.subnet_by_id[op.subnet_id].network in watchlist\n      || cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].shared)",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FAnd,
+									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
@@ -2202,67 +3701,47 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FNot,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FExists,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																	B:    2,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FInWL,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+															B:    2,
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FField,
+													Op:   tables.FInWL,
 													Type: tables.TBool,
 													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-													A:    3,
-													B:    2,
 												},
 											},
 										},
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    3,
+											B:    2,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
 										&tables.Fast{
 											Op:   tables.FOr,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FNot,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FExists,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																			A:    1,
-																			B:    3,
-																		},
-																	},
-																	B: 2,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FInWL,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -2273,11 +3752,12 @@ var Spec = &tables.Spec{
 																	B:    3,
 																},
 															},
+															B: 2,
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FField,
+													Op:   tables.FInWL,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
@@ -2288,42 +3768,23 @@ var Spec = &tables.Spec{
 															B:    3,
 														},
 													},
-													A: 3,
-													B: 2,
-												},
-											},
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FOr,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FNot,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
-													B:    7,
 												},
 											},
 										},
 										&tables.Fast{
-											Op:   tables.FEq,
+											Op:   tables.FField,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
 													Op:   tables.FField,
 													Type: tables.TString,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
 													A:    1,
-													B:    7,
+													B:    3,
 												},
-												&tables.Fast{Op: tables.FScope, Type: tables.TString},
 											},
+											A: 3,
+											B: 2,
 										},
 									},
 								},
@@ -2360,45 +3821,6 @@ var Spec = &tables.Spec{
 											Op:   tables.FField,
 											Type: tables.TString,
 											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-											A:    1,
-											B:    7,
-										},
-										&tables.Fast{Op: tables.FScope, Type: tables.TString},
-									},
-								},
-							},
-						},
-					},
-				},
-				tables.Critical{
-					Event: 13,
-					Allow: &tables.Expr{
-						Src:  "!(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant",
-						Vars: tables.Vars{Event: 13, Elem: -1, Scope: 1},
-						Fast: &tables.Fast{
-							Op:   tables.FOr,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{
-									Op:   tables.FNot,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FExists,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-											B:    7,
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FEq,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FField,
-											Type: tables.TString,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
 											A:    1,
 											B:    7,
 										},
@@ -2459,22 +3881,14 @@ var Spec = &tables.Spec{
 					Link:   tables.AttrRef{Entity: -1, Attr: -1},
 					Local:  true,
 				},
-				tables.Fact{
-					Kind:   tables.Exists,
-					Name:   "port",
-					Entity: 5,
-					Link:   tables.AttrRef{Entity: -1, Attr: -1},
-					Local:  true,
-				},
 			},
-			NTable: []int8{2, 1, 1, 1, 1, 1, 1, 1},
+			NTable: []int8{2, 1, 1, 1},
 			Configs: []tables.Config{
 				tables.Config{N: 2},
 				tables.Config{Mask: 1, N: 1},
 				tables.Config{Mask: 3, N: 1},
-				tables.Config{Mask: 7, N: 1},
 			},
-			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.WE, tables.CE, tables.WE, tables.TE, tables.TE, tables.None, tables.None, tables.CE, tables.CE, tables.CE, tables.TE, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.None},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.WE, tables.CE, tables.WE, tables.TE, tables.TE, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "owned_networks",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 2}}},
@@ -2512,9 +3926,9 @@ var Spec = &tables.Spec{
 		},
 		&tables.Property{
 			Name: "role_cardinality",
-			Doc:  "A capped role has at most its cap of holders on each project.",
+			Doc:  "A capped role reaches at most its cap of holders on each project, counting every way a user holds it: directly, or as a member of a group that holds it.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, b.project == a.project && b.role == a.role)) <= caps[cloud.role_by_id[a.role].name])",
+				Src:  "cloud.assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        <= caps[cloud.role_by_id[a.role].name])\n    && cloud.group_assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        <= caps[cloud.role_by_id[a.role].name])",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Lets: []tables.Let{
@@ -2530,12 +3944,30 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 10,
 					When: &tables.Expr{
-						Src:  "cloud.role_by_id[op.role_id].name in caps",
+						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in caps",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
 					},
 					Allow: &tables.Expr{
-						Src:  "op.assignment_id in watchlist\n    || size(watchlist.filter(x, cloud.assignment_by_id[x].role == op.role_id)) < caps[cloud.role_by_id[op.role_id].name]",
+						Src:  "op.assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + (watchlist.exists(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        ? size(cloud.memberships.filter(m, watchlist.exists(x, x in cloud.group_assignment_ids\n            && cloud.group_assignment_by_id[x].role == op.role_id && cloud.group_assignment_by_id[x].group == m.group)))\n        : 0)\n      < caps[cloud.role_by_id[op.role_id].name]",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+				tables.Critical{
+					Event: 12,
+					When: &tables.Expr{
+						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in caps",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+					},
+					Allow: &tables.Expr{
+						Src:  "op.group_assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(cloud.memberships.filter(m, m.group == op.group_id || watchlist.exists(x, x in cloud.group_assignment_ids\n          && cloud.group_assignment_by_id[x].role == op.role_id && cloud.group_assignment_by_id[x].group == m.group)))\n      <= caps[cloud.role_by_id[op.role_id].name]",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+				tables.Critical{
+					Event: 14,
+					Allow: &tables.Expr{
+						Src:  "op.membership_id in cloud.membership_ids\n    || cloud.group_assignments.all(a, a.inherited || a.group != op.group_id || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        < caps[cloud.role_by_id[a.role].name])",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 					},
 				},
 			},
@@ -2553,29 +3985,60 @@ var Spec = &tables.Spec{
 				},
 				tables.Fact{
 					Kind:   tables.Exists,
+					Name:   "group",
+					Entity: 3,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Fact{
+					Kind:   tables.Exists,
 					Name:   "role",
 					Entity: 4,
 					Link:   tables.AttrRef{Entity: -1, Attr: -1},
 				},
 			},
-			NTable: []int8{3, 2, 2, 1},
+			NTable: []int8{3, 2, 2, 1, 2, 1, 1, 1},
 			Configs: []tables.Config{
 				tables.Config{N: 3},
 				tables.Config{Mask: 1, N: 2},
 				tables.Config{Mask: 2, N: 2},
+				tables.Config{Mask: 4, N: 2},
 				tables.Config{Mask: 3, N: 1},
+				tables.Config{Mask: 5, N: 1},
+				tables.Config{Mask: 6, N: 1},
+				tables.Config{Mask: 7, N: 1},
 			},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.TE, tables.TE, tables.TE, tables.TE, tables.None, tables.None, tables.TE, tables.TE, tables.CE, tables.WE},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.CE, tables.WE, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "holders",
-				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 5}}},
+				Elem: tables.ElemType{
+					Types: []tables.Type{
+						tables.Type{Kind: tables.TRef, Ref: 5},
+						tables.Type{Kind: tables.TRef, Ref: 6},
+					},
+				},
 				Inits: []tables.Init{
 					tables.Init{
 						Entity: 5,
 						Expr: &tables.Expr{
-							Src:  "true",
+							Src:  "!assignment.inherited",
 							Vars: tables.Vars{Event: -1, Elem: 5, Scope: -1},
-							Fast: &tables.Fast{Op: tables.FLit, Type: tables.TBool, Bool: true},
+							Fast: &tables.Fast{
+								Op:   tables.FNot,
+								Type: tables.TBool,
+								Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TBool, A: 5}},
+							},
+						},
+					},
+					tables.Init{
+						Entity: 6,
+						Expr: &tables.Expr{
+							Src:  "!group_assignment.inherited",
+							Vars: tables.Vars{Event: -1, Elem: 6, Scope: -1},
+							Fast: &tables.Fast{
+								Op:   tables.FNot,
+								Type: tables.TBool,
+								Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TBool, A: 5}},
+							},
 						},
 					},
 				},
@@ -2584,9 +4047,16 @@ var Spec = &tables.Spec{
 						Event: 10,
 						Op:    tables.Add,
 						Expr: &tables.Expr{
-							Src:  "op.assignment_id",
+							Src:  "op.inherited ? [] : [op.assignment_id]",
 							Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
-							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
+					tables.Update{
+						Event: 12,
+						Op:    tables.Add,
+						Expr: &tables.Expr{
+							Src:  "op.inherited ? [] : [op.group_assignment_id]",
+							Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
 						},
 					},
 					tables.Update{
@@ -2598,14 +4068,23 @@ var Spec = &tables.Spec{
 							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
 						},
 					},
+					tables.Update{
+						Event: 13,
+						Op:    tables.Remove,
+						Expr: &tables.Expr{
+							Src:  "op.group_assignment_id",
+							Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
 				},
 			},
 		},
 		&tables.Property{
 			Name: "separation_of_duties",
-			Doc:  "No user holds two conflicting roles on the same project.",
+			Doc:  "No user holds two conflicting roles on the same project, directly or through its groups.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, cloud.assignments.all(b, a.user != b.user || a.project != b.project\n      || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts)))",
+				Src:  "cloud.assignments.all(a, a.inherited\n      || cloud.assignments.all(b, b.inherited || a.user != b.user || a.project != b.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts))\n      && cloud.memberships.all(m, m.user != a.user || cloud.group_assignments.all(g, g.inherited || g.group != m.group || g.project != a.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[g.role].name] in conflicts)\n          && !([cloud.role_by_id[g.role].name, cloud.role_by_id[a.role].name] in conflicts))))\n    && cloud.memberships.all(m, cloud.group_assignments.all(g, g.inherited || g.group != m.group\n      || cloud.memberships.all(n, n.user != m.user || cloud.group_assignments.all(h, h.inherited || h.group != n.group || h.project != g.project\n        || !([cloud.role_by_id[g.role].name, cloud.role_by_id[h.role].name] in conflicts)))))",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Lets: []tables.Let{
@@ -2620,9 +4099,41 @@ var Spec = &tables.Spec{
 			Criticals: []tables.Critical{
 				tables.Critical{
 					Event: 10,
+					When: &tables.Expr{
+						Src:  "!op.inherited",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+						},
+					},
 					Allow: &tables.Expr{
-						Src:  "!watchlist.exists(x, cloud.assignment_by_id[x].user == op.user_id\n      && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts))",
+						Src:  "!watchlist.exists(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].user == op.user_id\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts))\n    && !watchlist.exists(x, x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == cloud.group_assignment_by_id[x].group && m.user == op.user_id))",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+				tables.Critical{
+					Event: 12,
+					When: &tables.Expr{
+						Src:  "!op.inherited",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!watchlist.exists(x,\n      x in cloud.assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == op.group_id && m.user == cloud.assignment_by_id[x].user)\n      || x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == op.group_id\n          && cloud.memberships.exists(n, n.group == cloud.group_assignment_by_id[x].group && n.user == m.user)))",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
+					},
+				},
+				tables.Critical{
+					Event: 14,
+					Allow: &tables.Expr{
+						Src:  "cloud.group_assignments.all(x, x.inherited || x.group != op.group_id\n      || cloud.assignments.all(a, a.inherited || a.user != op.user_id || a.project != x.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[x.role].name] in conflicts)\n          && !([cloud.role_by_id[x.role].name, cloud.role_by_id[a.role].name] in conflicts))\n      && cloud.group_assignments.all(h, h.inherited || h.project != x.project\n        || h.group != op.group_id && !cloud.memberships.exists(n, n.group == h.group && n.user == op.user_id)\n        || !([cloud.role_by_id[x.role].name, cloud.role_by_id[h.role].name] in conflicts)\n          && !([cloud.role_by_id[h.role].name, cloud.role_by_id[x.role].name] in conflicts)))",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 					},
 				},
 			},
@@ -2640,29 +4151,60 @@ var Spec = &tables.Spec{
 				},
 				tables.Fact{
 					Kind:   tables.Exists,
+					Name:   "group",
+					Entity: 3,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Fact{
+					Kind:   tables.Exists,
 					Name:   "role",
 					Entity: 4,
 					Link:   tables.AttrRef{Entity: -1, Attr: -1},
 				},
 			},
-			NTable: []int8{3, 2, 2, 1},
+			NTable: []int8{3, 2, 2, 1, 2, 1, 1, 1},
 			Configs: []tables.Config{
 				tables.Config{N: 3},
 				tables.Config{Mask: 1, N: 2},
 				tables.Config{Mask: 2, N: 2},
+				tables.Config{Mask: 4, N: 2},
 				tables.Config{Mask: 3, N: 1},
+				tables.Config{Mask: 5, N: 1},
+				tables.Config{Mask: 6, N: 1},
+				tables.Config{Mask: 7, N: 1},
 			},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.TE, tables.TE, tables.TE, tables.TE, tables.None, tables.None, tables.TE, tables.TE, tables.CE, tables.WE},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.TE, tables.CE, tables.WE, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "held",
-				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 5}}},
+				Elem: tables.ElemType{
+					Types: []tables.Type{
+						tables.Type{Kind: tables.TRef, Ref: 5},
+						tables.Type{Kind: tables.TRef, Ref: 6},
+					},
+				},
 				Inits: []tables.Init{
 					tables.Init{
 						Entity: 5,
 						Expr: &tables.Expr{
-							Src:  "true",
+							Src:  "!assignment.inherited",
 							Vars: tables.Vars{Event: -1, Elem: 5, Scope: -1},
-							Fast: &tables.Fast{Op: tables.FLit, Type: tables.TBool, Bool: true},
+							Fast: &tables.Fast{
+								Op:   tables.FNot,
+								Type: tables.TBool,
+								Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TBool, A: 5}},
+							},
+						},
+					},
+					tables.Init{
+						Entity: 6,
+						Expr: &tables.Expr{
+							Src:  "!group_assignment.inherited",
+							Vars: tables.Vars{Event: -1, Elem: 6, Scope: -1},
+							Fast: &tables.Fast{
+								Op:   tables.FNot,
+								Type: tables.TBool,
+								Args: []*tables.Fast{&tables.Fast{Op: tables.FElem, Type: tables.TBool, A: 5}},
+							},
 						},
 					},
 				},
@@ -2671,9 +4213,16 @@ var Spec = &tables.Spec{
 						Event: 10,
 						Op:    tables.Add,
 						Expr: &tables.Expr{
-							Src:  "op.assignment_id",
+							Src:  "op.inherited ? [] : [op.assignment_id]",
 							Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
-							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
+					tables.Update{
+						Event: 12,
+						Op:    tables.Add,
+						Expr: &tables.Expr{
+							Src:  "op.inherited ? [] : [op.group_assignment_id]",
+							Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
 						},
 					},
 					tables.Update{
@@ -2685,6 +4234,15 @@ var Spec = &tables.Spec{
 							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
 						},
 					},
+					tables.Update{
+						Event: 13,
+						Op:    tables.Remove,
+						Expr: &tables.Expr{
+							Src:  "op.group_assignment_id",
+							Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString},
+						},
+					},
 				},
 			},
 		},
@@ -2693,24 +4251,36 @@ var Spec = &tables.Spec{
 
 // Indices into model identity.
 const (
-	IdentityEntityDomain       = 0
-	IdentityEntityProject      = 1
-	IdentityEntityUser         = 2
-	IdentityEntityGroup        = 3
-	IdentityEntityRole         = 4
-	IdentityEntityAssignment   = 5
-	IdentityEventCreateDomain  = 0
-	IdentityEventDeleteDomain  = 1
-	IdentityEventCreateProject = 2
-	IdentityEventDeleteProject = 3
-	IdentityEventCreateUser    = 4
-	IdentityEventDeleteUser    = 5
-	IdentityEventCreateGroup   = 6
-	IdentityEventDeleteGroup   = 7
-	IdentityEventCreateRole    = 8
-	IdentityEventDeleteRole    = 9
-	IdentityEventGrantRole     = 10
-	IdentityEventRevokeRole    = 11
+	IdentityEntityDomain                = 0
+	IdentityEntityProject               = 1
+	IdentityEntityUser                  = 2
+	IdentityEntityGroup                 = 3
+	IdentityEntityRole                  = 4
+	IdentityEntityAssignment            = 5
+	IdentityEntityGroupAssignment       = 6
+	IdentityEntityMembership            = 7
+	IdentityEntityDomainAssignment      = 8
+	IdentityEntityGroupDomainAssignment = 9
+	IdentityEventCreateDomain           = 0
+	IdentityEventDeleteDomain           = 1
+	IdentityEventCreateProject          = 2
+	IdentityEventDeleteProject          = 3
+	IdentityEventCreateUser             = 4
+	IdentityEventDeleteUser             = 5
+	IdentityEventCreateGroup            = 6
+	IdentityEventDeleteGroup            = 7
+	IdentityEventCreateRole             = 8
+	IdentityEventDeleteRole             = 9
+	IdentityEventGrantRole              = 10
+	IdentityEventRevokeRole             = 11
+	IdentityEventGrantGroupRole         = 12
+	IdentityEventRevokeGroupRole        = 13
+	IdentityEventAddMember              = 14
+	IdentityEventRemoveMember           = 15
+	IdentityEventGrantDomainRole        = 16
+	IdentityEventRevokeDomainRole       = 17
+	IdentityEventGrantGroupDomainRole   = 18
+	IdentityEventRevokeGroupDomainRole  = 19
 )
 
 // Indices into model infrastructure.
@@ -2750,11 +4320,12 @@ const (
 // Indices of the properties in Spec.Properties.
 const (
 	PropertyCommonOwnership    = 0
-	PropertyNoBypass           = 1
-	PropertyNoCoResidency      = 2
-	PropertyNoCrossTenantPort  = 3
-	PropertyRoleCardinality    = 4
-	PropertySeparationOfDuties = 5
+	PropertyGroupOwnership     = 1
+	PropertyNoBypass           = 2
+	PropertyNoCoResidency      = 3
+	PropertyNoCrossTenantPort  = 4
+	PropertyRoleCardinality    = 5
+	PropertySeparationOfDuties = 6
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
@@ -2764,37 +4335,62 @@ func init() {
 		{Expr: Spec.Models[1].Events[12].Where, Pred: pred1},             // op.device_owner.startsWith("network:")
 		{Expr: Spec.Models[1].Events[17].Where, Pred: pred2},             // op.device_owner.startsWith("compute:")
 		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred3},                 // op.user_id != "" && op.project_id != ""
-		{Expr: Spec.Clouds[0].Rows[26].When, Pred: pred3},                // op.user_id != "" && op.project_id != ""
-		{Expr: Spec.Clouds[0].Rows[27].When, Pred: pred4},                // op.assignment_id != ""
+		{Expr: Spec.Clouds[0].Rows[6].When, Pred: pred3},                 // op.user_id != "" && op.project_id != ""
+		{Expr: Spec.Clouds[0].Rows[7].When, Pred: pred3},                 // op.group_id != "" && op.project_id != ""
+		{Expr: Spec.Clouds[0].Rows[8].When, Pred: pred3},                 // op.group_id != "" && op.project_id != ""
+		{Expr: Spec.Clouds[0].Rows[9].When, Pred: pred4},                 // op.user_id != "" && op.target != ""
+		{Expr: Spec.Clouds[0].Rows[10].When, Pred: pred4},                // op.user_id != "" && op.target != ""
+		{Expr: Spec.Clouds[0].Rows[11].When, Pred: pred4},                // op.group_id != "" && op.target != ""
+		{Expr: Spec.Clouds[0].Rows[12].When, Pred: pred4},                // op.group_id != "" && op.target != ""
+		{Expr: Spec.Clouds[0].Rows[60].When, Pred: pred5},                // has(op.project_id)
+		{Expr: Spec.Clouds[0].Rows[61].When, Pred: pred5},                // has(op.project_id)
+		{Expr: Spec.Clouds[0].Rows[62].When, Pred: pred6},                // has(op.target)
+		{Expr: Spec.Clouds[0].Rows[63].When, Pred: pred6},                // has(op.target)
+		{Expr: Spec.Clouds[0].Rows[64].When, Pred: pred7},                // has(op.assignment_id)
+		{Expr: Spec.Clouds[0].Rows[65].When, Pred: pred7},                // has(op.group_assignment_id)
 		{Expr: Spec.Clouds[1].Rows[5].When, Pred: pred0},                 // !op.device_owner.startsWith("network:")
 		{Expr: Spec.Clouds[1].Rows[6].When, Pred: pred1},                 // op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[7].When, Pred: pred5},                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[21].When, Pred: pred1},                // op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[23].When, Pred: pred5},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[24].When, Pred: pred6},                // op.device_id == "" && op.device_owner == ""
-		{Expr: Spec.Clouds[1].Rows[28].When, Pred: pred7},                // op.host != ""
-		{Expr: Spec.Clouds[1].Rows[37].When, Pred: pred1},                // op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[39].When, Pred: pred5},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[40].When, Pred: pred6},                // op.device_id == "" && op.device_owner == ""
-		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred8},       // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
-		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred9},  // true
-		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred9},  // true
-		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred10},       // op.device_owner.startsWith("network:")
-		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred11},      // (op.port_id in watchlist || op.device_id != cloud.port_by_id[op.port_id].device_id) && ...
-		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred12},      // !(op.device_id in cloud.vm_ids)
-		{Expr: Spec.Properties[1].Watchlist.Inits[0].Expr, Pred: pred13}, // !(port.device_id in cloud.vm_ids)
-		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred7},        // op.host != ""
-		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred14},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[2].Criticals[1].When, Pred: pred15},       // op.host != ""
-		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred16},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred17},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred17},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[3].Criticals[2].Allow, Pred: pred18},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-		{Expr: Spec.Properties[3].Criticals[3].Allow, Pred: pred19},      // !(op.device_id in cloud.vm_ids) || cloud.vm_by_id[op.device_id].tenant == tenant
-		{Expr: Spec.Properties[3].Criticals[4].When, Pred: pred20},       // !op.shared && cloud.network_by_id[op.network_id].shared
-		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred9},  // true
-		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred9},  // true
-		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred9},  // true
+		{Expr: Spec.Clouds[1].Rows[7].When, Pred: pred8},                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[28].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[30].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[32].When, Pred: pred9},                // has(op.port_id) && op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[33].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[34].When, Pred: pred10},               // has(op.device_id) && has(op.device_owner) && op.device_id == "" && op.device_owner == ""
+		{Expr: Spec.Clouds[1].Rows[41].When, Pred: pred7},                // has(op.port_id)
+		{Expr: Spec.Clouds[1].Rows[55].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
+		{Expr: Spec.Clouds[1].Rows[58].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[60].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[61].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[63].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[64].When, Pred: pred12},               // !(op.port_id in cloud.port_ids) && op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[65].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
+		{Expr: Spec.Clouds[1].Rows[66].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[67].When, Pred: pred13},               // op.device_id == "" && op.device_owner == ""
+		{Expr: Spec.Clouds[1].Rows[78].When, Pred: pred14},               // has(op.host) && op.vm_id in cloud.vm_ids
+		{Expr: Spec.Clouds[1].Rows[107].When, Pred: pred14},              // has(op.host) && op.vm_id in cloud.vm_ids
+		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred15},      // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
+		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
+		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[1].Watchlist.Inits[0].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred18},       // op.device_owner.startsWith("network:")
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred19},      // op.port_id in watchlist
+		{Expr: Spec.Properties[2].Watchlist.Inits[0].Expr, Pred: pred20}, // !(port.vm in cloud.vm_ids)
+		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred21},       // op.host != ""
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred22},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred23},       // op.host != ""
+		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred24},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred28}, // !assignment.inherited
+		{Expr: Spec.Properties[5].Watchlist.Inits[1].Expr, Pred: pred28}, // !group_assignment.inherited
+		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred29},       // !op.inherited
+		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred29},       // !op.inherited
+		{Expr: Spec.Properties[6].Watchlist.Inits[0].Expr, Pred: pred28}, // !assignment.inherited
+		{Expr: Spec.Properties[6].Watchlist.Inits[1].Expr, Pred: pred28}, // !group_assignment.inherited
 	})
 }
 
@@ -2815,69 +4411,105 @@ func pred3(c genimpl.Ctx) bool {
 }
 
 func pred4(c genimpl.Ctx) bool {
-	return c.Str(c.Param(0).Sym()) != ""
+	return (c.Str(c.Param(1).Sym()) != "") && (c.Str(c.Param(3).Sym()) != "")
 }
 
 func pred5(c genimpl.Ctx) bool {
-	return (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")) && (c.Str(c.Param(1).Sym()) != "")
+	return c.Has(2)
 }
 
 func pred6(c genimpl.Ctx) bool {
-	return (c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == "")
+	return c.Has(3)
 }
 
 func pred7(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return c.Has(0)
 }
 
 func pred8(c genimpl.Ctx) bool {
-	return (!(c.Exists(1, c.Param(2).Sym()))) || ((c.InWatchlist(c.Param(2).Sym(), 0)) && ((c.Str(c.Field(4, c.Param(3).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(3).Sym(), 0))))
+	return (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:")) && (c.Str(c.Param(1).Sym()) != "")
 }
 
 func pred9(c genimpl.Ctx) bool {
-	return true
+	return ((c.Has(0)) && (strings.HasPrefix(c.Str(c.Param(2).Sym()), "compute:"))) && (c.Str(c.Param(1).Sym()) != "")
 }
 
 func pred10(c genimpl.Ctx) bool {
-	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
+	return ((c.Has(1)) && (c.Has(2))) && ((c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == ""))
 }
 
 func pred11(c genimpl.Ctx) bool {
-	return ((c.InWatchlist(c.Param(0).Sym(), 0)) || (c.Param(2).Sym() != c.Field(5, c.Param(0).Sym(), 6).Sym())) && (!(c.Exists(7, c.Param(2).Sym())))
+	return !(c.Exists(5, c.Param(0).Sym()))
 }
 
 func pred12(c genimpl.Ctx) bool {
-	return !(c.Exists(7, c.Param(5).Sym()))
+	return (!(c.Exists(5, c.Param(0).Sym()))) && (strings.HasPrefix(c.Str(c.Param(4).Sym()), "network:"))
 }
 
 func pred13(c genimpl.Ctx) bool {
-	return !(c.Exists(7, c.Elem(6).Sym()))
+	return (c.Str(c.Param(1).Sym()) == "") && (c.Str(c.Param(2).Sym()) == "")
 }
 
 func pred14(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(1).Sym(), 0))
+	return (c.Has(1)) && (c.Exists(7, c.Param(0).Sym()))
 }
 
 func pred15(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return (!(c.Exists(1, c.Param(2).Sym()))) || ((c.InWatchlist(c.Param(2).Sym(), 0)) && ((c.Str(c.Field(4, c.Param(3).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(3).Sym(), 0))))
 }
 
 func pred16(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(2).Sym(), 0))
+	return (!(c.Exists(0, c.Param(3).Sym()))) || ((c.Param(3).Sym() == c.Scope()) && ((c.Str(c.Field(4, c.Param(2).Sym(), 1).Sym()) == "") || (c.InWatchlist(c.Param(2).Sym(), 0))))
 }
 
 func pred17(c genimpl.Ctx) bool {
-	return ((((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))) && ((!(c.Exists(7, c.Param(5).Sym()))) || (c.Field(7, c.Param(5).Sym(), 1).Sym() == c.Scope()))
+	return true
 }
 
 func pred18(c genimpl.Ctx) bool {
-	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
+	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
 }
 
 func pred19(c genimpl.Ctx) bool {
-	return (!(c.Exists(7, c.Param(2).Sym()))) || (c.Field(7, c.Param(2).Sym(), 1).Sym() == c.Scope())
+	return c.InWatchlist(c.Param(0).Sym(), 0)
 }
 
 func pred20(c genimpl.Ctx) bool {
+	return !(c.Exists(7, c.Elem(8).Sym()))
+}
+
+func pred21(c genimpl.Ctx) bool {
+	return c.Str(c.Param(1).Sym()) != ""
+}
+
+func pred22(c genimpl.Ctx) bool {
+	return !(c.InWatchlist(c.Param(1).Sym(), 0))
+}
+
+func pred23(c genimpl.Ctx) bool {
+	return c.Str(c.Param(2).Sym()) != ""
+}
+
+func pred24(c genimpl.Ctx) bool {
+	return !(c.InWatchlist(c.Param(2).Sym(), 0))
+}
+
+func pred25(c genimpl.Ctx) bool {
+	return (((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))
+}
+
+func pred26(c genimpl.Ctx) bool {
+	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
+}
+
+func pred27(c genimpl.Ctx) bool {
 	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
+}
+
+func pred28(c genimpl.Ctx) bool {
+	return !(c.Elem(5).I != 0)
+}
+
+func pred29(c genimpl.Ctx) bool {
+	return !(c.Param(4).I != 0)
 }
