@@ -55,6 +55,15 @@ type Result struct {
 	// PropertyPos and ModelPos locate declarations for tools that report on them.
 	PropertyPos map[string]dsl.Pos
 	ModelPos    map[string]dsl.Pos
+	// RowPos[c][r] locates row r of Spec.Clouds[c]: for tools that check rows against data.
+	RowPos [][]RowPos
+}
+
+// RowPos locates one Event-operation row in its spec file: the source key, the if and each
+// paths, and each parameter source (Params[i] is Rows[r].Params[i]'s).
+type RowPos struct {
+	Key, If, Each dsl.Pos
+	Params        []dsl.Pos
 }
 
 type compiler struct {
@@ -146,6 +155,9 @@ func (c *compiler) result() *Result {
 	}
 	for _, p := range c.props {
 		r.PropertyPos[p.t.Name] = dsl.PosOf(p.ast.Name.Pos)
+	}
+	for _, ci := range c.clouds {
+		r.RowPos = append(r.RowPos, ci.pos)
 	}
 	return r
 }

@@ -34,6 +34,7 @@ type cloudInfo struct {
 	ast   *dsl.Operations
 	t     *tables.Cloud
 	model *modelInfo
+	pos   []RowPos // per row of t
 }
 
 // builtinTypes are the scalar type names; reserved names cannot be declared.

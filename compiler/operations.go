@@ -60,6 +60,7 @@ func (c *compiler) opRow(ci *cloudInfo, r *dsl.OpRow, unconditional map[string]l
 			unconditional[key] = s.Key.Pos
 		}
 		ci.t.Rows = append(ci.t.Rows, row)
+		ci.pos = append(ci.pos, rowPos(r, s))
 	}
 }
 
@@ -289,4 +290,25 @@ func checkConst(m *tables.Model, t tables.Type, v string) string {
 		return "list parameters cannot be constants"
 	}
 	return ""
+}
+
+// rowPos locates a row's parts, for the tools that check rows against data.
+func rowPos(r *dsl.OpRow, s *dsl.Source) RowPos {
+	p := RowPos{Key: dsl.PosOf(s.Key.Pos)}
+	if r.If != nil {
+		p.If = dsl.PosOf(r.If.Pos)
+	}
+	if r.Each != nil {
+		p.Each = dsl.PosOf(r.Each.Pos)
+	}
+	for _, pm := range r.Params {
+		at := pm.Name.Pos
+		if pm.From != nil {
+			at = pm.From.Pos
+		} else if pm.Const != nil {
+			at = pm.Const.Pos
+		}
+		p.Params = append(p.Params, dsl.PosOf(at))
+	}
+	return p
 }

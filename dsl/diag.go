@@ -3,6 +3,7 @@ package dsl
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -136,4 +137,15 @@ func (ds *Diagnostics) absorb(err error) bool {
 		return true
 	}
 	return false
+}
+
+// AttachFiles is Attach with the files read from disk, for diagnostics made after compiling.
+func (ds Diagnostics) AttachFiles() {
+	src := map[string][]byte{}
+	for _, d := range ds {
+		if _, ok := src[d.Pos.File]; !ok {
+			src[d.Pos.File], _ = os.ReadFile(d.Pos.File)
+		}
+	}
+	ds.Attach(src)
 }

@@ -2,8 +2,8 @@ package runtime
 
 import (
 	"encoding/json"
-	"regexp"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -302,7 +302,7 @@ func (e *Engine) bindFirst(mr *modelRT, cands []candidate, doc any) (Op, bool, e
 func (r *rowRT) applies(doc any) bool {
 	if r.t.If != "" {
 		path, absent := strings.CutPrefix(r.t.If, "!")
-		if _, ok := lookupPath(doc, path); ok == absent {
+		if tables.HasPath(doc, path) == absent {
 			return false
 		}
 	}
@@ -462,73 +462,8 @@ func sourceValue(doc any, ps tables.ParamSource) (any, string, bool) {
 // constValue marks an operation row's constant, converted by the parameter's type.
 type constValue struct{ s string }
 
-// lookupPath reads a parameter's path in a document: dotted segments
-// through objects and arrays (numeric segments index arrays), alternatives
-// separated by | tried in order. An object key may itself hold dots (Nova's
-// "nova_object.data"): the shortest key that leads on wins. JSON null reads
-// as absent.
-func lookupPath(doc any, path string) (any, bool) {
-	for path != "" {
-		alt := path
-		if i := strings.IndexByte(path, '|'); i >= 0 {
-			alt, path = path[:i], path[i+1:]
-		} else {
-			path = ""
-		}
-		if v, ok := lookupSegs(doc, indexSeg(doc, alt)); ok && v != nil {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-// indexSeg replaces each "#" segment of a path by the element index of an each row's document.
-func indexSeg(doc any, path string) string {
-	if !strings.Contains(path, "#") {
-		return path
-	}
-	m, _ := doc.(map[string]any)
-	k, _ := m["#"].(string)
-	segs := strings.Split(path, ".")
-	for i, s := range segs {
-		if s == "#" {
-			segs[i] = k
-		}
-	}
-	return strings.Join(segs, ".")
-}
-
-func lookupSegs(cur any, path string) (any, bool) {
-	if path == "" {
-		return cur, true
-	}
-	switch x := cur.(type) {
-	case map[string]any:
-		for i := 0; i <= len(path); i++ {
-			if i < len(path) && path[i] != '.' {
-				continue
-			}
-			v, ok := x[path[:i]]
-			if !ok {
-				continue
-			}
-			rest := ""
-			if i < len(path) {
-				rest = path[i+1:]
-			}
-			if r, ok := lookupSegs(v, rest); ok {
-				return r, true
-			}
-		}
-	case []any:
-		seg, rest, _ := strings.Cut(path, ".")
-		i, err := strconv.Atoi(seg)
-		if err == nil && i >= 0 && i < len(x) {
-			return lookupSegs(x[i], rest)
-		}
-	}
-	return nil, false
-}
+// lookupPath reads a parameter's path in a document (tables.LookupPath).
+func lookupPath(doc any, path string) (any, bool) { return tables.LookupPath(doc, path) }
 
 // fillTemplate replaces each {path} of a template constant by the document's value there.
 func fillTemplate(doc any, tmpl string) (string, bool) {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/compiler/conform"
 	"pvsc.dev/pvsc/dsl"
 )
 
@@ -20,6 +21,7 @@ func init() {
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(commands["check"], stderr)
+	samples := fs.String("samples", "", "also check every row's document paths against the real messages in this folder (REST calls, notifications, snapshots)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,15 +29,15 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var corpus *conform.Corpus
+	if *samples != "" {
+		if corpus, err = conform.Load(*samples); err != nil {
+			return err
+		}
+	}
 	failed := false
 	for _, dir := range dirs {
-		res, err := compileUnit(dir)
-		if err != nil {
-			failed = true
-			printCompileError(stderr, err)
-			continue
-		}
-		fmt.Fprintf(stdout, "ok  %s  (%d models, %d operation blocks, %d properties)\n", dir, len(res.Spec.Models), len(res.Spec.Clouds), len(res.Spec.Properties))
+		failed = !checkUnit(dir, corpus, stdout, stderr) || failed
 	}
 	if failed {
 		return exitError{code: 1}
@@ -43,8 +45,32 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printCompileError prints diagnostics one per line, or a plain error.
+// checkUnit compiles one spec and, given a corpus, checks its rows against it; it reports whether all is well.
+func checkUnit(dir string, corpus *conform.Corpus, stdout, stderr io.Writer) bool {
+	res, err := compileUnit(dir)
+	if err != nil {
+		printCompileError(stderr, err)
+		return false
+	}
+	fmt.Fprintf(stdout, "ok  %s  (%d models, %d operation blocks, %d properties)\n", dir, len(res.Spec.Models), len(res.Spec.Clouds), len(res.Spec.Properties))
+	if corpus == nil {
+		return true
+	}
+	rep := conform.Check(res, corpus)
+	rep.Diags.AttachFiles()
+	printCompileError(stderr, rep.Diags.Err())
+	fmt.Fprintf(stdout, "    rows: %d checked against %d sample files, %d with no sample (unchecked)\n", rep.Checked, corpus.Files, len(rep.Unsampled))
+	for _, u := range rep.Unsampled {
+		fmt.Fprintf(stdout, "    unchecked: %s\n", u)
+	}
+	return len(rep.Diags) == 0
+}
+
+// printCompileError prints diagnostics one per line, or a plain error; nil prints nothing.
 func printCompileError(w io.Writer, err error) {
+	if err == nil {
+		return
+	}
 	var ds dsl.Diagnostics
 	if errors.As(err, &ds) {
 		for _, d := range ds {

@@ -22,8 +22,10 @@ type Config struct {
 	Queue string
 	// Exchanges to bind to; default keystone, neutron and nova (oslo's control_exchange names).
 	Exchanges []string
-	// BindingKey; default "notifications.*", which covers every priority of the "notifications" topic.
-	BindingKey string
+	// BindingKeys; default "notifications.*" and "versioned_notifications.*": every priority of
+	// the unversioned topic (Neutron, Keystone, Nova's legacy format) and of the versioned one
+	// (Nova's default notification_format publishes its versioned notifications there).
+	BindingKeys []string
 	// DeadLetterExchange and DeadLetterQueue receive rejected messages; default Queue+".dlx" and Queue+".dlq".
 	DeadLetterExchange string
 	DeadLetterQueue    string
@@ -107,8 +109,8 @@ func NewConsumer(cfg Config, h Handler) (*Consumer, error) {
 	if cfg.Exchanges == nil {
 		cfg.Exchanges = []string{"keystone", "neutron", "nova"}
 	}
-	if cfg.BindingKey == "" {
-		cfg.BindingKey = "notifications.*"
+	if len(cfg.BindingKeys) == 0 {
+		cfg.BindingKeys = []string{"notifications.*", "versioned_notifications.*"}
 	}
 	if cfg.DeadLetterExchange == "" {
 		cfg.DeadLetterExchange = cfg.Queue + ".dlx"
@@ -190,7 +192,7 @@ func (c *Consumer) session(ctx context.Context) (ready bool, err error) {
 	if c.cfg.OnReady != nil {
 		c.cfg.OnReady()
 	}
-	c.log.Info("amqp: consuming", "exchanges", c.cfg.Exchanges, "binding", c.cfg.BindingKey)
+	c.log.Info("amqp: consuming", "exchanges", c.cfg.Exchanges, "bindings", c.cfg.BindingKeys)
 	for {
 		select {
 		case <-ctx.Done():
@@ -281,8 +283,10 @@ func (c *Consumer) setup(ch *amqp.Channel) (<-chan amqp.Delivery, error) {
 		return nil, fmt.Errorf("declare queue %q: %w", cfg.Queue, err)
 	}
 	for _, ex := range cfg.Exchanges {
-		if err := ch.QueueBind(cfg.Queue, cfg.BindingKey, ex, false, nil); err != nil {
-			return nil, fmt.Errorf("bind %q to %q with %q: %w", cfg.Queue, ex, cfg.BindingKey, err)
+		for _, key := range cfg.BindingKeys {
+			if err := ch.QueueBind(cfg.Queue, key, ex, false, nil); err != nil {
+				return nil, fmt.Errorf("bind %q to %q with %q: %w", cfg.Queue, ex, key, err)
+			}
 		}
 	}
 	d, err := ch.Consume(cfg.Queue, "", false, false, false, false, nil)

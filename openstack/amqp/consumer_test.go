@@ -115,7 +115,7 @@ func TestNewConsumerDefaults(t *testing.T) {
 	assert.Error(t, err, "queue required")
 	c := testConsumer(t, func(context.Context, *Delivery) error { return nil })
 	assert.Equal(t, []string{"keystone", "neutron", "nova"}, c.cfg.Exchanges)
-	assert.Equal(t, "notifications.*", c.cfg.BindingKey)
+	assert.Equal(t, []string{"notifications.*", "versioned_notifications.*"}, c.cfg.BindingKeys, "Nova's versioned topic by default")
 	assert.Equal(t, "q.dlx", c.cfg.DeadLetterExchange)
 	assert.Equal(t, "q.dlq", c.cfg.DeadLetterQueue)
 }

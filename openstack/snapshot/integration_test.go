@@ -60,7 +60,10 @@ func TestIntegrationSnapshot(t *testing.T) {
 	assert.Equal(t, "compute:nova", ports[port["id"].(string)]["device_owner"])
 	assert.NotEmpty(t, snap["role_assignments"])
 	assert.NotEmpty(t, snap["subnets"])
-	assert.NotContains(t, snap, "servers", "the stack has no Nova")
+	assert.Contains(t, snap, "servers", "Nova is in the catalog")
+	hosts := ids(t, snap["hypervisors"])
+	assert.Len(t, hosts, 2, "the two fake computes")
+	assert.Contains(t, snap, "group_memberships")
 
 	// the paged lists hold exactly what one unpaged call returns
 	for _, kind := range []string{"networks", "ports"} {

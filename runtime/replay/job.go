@@ -17,8 +17,8 @@ type Job struct {
 	Proc     Processor // default Proactive(Engine)
 	Snapshot string    // "" starts from an empty cloud
 	Ops      string
-	Out      string     // decision lines; "" writes them to Stdout and the summary to Stderr
-	Observe  func(Line) // sees every decision line
+	Out      string            // decision lines; "" writes them to Stdout and the summary to Stderr
+	Observe  func(Line)        // sees every decision line
 	Fresh    func([]byte) bool // the revision guard: false for a line older than what was applied
 	Stdout   io.Writer
 	Stderr   io.Writer
