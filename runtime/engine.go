@@ -36,6 +36,8 @@ type Engine struct {
 	models []*modelRT
 	props  []*propRT
 
+	guards guards // API resources the rows model, and the properties guarding each
+
 	mu sync.RWMutex
 	w  *world
 	// wctx is the context of whoever holds the write lock; readers take one from ctxs.
@@ -128,6 +130,7 @@ func New(spec *tables.Spec, envs []*celenv.Env, opt Options) (*Engine, error) {
 		}
 		e.props = append(e.props, pr)
 	}
+	e.guards = e.buildGuards()
 	e.w = e.newWorld()
 	e.w.initWatchlists(e)
 	return e, nil

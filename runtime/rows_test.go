@@ -107,3 +107,23 @@ func TestIfRowsAndRequiredParameters(t *testing.T) {
 		}
 	}
 }
+
+func TestGuardNamesTheResourceAndItsFailMode(t *testing.T) {
+	e, _ := rowsEngine(t, runtime.Options{})
+	g, ok := e.Guard("POST", "/vms/0c3d0a0f-a0f7-4733-b689-b1ef371b06fb/action")
+	require.False(t, ok, "templates of one segment name no versioned resource")
+	_ = g
+	oe := engine(t, "../specs/openstack", runtime.Options{FailOpen: []string{"no_cross_tenant_port"}})
+	g, ok = oe.Guard("POST", "/v2.1/servers/0c3d0a0f-a0f7-4733-b689-b1ef371b06fb/action")
+	require.True(t, ok)
+	assert.Equal(t, "POST /v2.1/servers/{id}/action", g.Pattern)
+	assert.Equal(t, []string{"no_co_residency", "no_cross_tenant_port"}, g.Properties)
+	assert.Equal(t, []string{"no_co_residency"}, g.FailClosed, "no_cross_tenant_port fails open here")
+	_, ok = oe.Guard("GET", "/v2.1/servers/x")
+	assert.False(t, ok, "a read changes nothing")
+	_, ok = oe.Guard("POST", "/v2.1/flavors")
+	assert.False(t, ok, "a resource no row models")
+	g, ok = oe.Guard("PUT", "/v2.0/ports/7b122e55-baba-4437-9570-0908e26b45d3/tags/x")
+	require.True(t, ok)
+	assert.Equal(t, "PUT /v2.0/ports/{id}/tags/x", g.Pattern)
+}

@@ -11,6 +11,7 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 	overhead  *prometheus.HistogramVec
 	applied   *prometheus.CounterVec
+	unmapped  *prometheus.CounterVec
 	decisions [][]prometheus.Counter
 }
 
@@ -24,6 +25,9 @@ func newMetrics(reg prometheus.Registerer, spec *tables.Spec) *metrics {
 			Buckets: []float64{1e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.025}}, []string{"outcome"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pvsc_proxy_applied_total",
 			Help: "Successful mapped calls applied from the upstream's response, by result."}, []string{"result"}),
+		unmapped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pvsc_proxy_unmapped_total",
+			Help: "State-changing calls on a modelled resource that no row maps, by pattern and outcome (refused by a fail-closed property, or forwarded)."},
+			[]string{"pattern", "outcome"}),
 	}
 	dec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pvsc_proxy_decisions_total",
 		Help: "Property checks of critical calls held by the proxy, by property and verdict."}, []string{"property", "verdict"})
@@ -35,7 +39,7 @@ func newMetrics(reg prometheus.Registerer, spec *tables.Spec) *metrics {
 		m.decisions = append(m.decisions, row)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.overhead, m.applied, dec)
+		reg.MustRegister(m.requests, m.overhead, m.applied, m.unmapped, dec)
 	}
 	return m
 }

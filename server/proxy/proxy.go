@@ -175,6 +175,9 @@ type exchangeKey struct{}
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if !h.p.mayMap(r.Method, r.URL.Path) {
+		if h.unmapped(w, r) {
+			return
+		}
 		h.p.m.requests.WithLabelValues(h.up.Name, "passed").Inc()
 		h.p.m.overhead.WithLabelValues("passed").Observe(time.Since(start).Seconds())
 		h.rp.ServeHTTP(w, r)
@@ -194,10 +197,14 @@ func (h *handler) mapped(w http.ResponseWriter, r *http.Request, start time.Time
 	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	tok, status, why := h.p.identity(r)
 	x := &exchange{req: intercept.Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, Token: tok}}
-	ops, err := h.p.in.Request(x.req)
+	mp, err := h.p.in.RequestMapping(x.req)
 	if err != nil {
 		// a call that maps to a model event but cannot be read cannot be checked: fail closed
 		h.fail(w, http.StatusBadRequest, "malformed", "pvsc proxy: "+err.Error())
+		return
+	}
+	ops := mp.Ops
+	if !mp.Known && h.unmapped(w, r) {
 		return
 	}
 	if len(ops) == 0 || !h.p.isCritical(ops) {
@@ -231,6 +238,25 @@ func (h *handler) mapped(w http.ResponseWriter, r *http.Request, start time.Time
 		}
 	}
 	h.forward(w, r, x, start, "allowed")
+}
+
+// unmapped decides a state-changing call on a modelled resource that no row maps: the fail
+// modes of the properties guarding the resource decide it (counted by pattern). It reports
+// whether it answered the call.
+func (h *handler) unmapped(w http.ResponseWriter, r *http.Request) bool {
+	g, ok := h.p.eng.Guard(r.Method, r.URL.Path)
+	if !ok || len(g.Properties) == 0 {
+		return false
+	}
+	if len(g.FailClosed) == 0 {
+		h.p.m.unmapped.WithLabelValues(g.Pattern, "forwarded").Inc()
+		return false
+	}
+	h.p.m.unmapped.WithLabelValues(g.Pattern, "refused").Inc()
+	h.p.log.Warn("proxy: a call no row maps, on a guarded resource: refused", "pattern", g.Pattern, "properties", g.FailClosed)
+	h.fail(w, http.StatusForbidden, "unmapped", fmt.Sprintf("pvsc proxy: %s is not understood (no operation row maps it) on a resource %s guard%s; failing closed",
+		g.Pattern, strings.Join(g.FailClosed, ", "), map[bool]string{true: "s", false: ""}[len(g.FailClosed) == 1]))
+	return true
 }
 
 func (h *handler) forward(w http.ResponseWriter, r *http.Request, x *exchange, start time.Time, outcome string) {

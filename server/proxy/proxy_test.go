@@ -182,3 +182,21 @@ func BenchmarkAddedLatency(b *testing.B) {
 		})
 	}
 }
+
+// TestAnUnmappedCallOnAGuardedResourceFailsClosed: a server action no row knows, on the
+// servers no_co_residency guards, is refused in Nova's shape; a reboot (mapped: it changes
+// nothing) and a read pass.
+func TestAnUnmappedCallOnAGuardedResourceFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	status, out := call(t, "POST", f.neutron.URL+"/v2.1/servers/vm-0-1/action", `{"os-newFeature": {"where": "anywhere"}}`)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, out["NeutronError"].(map[string]any)["message"],
+		"POST /v2.1/servers/vm-0-1/action is not understood (no operation row maps it) on a resource no_co_residency, no_cross_tenant_port guard; failing closed")
+	status, _ = call(t, "POST", f.neutron.URL+"/v2.1/servers/vm-0-1/action", `{"reboot": {"type": "SOFT"}}`)
+	assert.NotEqual(t, http.StatusForbidden, status, "a reboot is mapped: it moves nothing")
+	status, _ = call(t, "POST", f.neutron.URL+"/v2.0/ports/port-0-1/frobnicate", `{}`)
+	assert.Equal(t, http.StatusForbidden, status, "a ports call no row maps")
+	status, _ = call(t, "POST", f.neutron.URL+"/v2.0/ports/port-0-1/bindings", `{"binding": {"host": "compute2"}}`)
+	assert.NotEqual(t, http.StatusForbidden, status, "Nova's port bindings are known: they change nothing modelled")
+	assert.Equal(t, []string{"POST /v2.1/servers/vm-0-1/action", "POST /v2.0/ports/port-0-1/bindings"}, f.upstream.seen())
+}

@@ -2205,6 +2205,17 @@ var Spec = &tables.Spec{
 					Key:    "DELETE /v2.0/ports/{id}",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "path.id"}},
 				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "POST /v2.0/ports/{id}/bindings"},
+				tables.OpRow{
+					Event:  -1,
+					Source: tables.API,
+					Key:    "PUT /v2.0/ports/{id}/bindings/{host}/activate",
+				},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.0/ports/{id}/bindings/{host}"},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "DELETE /v2.0/ports/{id}/bindings/{host}"},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.0/ports/{id}/tags"},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "PUT /v2.0/ports/{id}/tags/{tag}"},
+				tables.OpRow{Event: -1, Source: tables.API, Key: "DELETE /v2.0/ports/{id}/tags/{tag}"},
 				tables.OpRow{
 					Event:  19,
 					Source: tables.API,
@@ -4353,18 +4364,18 @@ func init() {
 		{Expr: Spec.Clouds[1].Rows[32].When, Pred: pred9},                // has(op.port_id) && op.device_owner.startsWith("compute:") && op.vm_id != ""
 		{Expr: Spec.Clouds[1].Rows[33].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
 		{Expr: Spec.Clouds[1].Rows[34].When, Pred: pred10},               // has(op.device_id) && has(op.device_owner) && op.device_id == "" && op.device_owner == ""
-		{Expr: Spec.Clouds[1].Rows[41].When, Pred: pred7},                // has(op.port_id)
-		{Expr: Spec.Clouds[1].Rows[55].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
-		{Expr: Spec.Clouds[1].Rows[58].When, Pred: pred1},                // op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[60].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[61].When, Pred: pred1},                // op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[63].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[64].When, Pred: pred12},               // !(op.port_id in cloud.port_ids) && op.device_owner.startsWith("network:")
-		{Expr: Spec.Clouds[1].Rows[65].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
-		{Expr: Spec.Clouds[1].Rows[66].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
-		{Expr: Spec.Clouds[1].Rows[67].When, Pred: pred13},               // op.device_id == "" && op.device_owner == ""
-		{Expr: Spec.Clouds[1].Rows[78].When, Pred: pred14},               // has(op.host) && op.vm_id in cloud.vm_ids
-		{Expr: Spec.Clouds[1].Rows[107].When, Pred: pred14},              // has(op.host) && op.vm_id in cloud.vm_ids
+		{Expr: Spec.Clouds[1].Rows[48].When, Pred: pred7},                // has(op.port_id)
+		{Expr: Spec.Clouds[1].Rows[62].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
+		{Expr: Spec.Clouds[1].Rows[65].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[67].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[68].When, Pred: pred1},                // op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[70].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[71].When, Pred: pred12},               // !(op.port_id in cloud.port_ids) && op.device_owner.startsWith("network:")
+		{Expr: Spec.Clouds[1].Rows[72].When, Pred: pred11},               // !(op.port_id in cloud.port_ids)
+		{Expr: Spec.Clouds[1].Rows[73].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
+		{Expr: Spec.Clouds[1].Rows[74].When, Pred: pred13},               // op.device_id == "" && op.device_owner == ""
+		{Expr: Spec.Clouds[1].Rows[85].When, Pred: pred14},               // has(op.host) && op.vm_id in cloud.vm_ids
+		{Expr: Spec.Clouds[1].Rows[114].When, Pred: pred14},              // has(op.host) && op.vm_id in cloud.vm_ids
 		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred15},      // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
 		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
 		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
