@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
 GO ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./server/... ./openstack/... ./lab/...
 
@@ -40,10 +40,15 @@ unit:
 race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
-## fuzz: the parser fuzz test, seeded with the shipped specs, for a few seconds. Minimising each
-## new interesting input is capped: uncapped, it took the whole budget and fuzzing stalled.
+## fuzz: every decoder's fuzz test (the spec parser; replay lines, notifications, REST calls
+## and the neutral form, seeded from the captured corpus; the snapshot loader), FUZZTIME each.
+## Minimising each new interesting input is capped: uncapped, it took the whole budget.
+FUZZ_TARGETS := ./dsl:FuzzParse ./runtime/intercept:FuzzLine ./runtime/intercept:FuzzNotification \
+	./runtime/intercept:FuzzRequest ./runtime/intercept:FuzzNeutral ./runtime:FuzzSnapshot
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./dsl
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg; done
 
 ## opa-test: the OPA peer is its own module (the main module does not carry OPA).
 opa-test:

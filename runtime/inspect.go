@@ -258,3 +258,50 @@ func parentSlot(m *tables.Model, e int32, parent string) int {
 	}
 	return -1
 }
+
+// Records lists every record of an entity, each as its fields by name (id, one per ancestor,
+// the attributes: tables.Model.FieldNames), sorted by id: what the context holds, to compare
+// with the cloud (it allocates; off the decision path).
+func (e *Engine) Records(entity string) ([]map[string]any, error) {
+	for mi, mr := range e.models {
+		ent := mr.m.EntityIndex(entity)
+		if ent < 0 {
+			continue
+		}
+		var out []map[string]any
+		e.mu.RLock()
+		mw := e.w.models[mi]
+		names := mr.m.FieldNames(ent)
+		mw.st.Each(ent, func(row int32) bool {
+			rec := make(map[string]any, len(names))
+			for f, name := range names {
+				rec[name] = fieldJSON(mw, mr.m.FieldType(ent, f), mw.st.Field(ent, row, f))
+			}
+			out = append(out, rec)
+			return true
+		})
+		e.mu.RUnlock()
+		sort.Slice(out, func(i, j int) bool { return out[i]["id"].(string) < out[j]["id"].(string) })
+		return out, nil
+	}
+	return nil, fmt.Errorf("no model has an entity %q", entity)
+}
+
+// fieldJSON is a field's value as JSON reads it: strings and ids as strings, ints, bools, lists.
+func fieldJSON(mw *modelWorld, t tables.Type, v state.Value) any {
+	switch t.Kind {
+	case tables.TString, tables.TRef:
+		return mw.st.Names.String(v.Sym())
+	case tables.TBool:
+		return v.Bool()
+	case tables.TInt:
+		return v.I
+	case tables.TList:
+		out := make([]any, len(v.L))
+		for i, x := range v.L {
+			out[i] = fieldJSON(mw, tables.Type{Kind: t.Elem, Ref: t.Ref}, state.Value{I: x})
+		}
+		return out
+	}
+	return formatValue(mw, t, v)
+}

@@ -34,6 +34,8 @@ func Require(t testing.TB) {
 type Stack struct {
 	KeystoneURL   string // with /v3
 	NeutronURL    string // without /v2.0
+	NovaURL       string // with /v2.1
+	GlanceURL     string
 	AMQPURL       string
 	AdminPassword string
 	Base          string // stack.sh's state directory
@@ -51,6 +53,8 @@ func New(t testing.TB) *Stack {
 	return &Stack{
 		KeystoneURL:   env("PVSC_KEYSTONE_URL", "http://127.0.0.1:5000/v3"),
 		NeutronURL:    env("PVSC_NEUTRON_URL", "http://127.0.0.1:9696"),
+		NovaURL:       env("PVSC_NOVA_URL", "http://127.0.0.1:8774/v2.1"),
+		GlanceURL:     env("PVSC_GLANCE_URL", "http://127.0.0.1:9292"),
 		AMQPURL:       env("PVSC_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
 		AdminPassword: env("ADMIN_PW", "adminpw"),
 		Base:          env("BASE", "/tmp/pvsc-openstack"),
@@ -288,4 +292,118 @@ func (s *Stack) RabbitmqCtl(t testing.TB, args ...string) string {
 		t.Fatalf("stacktest: rabbitmqctl %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// Computes are the stack's two nova-compute hosts (the fake driver).
+var Computes = []string{"compute1", "compute2"}
+
+// Image is the id of the stack's tiny image.
+func (s *Stack) Image(t testing.TB) string {
+	t.Helper()
+	doc := s.JSON(t, http.StatusOK, http.MethodGet, s.GlanceURL+"/v2/images?name=tiny", s.AdminToken(t), nil)
+	list, _ := doc["images"].([]any)
+	if len(list) == 0 {
+		t.Fatal("stacktest: no image \"tiny\" (stack.sh up uploads it)")
+	}
+	return list[0].(map[string]any)["id"].(string)
+}
+
+// novaHeader asks for a microversion that names hosts and takes a host on live migration.
+const novaVersion = "compute 2.79"
+
+// Nova sends a Nova call with the stack's microversion and returns status and body.
+func (s *Stack) Nova(t testing.TB, method, path, token string, body any) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.NovaURL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Close = true
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OpenStack-API-Version", novaVersion)
+	req.Header.Set("X-Auth-Token", token)
+	resp, err := s.http.Do(req)
+	if err != nil {
+		t.Fatalf("stacktest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}
+
+// BootServer boots a server of the tiny image and flavor on the given ports (Nova plugs it
+// into them), on host when not "" (admin only), waits until it is ACTIVE and deletes it when
+// the test ends; it returns the server's record.
+func (s *Stack) BootServer(t testing.TB, token, name, host string, ports ...string) map[string]any {
+	t.Helper()
+	var nets []any
+	for _, p := range ports {
+		nets = append(nets, map[string]any{"port": p})
+	}
+	server := map[string]any{"name": name, "imageRef": s.Image(t), "flavorRef": "1", "networks": nets}
+	if host != "" {
+		server["host"] = host
+	}
+	status, data := s.Nova(t, http.MethodPost, "/servers", token, map[string]any{"server": server})
+	if status != http.StatusAccepted {
+		t.Fatalf("stacktest: boot %s: HTTP %d: %s", name, status, data)
+	}
+	var doc map[string]map[string]any
+	_ = json.Unmarshal(data, &doc)
+	sid, _ := doc["server"]["id"].(string)
+	t.Cleanup(func() {
+		s.Nova(t, http.MethodDelete, "/servers/"+sid, s.AdminToken(t), nil)
+		s.WaitGone(t, "/servers/"+sid)
+	})
+	return s.WaitServer(t, sid, "ACTIVE")
+}
+
+// WaitServer polls a server until its status is want (failing on ERROR) and returns it.
+func (s *Stack) WaitServer(t testing.TB, id, want string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		status, data := s.Nova(t, http.MethodGet, "/servers/"+id, s.AdminToken(t), nil)
+		var doc map[string]map[string]any
+		_ = json.Unmarshal(data, &doc)
+		srv := doc["server"]
+		st, _ := srv["status"].(string)
+		task, _ := srv["OS-EXT-STS:task_state"].(string)
+		switch {
+		case status == http.StatusOK && st == want && task == "":
+			return srv
+		case st == "ERROR":
+			t.Fatalf("stacktest: server %s in ERROR: %s", id, data)
+		case time.Now().After(deadline):
+			t.Fatalf("stacktest: server %s not %s within 120s: %s", id, want, data)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// WaitGone polls a Nova path until it answers 404.
+func (s *Stack) WaitGone(t testing.TB, path string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if status, _ := s.Nova(t, http.MethodGet, path, s.AdminToken(t), nil); status == http.StatusNotFound {
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Logf("stacktest: %s still there after 60s", path)
+}
+
+// HostOf is the host Nova runs a server on now.
+func HostOf(server map[string]any) string {
+	h, _ := server["OS-EXT-SRV-ATTR:host"].(string)
+	return h
 }

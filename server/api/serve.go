@@ -74,6 +74,8 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /v1/properties/{property}/scopes", s.propertyScopes)
 	api.HandleFunc("GET /v1/properties/{property}/scopes/{scope}", s.propertyScope)
 	api.HandleFunc("GET /v1/scopes/{scope}", s.scope)
+	api.HandleFunc("GET /v1/records/{entity}", s.records)
+	api.HandleFunc("GET /v1/records/{entity}/{id}", s.record)
 	api.HandleFunc("GET /v1/status", s.status)
 	api.HandleFunc("POST /v1/resync", s.resync)
 	api.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))

@@ -248,3 +248,21 @@ func TestReadinessFollowsDoubt(t *testing.T) {
 	status, _ = f.do(t, "GET", "/readyz", "")
 	assert.Equal(t, http.StatusOK, status)
 }
+
+func TestRecordsShowTheContext(t *testing.T) {
+	f := bearerFixture(t)
+	auth := []string{bearer, "Bearer s3cret"}
+	status, out := f.do(t, "GET", "/v1/records/port/port-0-1", "", auth...)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "port-0-1", out["id"])
+	assert.Equal(t, "p-0", out["tenant"])
+	assert.Equal(t, "compute:nova", out["device_owner"])
+	assert.Equal(t, out["device_id"], out["vm"], "plugged into the VM its device_id names")
+	status, out = f.do(t, "GET", "/v1/records/vm", "", auth...)
+	require.Equal(t, http.StatusOK, status)
+	assert.NotEmpty(t, out["records"])
+	status, _ = f.do(t, "GET", "/v1/records/nope", "", auth...)
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _ = f.do(t, "GET", "/v1/records/port/nope", "", auth...)
+	assert.Equal(t, http.StatusNotFound, status)
+}

@@ -174,3 +174,32 @@ func (s *Server) resync(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"loaded": true})
 }
+
+// records is GET /v1/records/{entity}: every record the context holds of an entity.
+func (s *Server) records(w http.ResponseWriter, r *http.Request) {
+	recs, err := s.eng.Records(r.PathValue("entity"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if recs == nil {
+		recs = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entity": r.PathValue("entity"), "records": recs})
+}
+
+// record is GET /v1/records/{entity}/{id}.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) {
+	recs, err := s.eng.Records(r.PathValue("entity"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	for _, rec := range recs {
+		if rec["id"] == r.PathValue("id") {
+			writeJSON(w, http.StatusOK, rec)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "no "+r.PathValue("entity")+" "+r.PathValue("id"))
+}
