@@ -84,4 +84,6 @@ func uuid(seed uint64, k kind, i int) string {
 
 // AssignmentID is the id pvsc gives a user's role assignment on a project (Keystone lists
 // assignments without ids): "user:project:role:inherited", as specs/openstack writes it.
-func AssignmentID(user, project, role string) string { return user + ":" + project + ":" + role + ":false" }
+func AssignmentID(user, project, role string) string {
+	return user + ":" + project + ":" + role + ":false"
+}
