@@ -109,7 +109,12 @@ legacy on `notifications`, both on exchange `nova`):
   and `new_flavor` set; `instance.resize.end` (source) already has `host` = destination;
   `instance.resize_finish.*` come from the destination; `instance.resize_confirm.*` from the source
   with `host` = destination.
-- Evacuate: `instance.evacuate` (nova-api, `host` = the failed source, no target), then
+- Resize revert: `instance.resize_revert.start` (published by the source, `host` still the
+  destination) and `.end` (source, `host` = source again, the old flavor); legacy
+  `compute.instance.resize.revert.*`.
+- Cold migration with a host (`migrate.host`, 2.56+) emits the same messages as a resize.
+- Evacuate: `instance.evacuate` (nova-api, `host` = the failed source, no target, also when the
+  call names the host), then
   `instance.rebuild_scheduled` (conductor), and `instance.rebuild.start/.end` published by the
   destination but still with `host` = source; the next `instance.update` has `host` = destination.
 - Ports: versioned payloads list every port of the server in `ip_addresses[]`
@@ -118,7 +123,8 @@ legacy on `notifications`, both on exchange `nova`):
   lists all ports after the attach and `.start` all before: the attached port is the
   difference; nothing else names it. `instance.interface_detach.start/.end` likewise. Legacy
   payloads have `fixed_ips[]` without port ids, and there is no legacy interface attach/detach.
-- `instance.shelve_offload.end` has `host`/`node` null; `instance.unshelve.end` has the new host.
+- `instance.shelve_offload.end` has `host`/`node` null; `instance.unshelve.end` has the new host
+  (the same for `unshelve.host`, 2.91, which only an admin may give).
 - Versioned payloads carry `request_id` (the nova-api request) and `action_initiator_user` /
   `action_initiator_project`; `tenant_id`/`user_id` are the owner's.
 
@@ -134,6 +140,15 @@ Neutron (21, unversioned `<resource>.<action>.start/.end`, payload `{"<resource>
   "binding": {...}}`): neither names the port. Activating the destination binding emits
   nothing, so no `port.update.end` shows the port's new `binding:host_id` until the port's
   next update.
+- A notification's resource is the caller's view of it: a member's `port.update.end` has no
+  `binding:*` keys (admin-only attributes) even for a bound port, e.g. the OSSA-2015-018 move
+  (`device_owner` network:dhcp, `device_id` "" by the network owner) of a VM's bound port,
+  which Neutron accepts and which leaves the binding in place.
+- Port bindings API: `POST /ports/{id}/bindings` -> `binding.create.*`, `PUT .../bindings/{host}`
+  -> `binding.update.*` (`{"binding": {...}, "id": "<host>"}`), `DELETE` -> `binding.delete.*`,
+  `activate` nothing; only for compute-owned ports (400 otherwise).
+- Tags: `tag.update.*` (PUT the list), `tag.create.*` (PUT one), `tag.delete.*`, payload
+  `{parent_resource: "ports", parent_resource_id, tags: [...]}`.
 - Router interface add/remove: `router.interface.create` / `router.interface.delete` with
   `payload.router_interface` {id (the router), tenant_id, port_id, network_id, subnet_id,
   subnet_ids}, for "by subnet" and "by port" alike.
@@ -148,7 +163,15 @@ Keystone (22, `notification_format = cadf`):
   The OS-INHERIT calls emit the same event with `inherited_to_projects: true` and NO
   `initiator` (so no request id); the plain ones have `initiator` with `request_id`.
 - Deleting a group emits `identity.group.deleted` and no role_assignment.deleted for the
-  group's assignments.
+  group's assignments; deleting a role still assigned (`identity.role.deleted`) likewise.
+- `identity.role.created/.deleted` carry only the id (`resource_info`), not the domain.
+- `identity.user.deleted` has no `initiator`, even for a plain `DELETE /v3/users/{id}`.
+- A domain is deleted only disabled (403 "Cannot delete a domain that is enabled"); deleting it
+  emits `identity.project.deleted` for its projects (sub-projects first), `identity.group.deleted`
+  and `identity.user.deleted` for its groups and users (none with `initiator`, no
+  role_assignment.deleted), `identity.project.deleted` with `resource_info` = the domain id
+  (its is_domain project), then `identity.domain.deleted`.
+- Keystone keeps unknown project attributes (e.g. `avoid`) and returns them in GET/list.
 """
 
 events = collections.OrderedDict()   # (family, event_type) -> info

@@ -1,17 +1,19 @@
 #!/bin/bash
 # Exercise the running stack (stack.sh up) for real and record what it says, as test fixtures:
 #
-#   openstack/testdata/captured/rest-<service>.jsonl           every REST call made here: request (method, path,
-#                                           headers without the token, body) and response
-#                                           (status, headers, body); passwords masked
-#   captures/notifications-<service>.jsonl  what each service's log notification driver wrote
-#                                           during the run ($BASE/logs/notifications-*.jsonl)
-#   captures/amqp-<exchange>.jsonl          the raw AMQP messages off RabbitMQ, with exchange
-#                                           and routing key (amqp-tap.py)
-#   captures/snapshot-*.json                list APIs after the run
-#   captures/INDEX.md                       every event_type seen, and the calls that caused it
+# Into $OUT (default openstack/testdata/captured/, the conformance corpus; emptied first):
+#   rest-<service>.jsonl           every REST call made here: request (method, path, headers
+#                                  without the token, body) and response (status, headers,
+#                                  body); passwords and tokens masked
+#   notifications-<service>.jsonl  what each service's log notification driver wrote during the
+#                                  run ($BASE/logs/notifications-*.jsonl)
+#   amqp-<exchange>.jsonl          the raw AMQP messages off RabbitMQ, with exchange and routing
+#                                  key (amqp-tap.py)
+#   snapshot-*.json                list APIs while the run's resources exist (and *-after)
+#   pvsc-snapshot.json             `pvsc snapshot` (pvsc's own format) while they exist
+#   INDEX.md                       every event_type seen, and the calls that caused it
 #
-#   bash scripts/openstack/capture.sh       # ~3 minutes; the stack stays up
+#   bash scripts/openstack/capture.sh       # ~2.5 minutes on a fresh stack; the stack stays up
 #
 # Plain curl (the openstack CLI costs ~3 s a call) and Debian's python3 for JSON.
 set -uo pipefail
@@ -19,7 +21,9 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BASE=${BASE:-/tmp/pvsc-openstack}
 ADMIN_PW=${ADMIN_PW:-adminpw}
-OUT=${OUT:-$HERE/captures}
+ROOT=$(cd "$HERE/../.." && pwd)
+OUT=${OUT:-$ROOT/openstack/testdata/captured}
+GO=${GO:-/usr/local/go/bin/go}
 MV=${MV:-2.79}            # compute microversion sent with every Nova call
 TMP=$(mktemp -d)
 declare -A URL=([keystone]=http://127.0.0.1:5000 [neutron]=http://127.0.0.1:9696
@@ -128,11 +132,12 @@ try: s=json.load(sys.stdin)['server']
 except Exception: print('GONE'); sys.exit()
 print($3)"
 }
-wait_server() { # who id status [host] [timeout]: until status, no task_state (and on host)
+wait_server() { # who id status [host] [timeout]: until status, no task_state (and on host);
+  # polled as admin (a member does not see OS-EXT-SRV-ATTR:host), the final GET made as who
   local who=$1 id=$2 want=$3 host=${4:-} t=${5:-120} end got
   end=$(( $(date +%s) + t ))
   while :; do
-    got=$(server_field "$who" "$id" "s['status']+' '+str(s.get('OS-EXT-STS:task_state'))+' '+str(s.get('OS-EXT-SRV-ATTR:host'))")
+    got=$(server_field admin "$id" "s['status']+' '+str(s.get('OS-EXT-STS:task_state'))+' '+str(s.get('OS-EXT-SRV-ATTR:host'))")
     if [ "$got" = "GONE" ] && [ "$want" = GONE ]; then break; fi
     set -- $got
     if [ "${1:-}" = "$want" ] && [ "${2:-}" = None ] && { [ -z "$host" ] || [ "${3:-}" = "$host" ]; }; then break; fi
@@ -151,12 +156,20 @@ wait_port_free() { # who port: until Nova has let go of the port (device_id empt
     sleep 0.5
   done
 }
+wait_port_gone() { # who port: until Neutron no longer has it (Nova deletes the ports it made)
+  local end=$(( $(date +%s) + 60 ))
+  while peek neutron "$1" "/v2.0/ports/$2" | grep -q '"port"'; do
+    (( $(date +%s) > end )) && { log "  TIMEOUT: port $2 still there"; return 1; }
+    sleep 0.5
+  done
+}
+port_exists() { peek neutron admin "/v2.0/ports/$1" | grep -q '"port"'; }
 wait_migration() { # server: until its newest migration is completed/done
   local end=$(( $(date +%s) + 90 )) st
   while :; do
     st=$(peek nova admin "/v2.1/os-migrations?instance_uuid=$1" | python3 -c 'import json,sys
 m=json.load(sys.stdin)["migrations"]; m.sort(key=lambda x: x["id"]); print(m[-1]["status"] if m else "none")')
-    case $st in completed|done|confirmed|finished) break ;; error|failed) log "  migration $st"; return 1 ;; esac
+    case $st in completed|done|confirmed|finished|reverted) break ;; error|failed) log "  migration $st"; return 1 ;; esac
     (( $(date +%s) > end )) && { log "  TIMEOUT: migration is $st"; return 1; }
     sleep 0.5
   done
@@ -224,6 +237,42 @@ call neutron demo DELETE "/v2.0/subnets/$SSUB" > /dev/null
 call neutron demo DELETE "/v2.0/networks/$SNET" > /dev/null
 call neutron demo DELETE "/v2.0/routers/$ROUTER" > /dev/null
 
+log "neutron: admin creates for the demo project (project_id, tenant_id), shared networks"
+PNET=$(call neutron admin POST /v2.0/networks "{\"network\":{\"name\":\"demo-net-by-admin\",\"project_id\":\"$DEMO_PROJ\"}}" | j network id)
+TNET=$(call neutron admin POST /v2.0/networks "{\"network\":{\"name\":\"demo-net-by-admin-legacy\",\"tenant_id\":\"$DEMO_PROJ\"}}" | j network id)
+call neutron admin POST /v2.0/subnets "{\"subnet\":{\"name\":\"demo-subnet-by-admin\",\"network_id\":\"$PNET\",\"ip_version\":4,\"cidr\":\"10.40.0.0/24\",\"project_id\":\"$DEMO_PROJ\"}}" > /dev/null
+SHNET=$(call neutron admin POST /v2.0/networks '{"network":{"name":"shared-net","shared":true}}' | j network id)
+call neutron admin POST /v2.0/subnets "{\"subnet\":{\"name\":\"shared-subnet\",\"network_id\":\"$SHNET\",\"ip_version\":4,\"cidr\":\"10.50.0.0/24\"}}" > /dev/null
+# a member may not share (policy create_network:shared / update_network:shared is admin-only)
+call neutron demo POST /v2.0/networks '{"network":{"name":"demo-shared-attempt","shared":true}}' > /dev/null
+call neutron demo PUT "/v2.0/networks/$NET2" '{"network":{"shared":true}}' > /dev/null
+call neutron admin PUT "/v2.0/networks/$TNET" '{"network":{"shared":true}}' > /dev/null
+call neutron admin PUT "/v2.0/networks/$TNET" '{"network":{"shared":false}}' > /dev/null
+# the demo project's network as others see it while shared
+call neutron admin GET "/v2.0/networks?shared=true" > /dev/null
+AROUTER=$(call neutron admin POST /v2.0/routers "{\"router\":{\"name\":\"demo-router-by-admin\",\"project_id\":\"$DEMO_PROJ\"}}" | j router id)
+call neutron admin PUT "/v2.0/routers/$AROUTER/add_router_interface" "{\"subnet_id\":\"$SUBNET2\"}" > /dev/null
+
+log "neutron: single ports with fixed_ips, project_id, tenant_id, device_owner/device_id"
+PF=$(call neutron demo POST /v2.0/ports "{\"port\":{\"name\":\"port-fixed\",\"network_id\":\"$NET\",\"fixed_ips\":[{\"subnet_id\":\"$SUBNET\"}]}}" | j port id)
+PP=$(call neutron admin POST /v2.0/ports "{\"port\":{\"name\":\"port-for-demo\",\"network_id\":\"$NET\",\"project_id\":\"$DEMO_PROJ\",\"fixed_ips\":[{\"subnet_id\":\"$SUBNET\"}]}}" | j port id)
+PD=$(call neutron admin POST /v2.0/ports "{\"port\":{\"name\":\"port-dhcp\",\"network_id\":\"$NET2\",\"tenant_id\":\"$DEMO_PROJ\",\"device_owner\":\"network:dhcp\",\"device_id\":\"dhcp-test\",\"fixed_ips\":[{\"subnet_id\":\"$SUBNET2\"}]}}" | j port id)
+# the network owner (a member) may create a network:* port on its own network
+PD2=$(call neutron demo POST /v2.0/ports "{\"port\":{\"name\":\"port-dhcp-by-owner\",\"network_id\":\"$NET\",\"device_owner\":\"network:dhcp\",\"device_id\":\"dhcp-owner\"}}" | j port id)
+log "neutron: bulk ports (admin) with project_id, tenant_id, device_owner, device_id, fixed_ips"
+ABULK=$(call neutron admin POST /v2.0/ports "{\"ports\":[{\"name\":\"abulk-1\",\"network_id\":\"$NET\",\"project_id\":\"$DEMO_PROJ\",\"fixed_ips\":[{\"subnet_id\":\"$SUBNET\"}]},{\"name\":\"abulk-2\",\"network_id\":\"$NET\",\"tenant_id\":\"$DEMO_PROJ\",\"device_owner\":\"network:dhcp\",\"device_id\":\"dhcp-bulk\"},{\"name\":\"abulk-3\",\"network_id\":\"$ANET\",\"device_owner\":\"compute:nova\",\"device_id\":\"$(cat /proc/sys/kernel/random/uuid)\"}]}")
+AB=$(echo "$ABULK" | python3 -c 'import json,sys; print(" ".join(p["id"] for p in json.load(sys.stdin).get("ports", [])))' 2>/dev/null)
+log "neutron: port tags; host bindings (the port-bindings extension, as Nova's live migration uses it)"
+call neutron demo PUT "/v2.0/ports/$PF/tags" '{"tags":["capture","blue"]}' > /dev/null
+call neutron demo PUT "/v2.0/ports/$PF/tags/green" > /dev/null
+call neutron demo DELETE "/v2.0/ports/$PF/tags/blue" > /dev/null
+PBIND=$(call neutron admin POST /v2.0/ports "{\"port\":{\"name\":\"port-bindings\",\"network_id\":\"$ANET\",\"binding:host_id\":\"compute1\",\"device_owner\":\"compute:nova\",\"device_id\":\"$(cat /proc/sys/kernel/random/uuid)\"}}" | j port id)
+call neutron admin POST "/v2.0/ports/$PBIND/bindings" '{"binding":{"host":"compute2"}}' > /dev/null
+call neutron admin PUT "/v2.0/ports/$PBIND/bindings/compute2" '{"binding":{"profile":{"migrating_to":"compute2"}}}' > /dev/null
+call neutron admin PUT "/v2.0/ports/$PBIND/bindings/compute2/activate" > /dev/null
+call neutron admin DELETE "/v2.0/ports/$PBIND/bindings/compute1" > /dev/null
+call neutron admin GET "/v2.0/ports/$PBIND/bindings" > /dev/null
+
 # ================================================================ Nova
 IMAGE=$(call glance admin GET '/v2/images?name=tiny' | j images 0 id)
 log "nova: server A (admin project) on a pre-created port, forced onto compute1"
@@ -238,6 +287,7 @@ B=$(call nova demo POST /v2.1/servers "{\"server\":{\"name\":\"server-b\",\"imag
 [ -n "$B" ] || die "server B was not created"
 wait_server demo "$B" ACTIVE || die "server B did not become ACTIVE"
 call nova demo GET "/v2.1/servers/$B/os-interface" > /dev/null
+PBN=$(peek neutron admin "/v2.0/ports?device_id=$B" | j ports 0 id)   # the port Nova made for B
 
 log "nova: interface attach/detach (pre-created port) on B"
 PB2=$(call neutron demo POST /v2.0/ports "{\"port\":{\"name\":\"port-b2\",\"network_id\":\"$NET2\"}}" | j port id)
@@ -248,6 +298,19 @@ call nova demo DELETE "/v2.1/servers/$B/os-interface/$PB2" > /dev/null
 wait_port_free demo "$PB2"; wait_server demo "$B" ACTIVE
 call neutron demo GET "/v2.0/ports/$PB2" > /dev/null
 
+log "nova: interface attach by network (Nova creates the port) and detach (Nova deletes it) on B"
+PNA=$(call nova demo POST "/v2.1/servers/$B/os-interface" "{\"interfaceAttachment\":{\"net_id\":\"$NET2\"}}" | j interfaceAttachment port_id)
+wait_server demo "$B" ACTIVE
+if [ -n "$PNA" ]; then
+  call neutron demo GET "/v2.0/ports/$PNA" > /dev/null
+  call nova demo DELETE "/v2.1/servers/$B/os-interface/$PNA" > /dev/null
+  wait_port_gone demo "$PNA"; wait_server demo "$B" ACTIVE
+  call nova demo GET "/v2.1/servers/$B/os-interface" > /dev/null
+fi
+
+log "nova: rename B"
+call nova demo PUT "/v2.1/servers/$B" '{"server":{"name":"server-b-renamed"}}' > /dev/null
+
 log "nova: live migration of A compute1 -> compute2 (host given), then host null"
 call nova admin POST "/v2.1/servers/$A/action" '{"os-migrateLive":{"host":"compute2","block_migration":"auto"}}' > /dev/null
 wait_server admin "$A" ACTIVE compute2 && wait_migration "$A"
@@ -256,6 +319,13 @@ call nova admin POST "/v2.1/servers/$A/action" '{"os-migrateLive":{"host":null,"
 wait_server admin "$A" ACTIVE compute1 && wait_migration "$A"
 call nova admin GET "/v2.1/servers/$A/migrations" > /dev/null
 call nova admin GET "/v2.1/os-migrations?instance_uuid=$A" > /dev/null
+
+log "nova: cold migration of A to compute2 (host given, 2.56+) and confirm"
+call nova admin POST "/v2.1/servers/$A/action" '{"migrate":{"host":"compute2"}}' > /dev/null
+wait_server admin "$A" VERIFY_RESIZE compute2
+call nova admin POST "/v2.1/servers/$A/action" '{"confirmResize":null}' > /dev/null
+wait_server admin "$A" ACTIVE compute2 && wait_migration "$A"
+call neutron admin GET "/v2.0/ports/$PA" > /dev/null
 
 log "nova: reboot, stop, start, snapshot on B"
 call nova demo POST "/v2.1/servers/$B/action" '{"reboot":{"type":"SOFT"}}' > /dev/null
@@ -274,7 +344,15 @@ call nova demo POST "/v2.1/servers/$B/action" '{"resize":{"flavorRef":"2"}}' > /
 wait_server demo "$B" VERIFY_RESIZE
 call nova demo POST "/v2.1/servers/$B/action" '{"confirmResize":null}' > /dev/null
 wait_server demo "$B" ACTIVE
-log "  B moved $BHOST -> $(server_field admin "$B" "s.get('OS-EXT-SRV-ATTR:host')")"
+BHOST=$(server_field admin "$B" "s.get('OS-EXT-SRV-ATTR:host')")
+log "  B is on $BHOST"
+
+log "nova: resize + revert on B (to the other host and back)"
+call nova demo POST "/v2.1/servers/$B/action" '{"resize":{"flavorRef":"1"}}' > /dev/null
+wait_server demo "$B" VERIFY_RESIZE
+call nova demo POST "/v2.1/servers/$B/action" '{"revertResize":null}' > /dev/null
+wait_server demo "$B" ACTIVE "$BHOST" && wait_migration "$B"
+call neutron demo GET "/v2.0/ports?device_id=$B" > /dev/null
 
 log "nova: shelve, shelve_offload, unshelve on B"
 call nova demo POST "/v2.1/servers/$B/action" '{"shelve":null}' > /dev/null
@@ -286,8 +364,29 @@ call nova demo POST "/v2.1/servers/$B/action" '{"unshelve":null}' > /dev/null
 wait_server demo "$B" ACTIVE
 call neutron demo GET "/v2.0/ports?device_id=$B" > /dev/null
 
-log "nova: evacuate A off compute1 (forced down)"
+log "nova: shelve, shelve_offload, unshelve to a host (2.91, admin) on B"
+call nova demo POST "/v2.1/servers/$B/action" '{"shelve":null}' > /dev/null
+wait_server demo "$B" SHELVED
+call nova admin POST "/v2.1/servers/$B/action" '{"shelveOffload":null}' > /dev/null
+wait_server demo "$B" SHELVED_OFFLOADED
+# a member may not pick the host (os_compute_api:os-shelve:unshelve_to_host is admin-only)
+MV=2.91 call nova demo POST "/v2.1/servers/$B/action" '{"unshelve":{"availability_zone":null,"host":"compute1"}}' > /dev/null
+MV=2.91 call nova admin POST "/v2.1/servers/$B/action" '{"unshelve":{"availability_zone":null,"host":"compute1"}}' > /dev/null
+wait_server demo "$B" ACTIVE compute1
+call neutron demo GET "/v2.0/ports?device_id=$B" > /dev/null
+
 SVC1=$(call nova admin GET '/v2.1/os-services?binary=nova-compute&host=compute1' | j services 0 id)
+SVC2=$(call nova admin GET '/v2.1/os-services?binary=nova-compute&host=compute2' | j services 0 id)
+log "nova: evacuate A off compute2 (forced down) to compute1 (host given)"
+call nova admin PUT "/v2.1/os-services/$SVC2" '{"forced_down":true}' > /dev/null
+call nova admin POST "/v2.1/servers/$A/action" '{"evacuate":{"host":"compute1"}}' > /dev/null
+wait_server admin "$A" ACTIVE compute1 && wait_migration "$A"
+call nova admin GET "/v2.1/os-migrations?instance_uuid=$A&migration_type=evacuation" > /dev/null
+bash "$HERE/stack.sh" restart-compute compute2
+call nova admin PUT "/v2.1/os-services/$SVC2" '{"forced_down":false}' > /dev/null
+call neutron admin GET "/v2.0/ports/$PA" > /dev/null
+
+log "nova: evacuate A off compute1 (forced down), the scheduler picks the host"
 call nova admin PUT "/v2.1/os-services/$SVC1" '{"forced_down":true}' > /dev/null
 call nova admin POST "/v2.1/servers/$A/action" '{"evacuate":{}}' > /dev/null
 wait_server admin "$A" ACTIVE compute2 && wait_migration "$A"
@@ -300,7 +399,7 @@ call nova admin PUT "/v2.1/os-services/$SVC1" '{"forced_down":false}' > /dev/nul
 call nova admin GET "/v2.1/os-migrations?instance_uuid=$A&migration_type=evacuation" > /dev/null
 call neutron admin GET "/v2.0/ports/$PA" > /dev/null
 
-# snapshots while the servers exist
+# list-API snapshots while the servers exist
 sleep 2
 peek nova admin '/v2.1/servers/detail?all_tenants=1' | python3 -m json.tool > "$OUT/snapshot-servers.json"
 peek neutron admin '/v2.0/ports' | python3 -m json.tool > "$OUT/snapshot-ports.json"
@@ -308,25 +407,22 @@ peek nova admin '/v2.1/os-migrations' | python3 -m json.tool > "$OUT/snapshot-mi
 peek nova admin '/v2.1/os-services' | python3 -m json.tool > "$OUT/snapshot-compute-services.json"
 peek neutron admin '/v2.0/agents' | python3 -m json.tool > "$OUT/snapshot-agents.json"
 
-log "nova: delete A and B"
-call nova admin DELETE "/v2.1/servers/$A" > /dev/null
-call nova demo DELETE "/v2.1/servers/$B" > /dev/null
-wait_server admin "$A" GONE; wait_server demo "$B" GONE
-call neutron admin GET "/v2.0/ports/$PA" > /dev/null
-call neutron admin DELETE "/v2.0/ports/$PA" > /dev/null
-call neutron demo DELETE "/v2.0/ports/$PB2" > /dev/null
-call neutron demo DELETE "/v2.0/ports/$B1" > /dev/null
-[ -n "$SNAP" ] && call glance demo DELETE "/v2/images/$SNAP" > /dev/null
-
 # ================================================================ Keystone
-log "keystone: domain, groups, memberships, domain and inherited assignments"
+log "keystone: domain, groups, memberships, domain and inherited assignments, roles"
 call keystone admin GET '/v3/role_assignments?effective&include_names' > "$OUT/snapshot-role-assignments-effective-before.json"
 DOM=$(call keystone admin POST /v3/domains "{\"domain\":{\"name\":\"capture-dom$X\",\"description\":\"domain of the capture run\"}}" | j domain id)
 call keystone admin PATCH "/v3/domains/$DOM" '{"domain":{"description":"updated"}}' > /dev/null
 U1=$(call keystone admin POST /v3/users "{\"user\":{\"name\":\"alice\",\"domain_id\":\"$DOM\",\"password\":\"alicepw\"}}" | j user id)
 U2=$(call keystone admin POST /v3/users "{\"user\":{\"name\":\"bob\",\"domain_id\":\"$DOM\",\"password\":\"bobpw\"}}" | j user id)
+U3=$(call keystone admin POST /v3/users "{\"user\":{\"name\":\"carol\",\"domain_id\":\"$DOM\",\"password\":\"carolpw\"}}" | j user id)
+call keystone admin PATCH "/v3/users/$U1" '{"user":{"description":"updated","email":"alice@example.org"}}' > /dev/null
+call keystone admin PATCH "/v3/users/$U3" '{"user":{"enabled":false}}' > /dev/null
 P1=$(call keystone admin POST /v3/projects "{\"project\":{\"name\":\"capture-proj\",\"domain_id\":\"$DOM\"}}" | j project id)
 P2=$(call keystone admin POST /v3/projects "{\"project\":{\"name\":\"capture-subproj\",\"domain_id\":\"$DOM\",\"parent_id\":\"$P1\"}}" | j project id)
+P3=$(call keystone admin POST /v3/projects "{\"project\":{\"name\":\"capture-scratch\",\"domain_id\":\"$DOM\"}}" | j project id)
+call keystone admin PATCH "/v3/projects/$P1" '{"project":{"description":"updated"}}' > /dev/null
+# Keystone keeps unknown project attributes ("extra") and lists them: an avoid-list
+call keystone admin PATCH "/v3/projects/$P1" "{\"project\":{\"avoid\":[\"$DEMO_PROJ\"]}}" > /dev/null
 G1=$(call keystone admin POST /v3/groups "{\"group\":{\"name\":\"capture-admins\",\"domain_id\":\"$DOM\",\"description\":\"group of the capture run\"}}" | j group id)
 G2=$(call keystone admin POST /v3/groups "{\"group\":{\"name\":\"capture-tmp\",\"domain_id\":\"$DOM\"}}" | j group id)
 call keystone admin PATCH "/v3/groups/$G1" '{"group":{"description":"updated description"}}' > /dev/null
@@ -336,11 +432,16 @@ call keystone admin PUT "/v3/groups/$G1/users/$U2" > /dev/null
 call keystone admin PUT "/v3/groups/$G2/users/$U2" > /dev/null
 call keystone admin HEAD "/v3/groups/$G1/users/$U1" > /dev/null
 call keystone admin GET "/v3/users/$U2/groups" > /dev/null
-# group and user roles on a project and on a domain
+# roles: one of the domain (domain_id), one global
+DROLE=$(call keystone admin POST /v3/roles "{\"role\":{\"name\":\"capture-dom-role\",\"domain_id\":\"$DOM\",\"description\":\"a domain-specific role\"}}" | j role id)
+GROLE=$(call keystone admin POST /v3/roles "{\"role\":{\"name\":\"capture-role$X\",\"description\":\"a global role\"}}" | j role id)
+# user and group roles on a project and on a domain
+call keystone admin PUT "/v3/projects/$P1/users/$U1/roles/$READER" > /dev/null
 call keystone admin PUT "/v3/projects/$P1/groups/$G1/roles/$MEMBER" > /dev/null
 call keystone admin PUT "/v3/projects/$DEMO_PROJ/groups/$G1/roles/$READER" > /dev/null
 call keystone admin PUT "/v3/domains/$DOM/users/$U1/roles/$READER" > /dev/null
 call keystone admin PUT "/v3/domains/$DOM/groups/$G1/roles/$READER" > /dev/null
+[ -n "$GROLE" ] && call keystone admin PUT "/v3/projects/$P3/users/$U3/roles/$GROLE" > /dev/null
 # inherited: domain -> its projects, project -> its subprojects; user and group variants
 call keystone admin PUT "/v3/OS-INHERIT/domains/$DOM/users/$U1/roles/$MEMBER/inherited_to_projects" > /dev/null
 call keystone admin PUT "/v3/OS-INHERIT/domains/$DOM/groups/$G1/roles/$MEMBER/inherited_to_projects" > /dev/null
@@ -351,17 +452,9 @@ call keystone admin HEAD "/v3/OS-INHERIT/projects/$P1/groups/$G2/roles/$READER/i
 call keystone admin GET '/v3/role_assignments?effective&include_names' > "$OUT/snapshot-role-assignments-effective-during.json"
 call keystone admin GET "/v3/role_assignments?effective&include_names&user.id=$U2" > /dev/null
 call keystone admin GET "/v3/role_assignments?include_names&scope.OS-INHERIT:inherited_to=projects" > /dev/null
-# take some of it back
-call keystone admin DELETE "/v3/groups/$G1/users/$U2" > /dev/null
-call keystone admin DELETE "/v3/OS-INHERIT/projects/$P1/users/$U2/roles/$MEMBER/inherited_to_projects" > /dev/null
-call keystone admin DELETE "/v3/domains/$DOM/groups/$G1/roles/$READER" > /dev/null
-call keystone admin DELETE "/v3/projects/$DEMO_PROJ/groups/$G1/roles/$READER" > /dev/null
-call keystone admin DELETE "/v3/groups/$G2" > /dev/null
-call keystone admin GET '/v3/role_assignments?effective&include_names' > "$OUT/snapshot-role-assignments-effective-after.json"
 
-# ================================================================ collect
-log "collecting notifications (settling 5 s)"
-sleep 5
+# ================================================================ snapshots while everything exists
+log "snapshots: list APIs and pvsc snapshot (servers on both hosts, groups, all assignment kinds)"
 peek keystone admin '/v3/role_assignments?include_names' | python3 -m json.tool > "$OUT/snapshot-role-assignments.json"
 peek keystone admin '/v3/groups' | python3 -m json.tool > "$OUT/snapshot-groups.json"
 for g in $(peek keystone admin '/v3/groups' | python3 -c 'import json,sys; print(" ".join(g["id"] for g in json.load(sys.stdin)["groups"]))'); do
@@ -373,9 +466,71 @@ while i < len(s):
     if i >= len(s): break
     o,i=dec.raw_decode(s,i); out.append(o)
 print(json.dumps(out, indent=2))' > "$OUT/snapshot-group-members.json"
+{ peek keystone admin '/v3/roles'; peek keystone admin "/v3/roles?domain_id=$DOM"; } | python3 -c 'import json,sys
+dec=json.JSONDecoder(); s=sys.stdin.read(); i=0; roles=[]
+while i < len(s):
+    while i < len(s) and s[i].isspace(): i+=1
+    if i >= len(s): break
+    o,i=dec.raw_decode(s,i); roles += o["roles"]
+print(json.dumps({"roles": roles}, indent=4))' > "$OUT/snapshot-roles.json"   # global and domain roles
+for f in "$OUT"/snapshot-role-assignments-effective-*.json; do python3 -m json.tool "$f" > "$f.tmp" && mv "$f.tmp" "$f"; done
+( set -a; . "$BASE/adminrc"; set +a
+  cd "$ROOT" && HOME=${HOME:-/root} "$GO" run ./cmd/pvsc snapshot --out "$OUT/pvsc-snapshot.json" ) >&2 \
+  || log "  pvsc snapshot FAILED"
+[ -s "$OUT/pvsc-snapshot.json" ] && sed -i -E 's/gAAAAA[A-Za-z0-9_=-]+/***/g' "$OUT/pvsc-snapshot.json"
+
+# ================================================================ take it back
+log "keystone: revoke every kind of assignment, delete roles, a user, a project, the domain"
+call keystone admin DELETE "/v3/groups/$G1/users/$U2" > /dev/null
+call keystone admin DELETE "/v3/projects/$P1/users/$U1/roles/$READER" > /dev/null
+call keystone admin DELETE "/v3/OS-INHERIT/projects/$P1/users/$U2/roles/$MEMBER/inherited_to_projects" > /dev/null
+call keystone admin DELETE "/v3/OS-INHERIT/projects/$P1/groups/$G2/roles/$READER/inherited_to_projects" > /dev/null
+call keystone admin DELETE "/v3/OS-INHERIT/domains/$DOM/users/$U1/roles/$MEMBER/inherited_to_projects" > /dev/null
+call keystone admin DELETE "/v3/OS-INHERIT/domains/$DOM/groups/$G1/roles/$MEMBER/inherited_to_projects" > /dev/null
+call keystone admin DELETE "/v3/domains/$DOM/users/$U1/roles/$READER" > /dev/null
+call keystone admin DELETE "/v3/domains/$DOM/groups/$G1/roles/$READER" > /dev/null
+call keystone admin DELETE "/v3/projects/$DEMO_PROJ/groups/$G1/roles/$READER" > /dev/null
+call keystone admin DELETE "/v3/groups/$G2" > /dev/null
+[ -n "$DROLE" ] && call keystone admin DELETE "/v3/roles/$DROLE" > /dev/null
+# a role still assigned (U3 on P3): Keystone deletes the assignments with it
+[ -n "$GROLE" ] && call keystone admin DELETE "/v3/roles/$GROLE" > /dev/null
+call keystone admin DELETE "/v3/users/$U3" > /dev/null
+call keystone admin PATCH "/v3/projects/$P3" '{"project":{"enabled":false}}' > /dev/null
+call keystone admin DELETE "/v3/projects/$P3" > /dev/null
+call keystone admin GET '/v3/role_assignments?effective&include_names' > "$OUT/snapshot-role-assignments-effective-after.json"
+python3 -m json.tool "$OUT/snapshot-role-assignments-effective-after.json" > "$TMP/ra" && cp "$TMP/ra" "$OUT/snapshot-role-assignments-effective-after.json"
+# a domain is deleted disabled; its projects, users and groups go with it
+call keystone admin DELETE "/v3/domains/$DOM" > /dev/null    # refused while enabled
+call keystone admin PATCH "/v3/domains/$DOM" '{"domain":{"enabled":false}}' > /dev/null
+call keystone admin DELETE "/v3/domains/$DOM" > /dev/null
+
+log "neutron: a port as Nova makes it (device_owner compute:nova, device_id = B), and the one-call move"
+PN=$(call neutron demo POST /v2.0/ports "{\"port\":{\"name\":\"port-as-nova\",\"network_id\":\"$NET\",\"device_owner\":\"compute:nova\",\"device_id\":\"$B\"}}" | j port id)
+# OSSA-2015-018: the network owner turns B's bound port into a network port in one call
+[ -n "$PBN" ] && call neutron demo PUT "/v2.0/ports/$PBN" '{"port":{"device_owner":"network:dhcp","device_id":""}}' > /dev/null
+[ -n "$PBN" ] && call neutron admin GET "/v2.0/ports/$PBN" > /dev/null   # admin: binding:* shown
+
+log "nova: delete A and B"
+call nova admin DELETE "/v2.1/servers/$A" > /dev/null
+call nova demo DELETE "/v2.1/servers/$B" > /dev/null
+wait_server admin "$A" GONE; wait_server demo "$B" GONE
+call neutron admin GET "/v2.0/ports/$PA" > /dev/null
+call neutron admin DELETE "/v2.0/ports/$PA" > /dev/null
+call neutron demo DELETE "/v2.0/ports/$PB2" > /dev/null
+call neutron demo DELETE "/v2.0/ports/$B1" > /dev/null
+for p in $PBN $PN $PF $PP $PD $PD2 $PBIND $AB; do
+  port_exists "$p" && call neutron admin DELETE "/v2.0/ports/$p" > /dev/null
+done
+call neutron admin PUT "/v2.0/routers/$AROUTER/remove_router_interface" "{\"subnet_id\":\"$SUBNET2\"}" > /dev/null
+call neutron admin DELETE "/v2.0/routers/$AROUTER" > /dev/null
+for n in $SHNET $PNET $TNET; do call neutron admin DELETE "/v2.0/networks/$n" > /dev/null; done
+[ -n "$SNAP" ] && call glance demo DELETE "/v2/images/$SNAP" > /dev/null
+
+# ================================================================ collect
+log "collecting notifications (settling 5 s)"
+sleep 5
 peek neutron admin '/v2.0/ports' | python3 -m json.tool > "$OUT/snapshot-ports-after.json"
 peek nova admin '/v2.1/servers/detail?all_tenants=1&deleted=true' | python3 -m json.tool > "$OUT/snapshot-servers-after.json"
-for f in "$OUT"/snapshot-role-assignments-effective-*.json; do python3 -m json.tool "$f" > "$f.tmp" && mv "$f.tmp" "$f"; done
 
 kill "$TAP"; wait "$TAP" 2>/dev/null
 for f in "$BASE"/logs/notifications-*.jsonl; do
@@ -384,4 +539,4 @@ for f in "$BASE"/logs/notifications-*.jsonl; do
   [ -s "$OUT/$(basename "$f")" ] || rm -f "$OUT/$(basename "$f")"
 done
 /usr/bin/python3 "$HERE/capture-index.py" "$OUT" > "$OUT/INDEX.md"
-log "done: $(ls "$OUT" | wc -l) files in $OUT"
+log "done: $(ls "$OUT" | wc -l) files in $OUT in $SECONDS s"

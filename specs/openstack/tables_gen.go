@@ -1382,6 +1382,12 @@ var Spec = &tables.Spec{
 				},
 				tables.OpRow{Event: -1, Source: tables.API, Key: "PATCH /v3/domains/{domain_id}"},
 				tables.OpRow{
+					Event:  1,
+					Source: tables.API,
+					Key:    "DELETE /v3/domains/{domain_id}",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "path.domain_id"}},
+				},
+				tables.OpRow{
 					Event:  2,
 					Source: tables.API,
 					Key:    "POST /v3/projects",
@@ -2836,6 +2842,7 @@ var Spec = &tables.Spec{
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "scheduler.select_destinations.*"},
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "service.update"},
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "binding.*"},
+				tables.OpRow{Event: -1, Source: tables.Notify, Key: "tag.*"},
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.exists"},
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.evacuate"},
 				tables.OpRow{Event: -1, Source: tables.Notify, Key: "instance.rebuild_scheduled"},
@@ -2873,6 +2880,15 @@ var Spec = &tables.Spec{
 					Event:  20,
 					Source: tables.Notify,
 					Key:    "compute.instance.finish_resize.end",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.instance_id"},
+						tables.ParamSource{Param: 1, Path: "payload.host"},
+					},
+				},
+				tables.OpRow{
+					Event:  20,
+					Source: tables.Notify,
+					Key:    "compute.instance.resize.revert.end",
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "payload.instance_id"},
 						tables.ParamSource{Param: 1, Path: "payload.host"},
@@ -4350,12 +4366,12 @@ func init() {
 		{Expr: Spec.Clouds[0].Rows[10].When, Pred: pred4},                // op.user_id != "" && op.target != ""
 		{Expr: Spec.Clouds[0].Rows[11].When, Pred: pred4},                // op.group_id != "" && op.target != ""
 		{Expr: Spec.Clouds[0].Rows[12].When, Pred: pred4},                // op.group_id != "" && op.target != ""
-		{Expr: Spec.Clouds[0].Rows[60].When, Pred: pred5},                // has(op.project_id)
 		{Expr: Spec.Clouds[0].Rows[61].When, Pred: pred5},                // has(op.project_id)
-		{Expr: Spec.Clouds[0].Rows[62].When, Pred: pred6},                // has(op.target)
+		{Expr: Spec.Clouds[0].Rows[62].When, Pred: pred5},                // has(op.project_id)
 		{Expr: Spec.Clouds[0].Rows[63].When, Pred: pred6},                // has(op.target)
-		{Expr: Spec.Clouds[0].Rows[64].When, Pred: pred7},                // has(op.assignment_id)
-		{Expr: Spec.Clouds[0].Rows[65].When, Pred: pred7},                // has(op.group_assignment_id)
+		{Expr: Spec.Clouds[0].Rows[64].When, Pred: pred6},                // has(op.target)
+		{Expr: Spec.Clouds[0].Rows[65].When, Pred: pred7},                // has(op.assignment_id)
+		{Expr: Spec.Clouds[0].Rows[66].When, Pred: pred7},                // has(op.group_assignment_id)
 		{Expr: Spec.Clouds[1].Rows[5].When, Pred: pred0},                 // !op.device_owner.startsWith("network:")
 		{Expr: Spec.Clouds[1].Rows[6].When, Pred: pred1},                 // op.device_owner.startsWith("network:")
 		{Expr: Spec.Clouds[1].Rows[7].When, Pred: pred8},                 // op.device_owner.startsWith("compute:") && op.vm_id != ""
@@ -4375,7 +4391,7 @@ func init() {
 		{Expr: Spec.Clouds[1].Rows[73].When, Pred: pred8},                // op.device_owner.startsWith("compute:") && op.vm_id != ""
 		{Expr: Spec.Clouds[1].Rows[74].When, Pred: pred13},               // op.device_id == "" && op.device_owner == ""
 		{Expr: Spec.Clouds[1].Rows[85].When, Pred: pred14},               // has(op.host) && op.vm_id in cloud.vm_ids
-		{Expr: Spec.Clouds[1].Rows[114].When, Pred: pred14},              // has(op.host) && op.vm_id in cloud.vm_ids
+		{Expr: Spec.Clouds[1].Rows[116].When, Pred: pred14},              // has(op.host) && op.vm_id in cloud.vm_ids
 		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred15},      // !(op.project_id in cloud.project_ids) || (op.project_id in watchlist && (cloud.role_by_...
 		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
 		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
