@@ -121,10 +121,10 @@ var (
 func celHint(m *modelInfo, ctx exprCtx, msg string) string {
 	if g := undefinedField.FindStringSubmatch(msg); g != nil {
 		var fields []string
-		for i, e := range m.t.Entities {
+		for i := range m.t.Entities {
 			fields = append(fields, m.t.FieldNames(int32(i))...)
-			fields = append(fields, e.Plural, e.Name+"_ids", e.Name+"_by_id")
 		}
+		fields = append(fields, celenv.CloudFields(m.t)...)
 		return didYouMean(g[1], fields)
 	}
 	if g := undeclaredRef.FindStringSubmatch(msg); g != nil {

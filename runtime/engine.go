@@ -59,6 +59,7 @@ type modelRT struct {
 	events   map[string]int32
 	rank     []int    // per entity: precedence depth (roots 0)
 	required []uint64 // per event: bit i, parameter i is required
+	indexes  []tables.CloudField // the cloud.<plural>_by_<field> indexes expressions read
 }
 
 // concern is one property an event matters to, with the event's kind for it.

@@ -90,7 +90,36 @@ func compileCEL(mr *modelRT, x *tables.Expr, o exprOpts) (cel.Program, error) {
 		return nil, fmt.Errorf("`%s`: %w", x.Src, iss.Err())
 	}
 	internLiterals(mr, ast)
+	noteIndexes(mr, ast)
 	return env.Program(ast)
+}
+
+// noteIndexes records the cloud indexes an expression reads: the store keeps
+// those (and only those) as the cloud changes.
+func noteIndexes(mr *modelRT, ast *cel.Ast) {
+	celast.PostOrderVisit(ast.NativeRep().Expr(), celast.NewExprVisitor(func(e celast.Expr) {
+		if e.Kind() != celast.SelectKind {
+			return
+		}
+		sel := e.AsSelect()
+		if op := sel.Operand(); op.Kind() != celast.IdentKind || op.AsIdent() != celenv.VarCloud {
+			return
+		}
+		for _, f := range mr.m.CloudFields() {
+			if f.Kind == tables.CloudIndex && f.Name == sel.FieldName() && !hasIndex(mr.indexes, f) {
+				mr.indexes = append(mr.indexes, f)
+			}
+		}
+	}))
+}
+
+func hasIndex(xs []tables.CloudField, f tables.CloudField) bool {
+	for _, x := range xs {
+		if x.Entity == f.Entity && x.Field == f.Field {
+			return true
+		}
+	}
+	return false
 }
 
 func internLiterals(mr *modelRT, ast *cel.Ast) {

@@ -34,6 +34,9 @@ func (e *Engine) newWorld() *world {
 	w := &world{}
 	for _, mr := range e.models {
 		st := state.New(e.spec, mr.idx)
+		for _, f := range mr.indexes {
+			st.Index(f.Entity, f.Field)
+		}
 		mw := &modelWorld{rt: mr, st: st, view: state.NewView(st, mr.env)}
 		for _, s := range mr.lits.strs {
 			mw.lits = append(mw.lits, st.Names.Intern(s))

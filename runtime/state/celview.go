@@ -15,12 +15,15 @@ import (
 // View is the CEL face of a store: the cloud object, records and operations,
 // all lazy so that CEL never copies the cloud.
 type View struct {
-	S   *Store
-	Env *celenv.Env
+	S      *Store
+	Env    *celenv.Env
+	fields []tables.CloudField
 }
 
 // NewView wraps a store for CEL evaluation in the model's environment.
-func NewView(s *Store, env *celenv.Env) *View { return &View{S: s, Env: env} }
+func NewView(s *Store, env *celenv.Env) *View {
+	return &View{S: s, Env: env, fields: s.Model.CloudFields()}
+}
 
 // Cloud is the value of the `cloud` variable.
 func (v *View) Cloud() ref.Val { return &cloudVal{base: base{v.Env.CloudType}, v: v} }
@@ -123,18 +126,20 @@ type cloudVal struct {
 func (c *cloudVal) Value() any              { return c }
 func (c *cloudVal) Equal(x ref.Val) ref.Val { return types.Bool(x == c) }
 
-// Field serves cloud.<plural>, cloud.<entity>_ids and cloud.<entity>_by_id (celenv.CloudFields order).
+// Field serves the cloud view's fields (tables.Model.CloudFields order).
 func (c *cloudVal) Field(i int) ref.Val {
-	e := int32(i / 3)
+	f := c.v.fields[i]
+	e := f.Entity
 	lt := types.NewListType(c.v.Env.RecordTypes[e])
-	switch i % 3 {
-	case 0:
+	switch f.Kind {
+	case tables.CloudRecords:
 		return &recordList{base: base{lt}, v: c.v, e: e}
-	case 1:
+	case tables.CloudIDs:
 		return &idList{base: base{types.NewListType(types.StringType)}, v: c.v, e: e}
-	default:
+	case tables.CloudByID:
 		return &byID{base: base{types.NewMapType(types.StringType, c.v.Env.RecordTypes[e])}, v: c.v, e: e}
 	}
+	return &indexMap{base: base{types.NewMapType(types.StringType, lt)}, v: c.v, e: e, field: f.Field, lt: lt}
 }
 
 // rows lists the live rows of an entity (only for random access, which CEL rarely needs).

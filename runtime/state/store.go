@@ -16,7 +16,8 @@ type Store struct {
 	direct [][]int
 	// ancPos[e][A] is A's position in e's Ancestors, -1 when A is not one of them.
 	ancPos [][]int
-	fill   [][]filler // per event, per parameter: where an absent parameter reads from
+	fill   [][]filler      // per event, per parameter: where an absent parameter reads from
+	idx    [][]*fieldIndex // per entity: its indexes (cloud.<plural>_by_<field>)
 }
 
 // table holds the records of one entity type, column by column.
@@ -45,6 +46,7 @@ func New(spec *tables.Spec, model int32) *Store {
 	s.ancPos = ancestorPositions(m)
 	s.cnt = newCounts(s, spec, model)
 	s.fill = fillers(m)
+	s.idx = make([][]*fieldIndex, len(m.Entities))
 	return s
 }
 
@@ -133,6 +135,7 @@ func (s *Store) insert(entity int32, id Sym, parents []Sym) int32 {
 	s.rows.set(entity, id, row)
 	t.live++
 	s.resolveAncestors(entity, row)
+	s.indexInserted(entity, row)
 	s.cnt.inserted(entity, row)
 	return row
 }
@@ -162,18 +165,21 @@ func (s *Store) fillParents(entity, row int32, parents []Sym) {
 		return
 	}
 	s.cnt.scopeChanging(entity, row)
+	s.indexRemoving(entity, row)
 	for k, id := range parents {
 		if id != 0 && t.parents[k][row] == 0 {
 			t.parents[k][row] = id
 		}
 	}
 	s.resolveAncestors(entity, row)
+	s.indexInserted(entity, row)
 	s.cnt.scopeChanged(entity, row)
 }
 
 // remove deletes a record.
 func (s *Store) remove(entity, row int32) {
 	s.cnt.removing(entity, row)
+	s.indexRemoving(entity, row)
 	t := s.tabs[entity]
 	s.rows.unset(entity, t.ids[row])
 	t.ids[row] = 0
@@ -193,6 +199,7 @@ func (s *Store) setAttr(entity, row, attr int32, v Value) {
 	old := t.attrs[attr][row]
 	t.attrs[attr][row] = v
 	if !old.Equal(v) {
+		s.indexAttr(entity, row, s.Model.AttrField(entity, attr), old)
 		s.cnt.attrChanged(entity, row, attr, old)
 	}
 }

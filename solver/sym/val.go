@@ -9,7 +9,7 @@ import (
 type Kind uint8
 
 // Value kinds. Obj is an operation (fields by parameter index), Cloud the
-// `cloud` view, Map an entity's records by id.
+// `cloud` view, Map an entity's records by id, Index its records by a field.
 const (
 	KBool Kind = iota + 1
 	KStr
@@ -20,6 +20,7 @@ const (
 	KCloud
 	KMap
 	KDict
+	KIndex
 )
 
 // Val is a symbolic value.
@@ -32,7 +33,8 @@ type Val struct {
 	O []Val  // KObj: the operation's parameters after fill-in
 	H []Lit  // KObj: whether each parameter was given (has(op.x))
 	D *Dict  // KDict
-	E int32  // KRec, KMap: the entity; KObj: the event
+	E int32  // KRec, KMap, KIndex: the entity; KObj: the event
+	F int32  // KIndex: the indexed field
 }
 
 // Bool wraps a literal.

@@ -7,6 +7,7 @@ import (
 	"cel.dev/cel-go/common/ast"
 
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables/celenv"
 )
 
 func (x *evaluator) call(c ast.CallExpr, sc *scope) (sym.Val, error) {
@@ -81,6 +82,8 @@ func (x *evaluator) apply(fn string, a []sym.Val) (sym.Val, error) {
 		return x.size(a[0])
 	case "_[_]":
 		return x.index(a[0], a[1])
+	case celenv.FnFlatten:
+		return x.flatten(a[0])
 	case "_+_", "_-_":
 		return x.arith(fn, a[0], a[1])
 	}
@@ -126,6 +129,16 @@ func (x *evaluator) in(el, coll sym.Val) (sym.Val, error) {
 	case sym.KDict:
 		l, err := x.b().Has(coll.D.KeyList(x.b()), el)
 		return sym.Bool(l), err
+	case sym.KIndex:
+		recs, err := x.indexed(coll, el)
+		if err != nil {
+			return sym.Val{}, err
+		}
+		var gs []sym.Lit
+		for _, e := range recs.Elems() {
+			gs = append(gs, e.G)
+		}
+		return sym.Bool(x.b().Any(gs)), nil
 	}
 	return sym.Val{}, fmt.Errorf("`in` on a value that is not a list or map")
 }
@@ -155,6 +168,9 @@ func (x *evaluator) index(coll, key sym.Val) (sym.Val, error) {
 		return sym.Val{K: sym.KRec, E: coll.E, R: x.env.Cloud.Lookup(coll.E, key.S)}, nil
 	case sym.KDict:
 		return x.b().Lookup(coll.D, key)
+	case sym.KIndex:
+		l, err := x.indexed(coll, key)
+		return sym.ListOf(l), err
 	}
 	k, ok := key.S.Const()
 	if coll.K != sym.KList || key.K != sym.KInt || !ok {
@@ -182,4 +198,23 @@ func (x *evaluator) arith(fn string, l, r sym.Val) (sym.Val, error) {
 		return sym.Int(x.b().Apply2(l.S, r.S, func(a, b int64) int64 { return a - b })), nil
 	}
 	return sym.Val{}, fmt.Errorf("%s on strings is not supported (the string domain is finite)", fn)
+}
+
+// flatten joins a list of lists: an inner element is there when its list is and it is in it.
+func (x *evaluator) flatten(v sym.Val) (sym.Val, error) {
+	if v.K != sym.KList {
+		return v, fmt.Errorf("flatten of a value that is not a list")
+	}
+	var out []*sym.Elem
+	for _, outer := range v.L.Elems() {
+		if outer.V.K != sym.KList {
+			return v, fmt.Errorf("flatten of a list whose elements are not lists")
+		}
+		for _, inner := range outer.V.L.Elems() {
+			if g := x.b().And(outer.G, inner.G); g != x.b().F {
+				out = append(out, &sym.Elem{G: g, V: inner.V})
+			}
+		}
+	}
+	return sym.ListOf(sym.NewList(out)), nil
 }

@@ -87,6 +87,7 @@ var supported = map[string]bool{
 	"_==_": true, "_!=_": true, "_<_": true, "_<=_": true, "_>_": true, "_>=_": true,
 	"@in": true, "startsWith": true, "endsWith": true, "contains": true, "size": true,
 	"_[_]": true, "_+_": true, "_-_": true, "@not_strictly_false": true,
+	celenv.FnFlatten: true,
 }
 
 // scan collects constants and rejects unsupported constructs before any evaluation.

@@ -8,6 +8,7 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 
 	"pvsc.dev/pvsc/solver/sym"
+	"pvsc.dev/pvsc/tables"
 	"pvsc.dev/pvsc/tables/celenv"
 )
 
@@ -219,8 +220,35 @@ func (x *evaluator) cloudField(name string) (sym.Val, error) {
 		return sym.ListOf(x.env.Cloud.Records(cf.entity)), nil
 	case cloudIDs:
 		return sym.ListOf(x.env.Cloud.IDs(cf.entity)), nil
+	case cloudIndex:
+		return sym.Val{K: sym.KIndex, E: cf.entity, F: int32(cf.field)}, nil
 	}
 	return sym.Val{K: sym.KMap, E: cf.entity}, nil
+}
+
+// indexed is cloud.<plural>_by_<field>[key]: every record, present when it
+// exists and its field holds key (its list field contains it).
+func (x *evaluator) indexed(ix sym.Val, key sym.Val) (*sym.List, error) {
+	b := x.b()
+	list := x.env.Names.M.FieldType(ix.E, int(ix.F)).Kind == tables.TList
+	var out []*sym.Elem
+	for _, el := range x.env.Cloud.Records(ix.E).Elems() {
+		v := x.env.Cloud.Field(ix.E, el.V.R.Alts[0].Slot, int(ix.F))
+		hit := b.T
+		if list {
+			l, err := b.Has(v.L, key)
+			if err != nil {
+				return nil, err
+			}
+			hit = l
+		} else {
+			hit = b.EqS(v.S, key.S)
+		}
+		if g := b.And(el.G, hit); g != b.F {
+			out = append(out, &sym.Elem{G: g, V: el.V})
+		}
+	}
+	return sym.NewList(out), nil
 }
 
 // fieldIndex resolves a select once: the operand's type, hence the index, is fixed per node.

@@ -11,11 +11,13 @@ const (
 	cloudRecords cloudKind = iota
 	cloudIDs
 	cloudByID
+	cloudIndex
 )
 
 type cloudField struct {
 	entity int32
 	kind   cloudKind
+	field  int // cloudIndex
 }
 
 // Names resolves the field names of a model's records, operations and cloud view.
@@ -35,10 +37,9 @@ func NewNames(m *tables.Model) *Names {
 			idx[f] = i
 		}
 		n.fields = append(n.fields, idx)
-		ent := m.Entities[e]
-		n.cloud[ent.Plural] = cloudField{entity: int32(e), kind: cloudRecords}
-		n.cloud[ent.Name+"_ids"] = cloudField{entity: int32(e), kind: cloudIDs}
-		n.cloud[ent.Name+"_by_id"] = cloudField{entity: int32(e), kind: cloudByID}
+	}
+	for _, f := range m.CloudFields() {
+		n.cloud[f.Name] = cloudField{entity: f.Entity, kind: cloudKind(f.Kind), field: f.Field}
 	}
 	for _, ev := range m.Events {
 		idx := map[string]int{}
@@ -50,10 +51,11 @@ func NewNames(m *tables.Model) *Names {
 	return n
 }
 
-// CloudEntity is the entity a cloud field is about, and whether the field lists its records (cloud.<plural>).
+// CloudEntity is the entity a cloud field is about, and whether the field lists its records
+// (cloud.<plural>, or an index: cloud.<plural>_by_<field>).
 func (n *Names) CloudEntity(field string) (e int32, records bool, ok bool) {
 	cf, ok := n.cloud[field]
-	return cf.entity, cf.kind == cloudRecords, ok
+	return cf.entity, cf.kind == cloudRecords || cf.kind == cloudIndex, ok
 }
 
 func (n *Names) field(e int32, name string) int {

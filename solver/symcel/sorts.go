@@ -411,6 +411,13 @@ func (u *unifier) selectField(op *aval, name string) (*aval, error) {
 			return &aval{k: aList, elem: &aval{k: aRec, e: cf.entity}}, nil
 		case cloudIDs:
 			return &aval{k: aList, elem: s.str(s.ent[cf.entity])}, nil
+		case cloudIndex:
+			// An index is a map from a field's values to records: its keys are of the field's sort.
+			key := s.field(cf.entity, cf.field).find()
+			if key.k == aList {
+				key = key.elem
+			}
+			return &aval{k: aDict, key: key, val: &aval{k: aList, elem: &aval{k: aRec, e: cf.entity}}}, nil
 		}
 		return &aval{k: aMap, e: cf.entity}, nil
 	case aRec:
@@ -476,6 +483,12 @@ func (u *unifier) call(c ast.CallExpr, sc *ascope) (*aval, error) {
 		}
 	case "@not_strictly_false":
 		return a[0], nil
+	case celenv.FnFlatten:
+		if l := a[0].find(); l.k == aList {
+			if inner := l.elem.find(); inner.k == aList {
+				return inner, nil
+			}
+		}
 	}
 	return other(), nil
 }

@@ -3514,7 +3514,7 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 2,
 					Allow: &tables.Expr{
-						Src:  "!cloud.vms.exists(v, v.tenant == op.tenant_id && v.host != \"\"\n      && cloud.vms.exists(w, w.tenant != op.tenant_id && w.tenant in op.avoid && w.host == v.host))",
+						Src:  "!cloud.vms_by_tenant[op.tenant_id].exists(v, v.host != \"\"\n      && cloud.vms_by_host[v.host].exists(w, w.tenant != op.tenant_id && w.tenant in op.avoid))",
 						Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1},
 					},
 				},
@@ -3535,7 +3535,7 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "size(cloud.tenant_by_id[tenant].avoid) == 0 && !cloud.tenants.exists(u, tenant in u.avoid) ? []\n      : cloud.vms.filter(w, w.host != \"\" && w.tenant != tenant\n        && (w.tenant in cloud.tenant_by_id[tenant].avoid || tenant in cloud.tenant_by_id[w.tenant].avoid)).map(w, w.host)",
+							Src:  "(cloud.tenant_by_id[tenant].avoid + cloud.tenants_by_avoid[tenant].map(u, u.id))\n      .filter(u, u != tenant)\n      .map(u, cloud.vms_by_tenant[u].filter(w, w.host != \"\").map(w, w.host)).flatten()",
 							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 1},
 						},
 					},
@@ -3550,7 +3550,7 @@ var Spec = &tables.Spec{
 							Fast: &tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
 						},
 						For: &tables.Expr{
-							Src:  "cloud.tenant_by_id[op.tenant_id].avoid.filter(u, u != op.tenant_id)\n      + cloud.tenants.filter(u, u.id != op.tenant_id && op.tenant_id in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[op.tenant_id].avoid.filter(u, u != op.tenant_id)\n      + cloud.tenants_by_avoid[op.tenant_id].filter(u, u.id != op.tenant_id).map(u, u.id)",
 							Vars: tables.Vars{Event: 19, Elem: -1, Scope: -1},
 						},
 					},
@@ -3558,7 +3558,7 @@ var Spec = &tables.Spec{
 						Event: 20,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants.filter(u, cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants_by_avoid[cloud.vm_by_id[op.vm_id].tenant].map(u, u.id)",
 							Vars: tables.Vars{Event: 20, Elem: -1, Scope: -1},
 						},
 					},
@@ -3566,7 +3566,7 @@ var Spec = &tables.Spec{
 						Event: 21,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants.filter(u, cloud.vm_by_id[op.vm_id].tenant in u.avoid).map(u, u.id)",
+							Src:  "cloud.tenant_by_id[cloud.vm_by_id[op.vm_id].tenant].avoid\n      + cloud.tenants_by_avoid[cloud.vm_by_id[op.vm_id].tenant].map(u, u.id)",
 							Vars: tables.Vars{Event: 21, Elem: -1, Scope: -1},
 						},
 					},

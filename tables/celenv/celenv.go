@@ -46,7 +46,7 @@ func New(m *tables.Model) (*Env, error) {
 	e.declareRecords()
 	e.declareCloud()
 	e.declareOps()
-	opts := []cel.EnvOption{cel.CustomTypeProvider(e.provider), cel.CustomTypeAdapter(e.provider), cel.Variable(VarCloud, e.CloudType)}
+	opts := []cel.EnvOption{cel.CustomTypeProvider(e.provider), cel.CustomTypeAdapter(e.provider), cel.Variable(VarCloud, e.CloudType), flattenDecl(e.provider)}
 	opts = append(opts, e.enumConstants()...)
 	e.base, err = cel.NewEnv(opts...)
 	if err != nil {
@@ -115,23 +115,29 @@ func (e *Env) declareRecords() {
 }
 
 func (e *Env) declareCloud() {
-	m := e.Model
 	e.CloudType = types.NewObjectType("pvsc.cloud")
 	st := &structType{typ: e.CloudType}
-	for i, ent := range m.Entities {
-		rec := e.RecordTypes[i]
-		st.add(ent.Plural, cel.ListType(rec))
-		st.add(ent.Name+"_ids", cel.ListType(cel.StringType))
-		st.add(ent.Name+"_by_id", cel.MapType(cel.StringType, rec))
+	for _, f := range e.Model.CloudFields() {
+		rec := e.RecordTypes[f.Entity]
+		switch f.Kind {
+		case tables.CloudRecords:
+			st.add(f.Name, cel.ListType(rec))
+		case tables.CloudIDs:
+			st.add(f.Name, cel.ListType(cel.StringType))
+		case tables.CloudByID:
+			st.add(f.Name, cel.MapType(cel.StringType, rec))
+		case tables.CloudIndex:
+			st.add(f.Name, cel.MapType(cel.StringType, cel.ListType(rec)))
+		}
 	}
 	e.provider.structs[e.CloudType.TypeName()] = st
 }
 
-// CloudFields lists the cloud view's fields in index order: for every entity its records, its ids, its records by id.
+// CloudFields lists the cloud view's field names in index order (tables.Model.CloudFields).
 func CloudFields(m *tables.Model) []string {
 	var out []string
-	for _, ent := range m.Entities {
-		out = append(out, ent.Plural, ent.Name+"_ids", ent.Name+"_by_id")
+	for _, f := range m.CloudFields() {
+		out = append(out, f.Name)
 	}
 	return out
 }
