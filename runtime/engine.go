@@ -57,8 +57,8 @@ type modelRT struct {
 	rows     []rowRT     // Event-operation rows of the selected clouds
 	lits     *litTable
 	events   map[string]int32
-	rank     []int    // per entity: precedence depth (roots 0)
-	required []uint64 // per event: bit i, parameter i is required
+	rank     []int               // per entity: precedence depth (roots 0)
+	required []uint64            // per event: bit i, parameter i is required
 	indexes  []tables.CloudField // the cloud.<plural>_by_<field> indexes expressions read
 }
 
