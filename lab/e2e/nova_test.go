@@ -65,19 +65,25 @@ func TestLiveMigrationMovesTheVMInTheContext(t *testing.T) {
 	st.CreateSubnet(t, ten.token, net, "10.21.0.0/24")
 	port := st.CreatePort(t, ten.token, net, nil)["id"].(string)
 	admin := st.AdminToken(t)
-	server := st.BootServer(t, admin, stacktest.UniqueName("mig-vm"), stacktest.Computes[0], port)
+	// The tenant boots (Nova refuses another project's port); the scheduler picks the host.
+	server := st.BootServer(t, ten.token, stacktest.UniqueName("mig-vm"), "", port)
 	vm := server["id"].(string)
-	eventually(t, 60*time.Second, "pvsc knows the VM on "+stacktest.Computes[0], func() bool {
-		return vmHost(t, p, vm) == stacktest.Computes[0]
+	src := stacktest.HostOf(server)
+	dst := stacktest.Computes[0]
+	if src == dst {
+		dst = stacktest.Computes[1]
+	}
+	eventually(t, 60*time.Second, "pvsc knows the VM on "+src, func() bool {
+		return vmHost(t, p, vm) == src
 	})
 	status, body := st.Nova(t, http.MethodPost, "/servers/"+vm+"/action", admin,
-		map[string]any{"os-migrateLive": map[string]any{"host": stacktest.Computes[1], "block_migration": "auto"}})
+		map[string]any{"os-migrateLive": map[string]any{"host": dst, "block_migration": "auto"}})
 	require.Equal(t, http.StatusAccepted, status, string(body))
 	eventually(t, 120*time.Second, "Nova moved the VM", func() bool {
-		return stacktest.HostOf(st.WaitServer(t, vm, "ACTIVE")) == stacktest.Computes[1]
+		return stacktest.HostOf(st.WaitServer(t, vm, "ACTIVE")) == dst
 	})
-	eventually(t, 60*time.Second, "pvsc moved the VM to "+stacktest.Computes[1], func() bool {
-		return vmHost(t, p, vm) == stacktest.Computes[1]
+	eventually(t, 60*time.Second, "pvsc moved the VM to "+dst, func() bool {
+		return vmHost(t, p, vm) == dst
 	})
 }
 

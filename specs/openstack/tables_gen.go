@@ -3208,7 +3208,7 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 14,
 					Allow: &tables.Expr{
-						Src:  "!(op.user_id in cloud.user_ids) || !(op.group_id in cloud.group_ids)\n    || cloud.group_assignments.all(g, g.group != op.group_id || !(g.project in cloud.project_ids)\n      || (cloud.project_by_id[g.project].domain == cloud.user_by_id[op.user_id].domain\n        && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[op.user_id].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != op.group_id || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[op.user_id].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
+						Src:  "!(op.user_id in cloud.user_ids) || !(op.group_id in cloud.group_ids)\n    || cloud.group_assignments_by_group[op.group_id].all(g, !(g.project in cloud.project_ids)\n      || (cloud.project_by_id[g.project].domain == cloud.user_by_id[op.user_id].domain\n        && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[op.user_id].domain)))\n      && cloud.group_domain_assignments_by_group[op.group_id].all(d, !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[op.user_id].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
 						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 					},
 				},
@@ -3880,7 +3880,7 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "cloud.ports.all(p, p.tenant == \"\"\n      || (p.network != op.network_id && p.network_id != op.network_id) || p.tenant == cloud.network_by_id[op.network_id].tenant)",
+						Src:  "cloud.ports_by_network[op.network_id].all(p, p.tenant == \"\"\n      || p.tenant == cloud.network_by_id[op.network_id].tenant)\n    && cloud.ports_by_network_id[op.network_id].all(p, p.tenant == \"\"\n      || p.tenant == cloud.network_by_id[op.network_id].tenant)",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
 					},
 				},
@@ -3952,7 +3952,7 @@ var Spec = &tables.Spec{
 			Name: "role_cardinality",
 			Doc:  "A capped role reaches at most its cap of holders on each project, counting every way a user holds it: directly, or as a member of a group that holds it.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        <= caps[cloud.role_by_id[a.role].name])\n    && cloud.group_assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        <= caps[cloud.role_by_id[a.role].name])",
+				Src:  "cloud.assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])\n    && cloud.group_assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])",
 				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 			},
 			Lets: []tables.Let{
@@ -3972,7 +3972,7 @@ var Spec = &tables.Spec{
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
 					},
 					Allow: &tables.Expr{
-						Src:  "op.assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + (watchlist.exists(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        ? size(cloud.memberships.filter(m, watchlist.exists(x, x in cloud.group_assignment_ids\n            && cloud.group_assignment_by_id[x].role == op.role_id && cloud.group_assignment_by_id[x].group == m.group)))\n        : 0)\n      < caps[cloud.role_by_id[op.role_id].name]",
+						Src:  "op.assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(watchlist.filter(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        .map(x, cloud.memberships_by_group[cloud.group_assignment_by_id[x].group]).flatten())\n      < caps[cloud.role_by_id[op.role_id].name]",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
 					},
 				},
@@ -3983,14 +3983,14 @@ var Spec = &tables.Spec{
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
 					},
 					Allow: &tables.Expr{
-						Src:  "op.group_assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(cloud.memberships.filter(m, m.group == op.group_id || watchlist.exists(x, x in cloud.group_assignment_ids\n          && cloud.group_assignment_by_id[x].role == op.role_id && cloud.group_assignment_by_id[x].group == m.group)))\n      <= caps[cloud.role_by_id[op.role_id].name]",
+						Src:  "op.group_assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(watchlist.filter(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        .map(x, cloud.memberships_by_group[cloud.group_assignment_by_id[x].group]).flatten())\n      + size(cloud.memberships_by_group[op.group_id])\n      <= caps[cloud.role_by_id[op.role_id].name]",
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
 					},
 				},
 				tables.Critical{
 					Event: 14,
 					Allow: &tables.Expr{
-						Src:  "op.membership_id in cloud.membership_ids\n    || cloud.group_assignments.all(a, a.inherited || a.group != op.group_id || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.memberships.filter(m, cloud.group_assignments.exists(g, !g.inherited && g.group == m.group && g.project == a.project && g.role == a.role)))\n        < caps[cloud.role_by_id[a.role].name])",
+						Src:  "op.membership_id in cloud.membership_ids\n    || cloud.group_assignments_by_group[op.group_id].all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments_by_project[a.project].filter(b, !b.inherited && b.role == a.role))\n        + size(cloud.group_assignments_by_project[a.project].filter(g, !g.inherited && g.role == a.role)\n          .map(g, cloud.memberships_by_group[g.group]).flatten())\n        + size(cloud.group_assignments_by_project[a.project].filter(g, !g.inherited && g.role == a.role && g.group == op.group_id))\n        <= caps[cloud.role_by_id[a.role].name])",
 						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 					},
 				},
@@ -4133,7 +4133,7 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "!watchlist.exists(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].user == op.user_id\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts))\n    && !watchlist.exists(x, x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == cloud.group_assignment_by_id[x].group && m.user == op.user_id))",
+						Src:  "!watchlist.exists(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].user == op.user_id\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts))\n    && !watchlist.exists(x, x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships_by_user[op.user_id].exists(m, m.group == cloud.group_assignment_by_id[x].group))",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
 					},
 				},
@@ -4149,14 +4149,14 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "!watchlist.exists(x,\n      x in cloud.assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == op.group_id && m.user == cloud.assignment_by_id[x].user)\n      || x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships.exists(m, m.group == op.group_id\n          && cloud.memberships.exists(n, n.group == cloud.group_assignment_by_id[x].group && n.user == m.user)))",
+						Src:  "!watchlist.exists(x,\n      x in cloud.assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships_by_group[op.group_id].exists(m, m.user == cloud.assignment_by_id[x].user)\n      || x in cloud.group_assignment_ids\n        && ([cloud.role_by_id[op.role_id].name, cloud.role_by_id[cloud.group_assignment_by_id[x].role].name] in conflicts\n          || [cloud.role_by_id[cloud.group_assignment_by_id[x].role].name, cloud.role_by_id[op.role_id].name] in conflicts)\n        && cloud.memberships_by_group[op.group_id].exists(m,\n          cloud.memberships_by_user[m.user].exists(n, n.group == cloud.group_assignment_by_id[x].group)))",
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
 					},
 				},
 				tables.Critical{
 					Event: 14,
 					Allow: &tables.Expr{
-						Src:  "cloud.group_assignments.all(x, x.inherited || x.group != op.group_id\n      || cloud.assignments.all(a, a.inherited || a.user != op.user_id || a.project != x.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[x.role].name] in conflicts)\n          && !([cloud.role_by_id[x.role].name, cloud.role_by_id[a.role].name] in conflicts))\n      && cloud.group_assignments.all(h, h.inherited || h.project != x.project\n        || h.group != op.group_id && !cloud.memberships.exists(n, n.group == h.group && n.user == op.user_id)\n        || !([cloud.role_by_id[x.role].name, cloud.role_by_id[h.role].name] in conflicts)\n          && !([cloud.role_by_id[h.role].name, cloud.role_by_id[x.role].name] in conflicts)))",
+						Src:  "cloud.group_assignments_by_group[op.group_id].all(x, x.inherited\n      || cloud.assignments_by_user[op.user_id].all(a, a.inherited || a.project != x.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[x.role].name] in conflicts)\n          && !([cloud.role_by_id[x.role].name, cloud.role_by_id[a.role].name] in conflicts))\n      && cloud.group_assignments_by_project[x.project].all(h, h.inherited\n        || h.group != op.group_id && !cloud.memberships_by_user[op.user_id].exists(n, n.group == h.group)\n        || !([cloud.role_by_id[x.role].name, cloud.role_by_id[h.role].name] in conflicts)\n          && !([cloud.role_by_id[h.role].name, cloud.role_by_id[x.role].name] in conflicts)))",
 						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 					},
 				},
