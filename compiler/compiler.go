@@ -74,12 +74,13 @@ type compiler struct {
 	clouds []*cloudInfo
 	props  []*propInfo
 	byName map[string]*modelInfo
+	scanAt map[*tables.Expr][]scan // where each checked expression scans an entity
 }
 
 // Compile checks the files of one spec unit and computes its tables. All
 // errors are returned together as dsl.Diagnostics, sorted.
 func Compile(name string, files []*dsl.SpecFile) (*Result, error) {
-	c := &compiler{files: files, spec: &tables.Spec{Name: name}, byName: map[string]*modelInfo{}}
+	c := &compiler{files: files, spec: &tables.Spec{Name: name}, byName: map[string]*modelInfo{}, scanAt: map[*tables.Expr][]scan{}}
 	for _, p := range passes {
 		if p.tables && len(c.diags) > 0 {
 			break

@@ -54,6 +54,7 @@ func (c *compiler) checkProperty(p *propInfo) {
 	}
 	c.checkCriticals(p, items)
 	c.checkWatchlistRules(p)
+	c.checkCost(p, items.rare)
 	c.checkSettings(p, items)
 	c.spec.Properties = append(c.spec.Properties, p.t)
 }
@@ -67,6 +68,7 @@ type propItems struct {
 	allows    []*dsl.Allow
 	enforce   *dsl.Ident
 	fail      *dsl.Ident
+	rare      []dsl.Ident
 }
 
 func (c *compiler) collectItems(p *propInfo) propItems {
@@ -95,6 +97,8 @@ func (c *compiler) collectItems(p *propInfo) propItems {
 			it.enforce = item.Enforce
 		case item.Fail != nil && once("fail", item.Pos):
 			it.fail = item.Fail
+		case len(item.Rare) > 0:
+			it.rare = append(it.rare, item.Rare...)
 		}
 	}
 	c.requireClauses(p, it)

@@ -229,6 +229,7 @@ type PropItem struct {
 	Threshold *Int       `parser:"| \"threshold\" @@"`
 	Enforce   *Ident     `parser:"| \"enforce\" @@"`
 	Fail      *Ident     `parser:"| \"fail\" @@"`
+	Rare      []Ident    `parser:"| \"rare\" @@ ( \",\" @@ )*"`
 }
 
 // Int is an integer literal.

@@ -358,6 +358,8 @@ func propItemText(it *PropItem) string {
 		return "enforce " + it.Enforce.Name
 	case it.Fail != nil:
 		return "fail " + it.Fail.Name
+	case len(it.Rare) > 0:
+		return "rare " + joinIdents(it.Rare)
 	}
 	return ""
 }

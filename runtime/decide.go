@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"time"
+
 	"errors"
 
 	"pvsc.dev/pvsc/runtime/state"
@@ -116,6 +118,9 @@ func (d *Decision) Verdict() Verdict {
 
 // Decide decides an operation without changing the context: what a proxy asks before it forwards a request. Deciders run in parallel.
 func (e *Engine) Decide(op *Op) Decision {
+	if rare := e.rareOf(op); rare != nil {
+		defer countRare(rare, time.Now())
+	}
 	var d Decision
 	var pw *propWorld
 	var s sym
@@ -162,6 +167,9 @@ func (e *Engine) Process(op *Op) Decision { return e.decideAndApply(op, true) }
 // decideAndApply decides op and applies it to the context unless enforce is
 // set and the verdict blocks it (what happened is applied whatever it should have been).
 func (e *Engine) decideAndApply(op *Op, enforce bool) Decision {
+	if rare := e.rareOf(op); rare != nil {
+		defer countRare(rare, time.Now())
+	}
 	var d Decision
 	e.mu.Lock()
 	if e.current(op, &d) {

@@ -44,6 +44,7 @@ type Engine struct {
 	wctx  *Ctx
 	ctxs  sync.Pool
 	stats counters
+	rare  []*rareCounter
 }
 
 // modelRT is what the engine derives once from one model and its properties.
@@ -60,6 +61,7 @@ type modelRT struct {
 	rank     []int               // per entity: precedence depth (roots 0)
 	required []uint64            // per event: bit i, parameter i is required
 	indexes  []tables.CloudField // the cloud.<plural>_by_<field> indexes expressions read
+	rare     [][]*rareCounter    // per event: the properties that declare it rare
 }
 
 // concern is one property an event matters to, with the event's kind for it.
@@ -83,6 +85,7 @@ type propRT struct {
 	pair       bool
 	globalBits uint32 // facts counted cloud-wide
 	scopeName  string
+	rareInit   *rareCounter // the init may scan: its runs are counted
 }
 
 type initRT struct {
@@ -132,6 +135,7 @@ func New(spec *tables.Spec, envs []*celenv.Env, opt Options) (*Engine, error) {
 		e.props = append(e.props, pr)
 	}
 	e.guards = e.buildGuards()
+	e.prepareRare()
 	e.w = e.newWorld()
 	e.w.initWatchlists(e)
 	return e, nil

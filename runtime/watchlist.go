@@ -1,6 +1,9 @@
 package runtime
 
-import "slices"
+import (
+	"slices"
+	"time"
+)
 
 // smallMax is the size up to which a watchlist is a plain slice scanned
 // linearly: a scope holds about ten elements, and a scan of a few cache lines
@@ -226,6 +229,9 @@ func (pw *propWorld) dropAll() {
 // rebuild builds scope s's watchlist from the context (SEMANTICS.md §6, Rebuild).
 func (c *Ctx) rebuild(pw *propWorld, s sym, n int32) wlist {
 	p := pw.rt
+	if p.rareInit != nil {
+		defer countRare([]*rareCounter{p.rareInit}, time.Now())
+	}
 	saved := c.scope
 	c.scope = s
 	buf := c.scratch[:0]

@@ -219,6 +219,11 @@ type Property struct {
 	NMax      int32 // N at the root configuration
 	Enforce   Enforcement
 	FailOpen  bool
+	// Rare are the events whose operations may scan an entity (their allow rule or
+	// watchlist rules do); RareInit says the watchlist init may: start-up is then not
+	// linear in the cloud. The runtime counts and times the rare operations.
+	Rare     []int32
+	RareInit bool
 
 	// Scope is the entity whose instances own watchlists and configurations;
 	// ScopeBy, when not -1, is the entity through which an operation's scope is resolved.
@@ -290,6 +295,11 @@ const (
 	Rebuild
 )
 
+// String is the rule's keyword.
+func (o UpdateOp) String() string {
+	return map[UpdateOp]string{Add: "add", Remove: "remove", Rebuild: "rebuild"}[o]
+}
+
 // Watchlist is the Property-WL row: scope, element type, initialisation and updates.
 type Watchlist struct {
 	Name    string
@@ -319,6 +329,9 @@ type Expr struct {
 	Src  string
 	Vars Vars
 	Fast *Fast
+	// Scans are the cloud fields it iterates whole (cloud.ports, cloud.vm_ids): each run
+	// costs every record of the entity. Only events a property declares rare may scan.
+	Scans []string
 }
 
 // Vars says which variables an expression sees besides `cloud`, the enums and the property's lets.

@@ -41,6 +41,8 @@ type Summary struct {
 	SlowPaths  int64                     `json:"slow_paths"`
 	Phases     map[string]time.Duration  `json:"phases_ns"`
 	Total      time.Duration             `json:"total_ns"`
+	// Rare are the paths the spec declares rare (they scan an entity) that ran.
+	Rare []runtime.RareStat `json:"rare,omitempty"`
 }
 
 // Outcome is one engine's answer to one operation, as a decision line prints it.
@@ -123,7 +125,7 @@ func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, op
 	in := intercept.New(e)
 	observe := opt.Observe
 	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
-	slowBefore, before := e.Stats().SlowPaths, p.Phases()
+	slowBefore, before, rareBefore := e.Stats().SlowPaths, p.Phases(), e.RareStats()
 	start := time.Now()
 	var intercepting time.Duration
 	r := bufio.NewReaderSize(ops, 1<<16)
@@ -159,6 +161,7 @@ func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, op
 	s.Total = time.Since(start)
 	s.SlowPaths = e.Stats().SlowPaths - slowBefore
 	s.Phases["interception"] = intercepting
+	s.Rare = rareSince(rareBefore, e.RareStats())
 	for ph, d := range p.Phases() {
 		s.Phases[ph] = d - before[ph]
 	}
@@ -288,7 +291,28 @@ func (s *Summary) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%v\t%v\n", ph, d.Round(time.Microsecond), perOp(d, s.Operations))
 	}
 	fmt.Fprintf(tw, "wall time\t%v\t%v\n", s.Total.Round(time.Microsecond), perOp(s.Total, s.Operations))
+	if len(s.Rare) > 0 {
+		fmt.Fprintf(tw, "rare paths (declared rare: they scan)\tcount\ttotal\tmean\n")
+		for _, r := range s.Rare {
+			fmt.Fprintf(tw, "  %s on %s\t%d\t%v\t%v\n", r.Property, r.Event, r.Count, r.Time.Round(time.Microsecond), perOp(r.Time, int(r.Count)))
+		}
+	}
 	return tw.Flush()
+}
+
+// rareSince is what ran of the rare paths between two readings.
+func rareSince(before, after []runtime.RareStat) []runtime.RareStat {
+	var out []runtime.RareStat
+	for i, a := range after {
+		if i < len(before) {
+			a.Count -= before[i].Count
+			a.Time -= before[i].Time
+		}
+		if a.Count > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // phaseOrder is the paper's phases first (Fig. 9), then any other the engine reported.

@@ -65,10 +65,28 @@ func TestReplayOpenStackWorkload(t *testing.T) {
 
 func TestReplayMusicWorkload(t *testing.T) {
 	w := cloudgen.MusicWorkload(cloudgen.WorkloadConfig{Seed: 3, Tenants: 10, PortsPerTenant: 3, Ops: 200})
-	s, _ := replayWorkload(t, "../../specs/music", w)
+	s, lines := replayWorkload(t, "../../specs/music", w)
 	assert.Zero(t, s.Malformed)
 	assert.Positive(t, s.Properties["workflow_admissibility"]["deny"])
 	assert.Positive(t, s.Properties["workflow_admissibility"]["allow"])
+	// The MuSIC properties declare their provider changes and inits rare: each run is counted.
+	rare := map[string]int64{}
+	for _, r := range s.Rare {
+		rare[r.Property+" on "+r.Event] = r.Count
+		assert.Positive(t, r.Time, r.Property+" on "+r.Event)
+	}
+	ops := map[string]int64{}
+	for _, l := range lines {
+		ops[l.Op]++
+	}
+	assert.Positive(t, ops["set_trust"]+ops["register_provider"], "the workload changes providers")
+	for _, ev := range []string{"set_trust", "register_provider", "deregister_provider"} {
+		assert.Equal(t, ops[ev], rare["data_placement on "+ev], ev)
+	}
+	assert.Positive(t, rare["data_placement on init"])
+	var text strings.Builder
+	require.NoError(t, s.WriteText(&text))
+	assert.Contains(t, text.String(), "rare paths (declared rare: they scan)")
 }
 
 func TestReplayCountsUnknownAndMalformed(t *testing.T) {

@@ -490,8 +490,9 @@ var Spec = &tables.Spec{
 			Name: "data_placement",
 			Doc:  "Data is stored only on providers whose trust level (capped by their SLA) reaches its protection class and whose tags cover its tags.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.data_objects.all(d, d.location == \"\" || (d.location in cloud.provider_ids\n      && (cloud.provider_by_id[d.location].trust < cloud.provider_by_id[d.location].sla\n          ? cloud.provider_by_id[d.location].trust : cloud.provider_by_id[d.location].sla) >= d.class\n      && d.tags.all(t, t in cloud.provider_by_id[d.location].tags)))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.data_objects.all(d, d.location == \"\" || (d.location in cloud.provider_ids\n      && (cloud.provider_by_id[d.location].trust < cloud.provider_by_id[d.location].sla\n          ? cloud.provider_by_id[d.location].trust : cloud.provider_by_id[d.location].sla) >= d.class\n      && d.tags.all(t, t in cloud.provider_by_id[d.location].tags)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.data_objects"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -521,14 +522,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 3,
 					Allow: &tables.Expr{
-						Src:  "cloud.data_objects.all(d, d.location != op.provider_id\n      || (op.trust < cloud.provider_by_id[op.provider_id].sla ? op.trust : cloud.provider_by_id[op.provider_id].sla) >= d.class)",
+						Src:  "cloud.data_objects_by_location[op.provider_id].all(d,\n      (op.trust < cloud.provider_by_id[op.provider_id].sla ? op.trust : cloud.provider_by_id[op.provider_id].sla) >= d.class)",
 						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
 					},
 				},
 				tables.Critical{
 					Event: 4,
 					Allow: &tables.Expr{
-						Src:  "!cloud.data_objects.exists(d, d.location == op.provider_id)",
+						Src:  "size(cloud.data_objects_by_location[op.provider_id]) == 0",
 						Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1},
 					},
 				},
@@ -536,6 +537,8 @@ var Spec = &tables.Spec{
 			Threshold:  1,
 			NMax:       1,
 			Enforce:    tables.Deny,
+			Rare:       []int32{2, 3, 4},
+			RareInit:   true,
 			Scope:      4,
 			ScopeBy:    -1,
 			Facts:      []tables.Fact{},
@@ -549,8 +552,9 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "cloud.providers.filter(c, (c.trust < c.sla ? c.trust : c.sla) >= cloud.data_object_by_id[data_object].class\n        && cloud.data_object_by_id[data_object].tags.all(t, t in c.tags)).map(c, c.id)",
-							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 4},
+							Src:   "cloud.providers.filter(c, (c.trust < c.sla ? c.trust : c.sla) >= cloud.data_object_by_id[data_object].class\n        && cloud.data_object_by_id[data_object].tags.all(t, t in c.tags)).map(c, c.id)",
+							Vars:  tables.Vars{Event: -1, Elem: -1, Scope: 4},
+							Scans: []string{"cloud.providers"},
 						},
 					},
 				},
@@ -559,24 +563,27 @@ var Spec = &tables.Spec{
 						Event: 2,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.data_object_ids",
-							Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1},
+							Src:   "cloud.data_object_ids",
+							Vars:  tables.Vars{Event: 2, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.data_object_ids"},
 						},
 					},
 					tables.Update{
 						Event: 3,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.data_object_ids",
-							Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+							Src:   "cloud.data_object_ids",
+							Vars:  tables.Vars{Event: 3, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.data_object_ids"},
 						},
 					},
 					tables.Update{
 						Event: 4,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.data_object_ids",
-							Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Src:   "cloud.data_object_ids",
+							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.data_object_ids"},
 						},
 					},
 				},
@@ -586,8 +593,9 @@ var Spec = &tables.Spec{
 			Name: "workflow_admissibility",
 			Doc:  "A workflow hands its data only to providers and services whose tags cover the data's tags and whose contractual trust level reaches its protection class (MuSIC: admissible workflow paths). A step of a workflow that is not registered hands to no one.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.steps.all(s, s.provider == \"\" || (s.workflow in cloud.workflow_ids && s.provider in cloud.provider_ids\n        && cloud.provider_by_id[s.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.provider_by_id[s.provider].tags)))\n    && cloud.steps.all(s, s.service == \"\" || (s.workflow in cloud.workflow_ids && s.service in cloud.service_ids\n        && cloud.service_by_id[s.service].provider in cloud.provider_ids\n        && cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.service_by_id[s.service].tags)))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.steps.all(s, s.provider == \"\" || (s.workflow in cloud.workflow_ids && s.provider in cloud.provider_ids\n        && cloud.provider_by_id[s.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.provider_by_id[s.provider].tags)))\n    && cloud.steps.all(s, s.service == \"\" || (s.workflow in cloud.workflow_ids && s.service in cloud.service_ids\n        && cloud.service_by_id[s.service].provider in cloud.provider_ids\n        && cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class\n        && cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].tags.all(t, t in cloud.service_by_id[s.service].tags)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.steps", "cloud.steps"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -641,14 +649,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 4,
 					Allow: &tables.Expr{
-						Src:  "!cloud.steps.exists(s, s.provider == op.provider_id || cloud.service_by_id[s.service].provider == op.provider_id)",
+						Src:  "size(cloud.steps_by_provider[op.provider_id]) == 0\n    && cloud.services_by_provider[op.provider_id].all(v, size(cloud.steps_by_service[v.id]) == 0)",
 						Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1},
 					},
 				},
 				tables.Critical{
 					Event: 6,
 					Allow: &tables.Expr{
-						Src:  "!cloud.steps.exists(s, s.service == op.service_id)",
+						Src:  "size(cloud.steps_by_service[op.service_id]) == 0",
 						Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1},
 					},
 				},
@@ -656,6 +664,8 @@ var Spec = &tables.Spec{
 			Threshold:  1,
 			NMax:       1,
 			Enforce:    tables.Deny,
+			Rare:       []int32{2, 4, 5, 6},
+			RareInit:   true,
 			Scope:      5,
 			ScopeBy:    -1,
 			Facts:      []tables.Fact{},
@@ -674,8 +684,9 @@ var Spec = &tables.Spec{
 					tables.Init{
 						Entity: -1,
 						Expr: &tables.Expr{
-							Src:  "cloud.providers.filter(c, workflow in cloud.workflow_ids && c.sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in c.tags)).map(c, c.id)\n      + cloud.services.filter(v, workflow in cloud.workflow_ids && v.provider in cloud.provider_ids\n          && cloud.provider_by_id[v.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in v.tags)).map(v, v.id)",
-							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 5},
+							Src:   "cloud.providers.filter(c, workflow in cloud.workflow_ids && c.sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in c.tags)).map(c, c.id)\n      + cloud.services.filter(v, workflow in cloud.workflow_ids && v.provider in cloud.provider_ids\n          && cloud.provider_by_id[v.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class\n          && cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].tags.all(t, t in v.tags)).map(v, v.id)",
+							Vars:  tables.Vars{Event: -1, Elem: -1, Scope: 5},
+							Scans: []string{"cloud.providers", "cloud.services"},
 						},
 					},
 				},
@@ -683,28 +694,44 @@ var Spec = &tables.Spec{
 					tables.Update{
 						Event: 2,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.workflow_ids", Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 2, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
 					},
 					tables.Update{
 						Event: 4,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.workflow_ids", Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
 					},
 					tables.Update{
 						Event: 5,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.workflow_ids", Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 5, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
 					},
 					tables.Update{
 						Event: 6,
 						Op:    tables.Rebuild,
-						For:   &tables.Expr{Src: "cloud.workflow_ids", Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1}},
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 6, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
 					},
 					tables.Update{
 						Event: 9,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
-							Src:  "cloud.workflows.filter(w, w.data == op.data_id).map(w, w.id)",
+							Src:  "cloud.workflows_by_data[op.data_id].map(w, w.id)",
 							Vars: tables.Vars{Event: 9, Elem: -1, Scope: -1},
 						},
 					},

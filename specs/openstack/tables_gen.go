@@ -2974,8 +2974,9 @@ var Spec = &tables.Spec{
 			Name: "common_ownership",
 			Doc:  "A user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, !(a.user in cloud.user_ids) || !(a.project in cloud.project_ids)\n      || (cloud.project_by_id[a.project].domain == cloud.user_by_id[a.user].domain\n          && (cloud.role_by_id[a.role].domain == \"\" || cloud.role_by_id[a.role].domain == cloud.user_by_id[a.user].domain)))\n    && cloud.domain_assignments.all(d, !(d.user in cloud.user_ids) || !(d.target in cloud.domain_ids)\n      || (d.target == cloud.user_by_id[d.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.assignments.all(a, !(a.user in cloud.user_ids) || !(a.project in cloud.project_ids)\n      || (cloud.project_by_id[a.project].domain == cloud.user_by_id[a.user].domain\n          && (cloud.role_by_id[a.role].domain == \"\" || cloud.role_by_id[a.role].domain == cloud.user_by_id[a.user].domain)))\n    && cloud.domain_assignments.all(d, !(d.user in cloud.user_ids) || !(d.target in cloud.domain_ids)\n      || (d.target == cloud.user_by_id[d.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.assignments", "cloud.domain_assignments"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3201,8 +3202,9 @@ var Spec = &tables.Spec{
 			Name: "group_ownership",
 			Doc:  "Through a group, a user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.memberships.all(m, !(m.user in cloud.user_ids) || !(m.group in cloud.group_ids)\n      || cloud.group_assignments.all(g, g.group != m.group || !(g.project in cloud.project_ids)\n        || (cloud.project_by_id[g.project].domain == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[m.user].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != m.group || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target))))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.memberships.all(m, !(m.user in cloud.user_ids) || !(m.group in cloud.group_ids)\n      || cloud.group_assignments.all(g, g.group != m.group || !(g.project in cloud.project_ids)\n        || (cloud.project_by_id[g.project].domain == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[m.user].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != m.group || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target))))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.memberships", "cloud.group_assignments", "cloud.group_domain_assignments"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3294,8 +3296,9 @@ var Spec = &tables.Spec{
 			Doc:   "A port attached to a VM never becomes network-owned (OSSA-2015-018).",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p, !(p.vm in cloud.vm_ids) || !p.device_owner.startsWith(\"network:\"))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.ports.all(p, !(p.vm in cloud.vm_ids) || !p.device_owner.startsWith(\"network:\"))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.ports"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3447,8 +3450,9 @@ var Spec = &tables.Spec{
 			Doc:   "A tenant's VMs never share a host with VMs of another tenant it avoids, or that avoids it.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.vms.all(v, cloud.vms.all(w, v.tenant == w.tenant || v.host == \"\" || v.host != w.host\n      || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.vms.all(v, cloud.vms.all(w, v.tenant == w.tenant || v.host == \"\" || v.host != w.host\n      || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.vms", "cloud.vms"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3594,8 +3598,9 @@ var Spec = &tables.Spec{
 			Doc:   "A port sits on a network its tenant owns or that is shared, and is attached only to VMs of its own tenant.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:  "cloud.ports.all(p, p.tenant == \"\" ||\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.vm in cloud.vm_ids) || cloud.vm_by_id[p.vm].tenant == p.tenant))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.ports.all(p, p.tenant == \"\" ||\n      (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == p.tenant || cloud.network_by_id[p.network].shared)\n      && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == p.tenant || cloud.network_by_id[p.network_id].shared)\n      && (!(p.vm in cloud.vm_ids) || cloud.vm_by_id[p.vm].tenant == p.tenant))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.ports"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3952,8 +3957,9 @@ var Spec = &tables.Spec{
 			Name: "role_cardinality",
 			Doc:  "A capped role reaches at most its cap of holders on each project, counting every way a user holds it: directly, or as a member of a group that holds it.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])\n    && cloud.group_assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])\n    && cloud.group_assignments.all(a, a.inherited || !(cloud.role_by_id[a.role].name in caps)\n      || size(cloud.assignments.filter(b, !b.inherited && b.project == a.project && b.role == a.role))\n        + size(cloud.group_assignments.filter(g, !g.inherited && g.project == a.project && g.role == a.role)\n          .map(g, cloud.memberships.filter(m, m.group == g.group)).flatten())\n        <= caps[cloud.role_by_id[a.role].name])",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.assignments", "cloud.assignments", "cloud.group_assignments", "cloud.memberships", "cloud.group_assignments", "cloud.assignments", "cloud.group_assignments", "cloud.memberships"},
 			},
 			Lets: []tables.Let{
 				tables.Let{
@@ -4108,8 +4114,9 @@ var Spec = &tables.Spec{
 			Name: "separation_of_duties",
 			Doc:  "No user holds two conflicting roles on the same project, directly or through its groups.",
 			Invariant: &tables.Expr{
-				Src:  "cloud.assignments.all(a, a.inherited\n      || cloud.assignments.all(b, b.inherited || a.user != b.user || a.project != b.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts))\n      && cloud.memberships.all(m, m.user != a.user || cloud.group_assignments.all(g, g.inherited || g.group != m.group || g.project != a.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[g.role].name] in conflicts)\n          && !([cloud.role_by_id[g.role].name, cloud.role_by_id[a.role].name] in conflicts))))\n    && cloud.memberships.all(m, cloud.group_assignments.all(g, g.inherited || g.group != m.group\n      || cloud.memberships.all(n, n.user != m.user || cloud.group_assignments.all(h, h.inherited || h.group != n.group || h.project != g.project\n        || !([cloud.role_by_id[g.role].name, cloud.role_by_id[h.role].name] in conflicts)))))",
-				Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Src:   "cloud.assignments.all(a, a.inherited\n      || cloud.assignments.all(b, b.inherited || a.user != b.user || a.project != b.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts))\n      && cloud.memberships.all(m, m.user != a.user || cloud.group_assignments.all(g, g.inherited || g.group != m.group || g.project != a.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[g.role].name] in conflicts)\n          && !([cloud.role_by_id[g.role].name, cloud.role_by_id[a.role].name] in conflicts))))\n    && cloud.memberships.all(m, cloud.group_assignments.all(g, g.inherited || g.group != m.group\n      || cloud.memberships.all(n, n.user != m.user || cloud.group_assignments.all(h, h.inherited || h.group != n.group || h.project != g.project\n        || !([cloud.role_by_id[g.role].name, cloud.role_by_id[h.role].name] in conflicts)))))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.assignments", "cloud.assignments", "cloud.memberships", "cloud.group_assignments", "cloud.memberships", "cloud.group_assignments", "cloud.memberships", "cloud.group_assignments"},
 			},
 			Lets: []tables.Let{
 				tables.Let{
