@@ -44,6 +44,9 @@ type Ctx struct {
 	own      wlist
 	ownOK    bool
 	ownScope sym
+	// recent remembers the strings a snapshot load interned last (nil elsewhere)
+	recent *recentSyms
+	memo   bindMemo
 	// reusable buffers
 	scratch []uint64
 	targets []sym

@@ -3,10 +3,12 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"pvsc.dev/pvsc/runtime/jsondoc"
 	"pvsc.dev/pvsc/runtime/state"
 	"pvsc.dev/pvsc/tables"
 )
@@ -268,8 +270,7 @@ func (e *Engine) bindCandidates(mr *modelRT, cands []candidate, each string, doc
 		return ok, err
 	}
 	list, _ := lookupPath(doc, each)
-	items, _ := list.([]any)
-	for k, item := range items {
+	for k, item := range listItems(list) {
 		op, ok, err := e.bindFirst(mr, cands, elementDoc(doc, item, k))
 		if err != nil {
 			return false, fmt.Errorf("%s element %d: %w", each, k, err)
@@ -308,11 +309,32 @@ func (r *rowRT) applies(doc any) bool {
 	}
 	if r.t.Each != "" {
 		x, ok := lookupPath(doc, r.t.Each)
-		if _, isList := x.([]any); !ok || !isList {
+		if !ok || !isList(x) {
 			return false
 		}
 	}
 	return true
+}
+
+func isList(x any) bool {
+	switch v := x.(type) {
+	case []any:
+		return true
+	case jsondoc.Node:
+		return v.IsList()
+	}
+	return false
+}
+
+// listItems are the elements of a JSON list, of either form.
+func listItems(x any) []any {
+	switch v := x.(type) {
+	case []any:
+		return v
+	case jsondoc.Node:
+		return v.Items()
+	}
+	return nil
 }
 
 // elementDoc is the document an each row reads for element k: the operation's document with
@@ -322,6 +344,9 @@ func elementDoc(doc, item any, k int) any {
 	out := make(map[string]any, len(m)+2)
 	for key, v := range m {
 		out[key] = v
+	}
+	if n, ok := doc.(jsondoc.Node); ok {
+		n.Members(func(key string, v jsondoc.Node) { out[key] = v })
 	}
 	out["each"], out["#"] = item, strconv.Itoa(k)
 	return out
@@ -422,11 +447,21 @@ func bindRow(c *Ctx, mw *modelWorld, r *rowRT, doc any, op *Op) (bool, error) {
 	c.op = &op.Op
 	for _, ps := range r.t.Params {
 		t := ev.Params[ps.Param].Type
+		if v, ok, found := c.memo.get(ps, t); found {
+			if ok {
+				op.Set(int(ps.Param), v)
+			}
+			continue
+		}
 		x, path, ok := sourceValue(doc, ps)
 		if !ok {
+			c.memo.put(ps, t, state.Value{}, false)
 			continue
 		}
 		v, err := c.value(t, x)
+		if err == nil {
+			c.memo.put(ps, t, v, true)
+		}
 		if err == errIntern {
 			return false, err
 		}
@@ -484,7 +519,7 @@ func fillTemplate(doc any, tmpl string) (string, bool) {
 		if !ok || x == nil {
 			return "", false
 		}
-		switch v := x.(type) {
+		switch v := jsondoc.Plain(x).(type) {
 		case string:
 			b.WriteString(v)
 		case json.Number:
@@ -506,6 +541,13 @@ func (c *Ctx) value(t tables.Type, x any) (state.Value, error) {
 			return state.Str(s), err
 		}
 		return state.ConstValue(c.st.Names, m, t, k.s)
+	}
+	if n, ok := x.(jsondoc.Node); ok {
+		if b, isStr := n.Str(); isStr && (t.Kind == tables.TString || t.Kind == tables.TRef) {
+			id, err := c.internBytes(b)
+			return state.Str(id), err
+		}
+		x = n.Plain()
 	}
 	switch t.Kind {
 	case tables.TString, tables.TRef:
@@ -540,6 +582,20 @@ func (c *Ctx) listValue(t tables.Type, x any) (state.Value, error) {
 	return out, nil
 }
 
+// internBytes is intern1 for a parser's bytes: a known string costs no allocation.
+func (c *Ctx) internBytes(b []byte) (sym, error) {
+	if c.recent != nil {
+		return c.recent.intern(c.st.Names, b), nil
+	}
+	if id, ok := c.st.Names.LookupBytes(b); ok {
+		return id, nil
+	}
+	if !c.intern {
+		return 0, errIntern
+	}
+	return c.st.Names.Intern(string(b)), nil
+}
+
 func (c *Ctx) intern1(s string) (sym, error) {
 	if id, ok := c.st.Names.Lookup(s); ok {
 		return id, nil
@@ -562,4 +618,84 @@ func (e *Engine) whereError(mr *modelRT, ev int32, err error) error {
 // missing is the mask of the required parameters an operation left out.
 func (mr *modelRT) missing(op *state.Op) uint64 {
 	return mr.required[op.Event] &^ op.Has
+}
+
+// recentSyms is a direct-mapped cache of the strings a snapshot load interned
+// last: a collection repeats its parents' ids (a tenant's ports name the
+// tenant, its networks and subnets), and a hit costs a hash of the bytes
+// where the interner's map costs cache misses at a million strings. It
+// is cleared when the load moves to another model's store.
+type recentSyms struct {
+	in   *state.Interner
+	seed maphash.Seed
+	slot [1 << 12]struct {
+		s  string
+		id sym
+	}
+}
+
+func (r *recentSyms) intern(in *state.Interner, b []byte) sym {
+	if r.in != in {
+		*r = recentSyms{in: in, seed: maphash.MakeSeed()}
+	}
+	e := &r.slot[maphash.Bytes(r.seed, b)&(1<<12-1)]
+	if e.s == string(b) && (e.id != 0 || len(b) == 0) {
+		return e.id
+	}
+	id := in.InternBytes(b)
+	e.s, e.id = in.String(id), id
+	return id
+}
+
+// bindMemo remembers, while one snapshot record is bound by several rows,
+// the values its paths gave: the rows of role_assignments read the same ids.
+type bindMemo struct {
+	on      bool
+	entries []memoEntry
+}
+
+type memoEntry struct {
+	src     string // the path, or the template
+	tmpl    bool
+	t       tables.Type
+	v       state.Value
+	present bool
+}
+
+func (m *bindMemo) reset() { m.entries = m.entries[:0] }
+
+func memoKey(ps tables.ParamSource) (string, bool, bool) {
+	switch {
+	case ps.IsConst && ps.Template:
+		return ps.Const, true, true
+	case ps.IsConst:
+		return "", false, false // a constant is cheap as it is
+	}
+	return ps.Path, false, true
+}
+
+func (m *bindMemo) get(ps tables.ParamSource, t tables.Type) (state.Value, bool, bool) {
+	if !m.on {
+		return state.Value{}, false, false
+	}
+	src, tmpl, ok := memoKey(ps)
+	if !ok {
+		return state.Value{}, false, false
+	}
+	for i := range m.entries {
+		e := &m.entries[i]
+		if e.src == src && e.tmpl == tmpl && e.t == t {
+			return e.v, e.present, true
+		}
+	}
+	return state.Value{}, false, false
+}
+
+func (m *bindMemo) put(ps tables.ParamSource, t tables.Type, v state.Value, present bool) {
+	if !m.on {
+		return
+	}
+	if src, tmpl, ok := memoKey(ps); ok {
+		m.entries = append(m.entries, memoEntry{src: src, tmpl: tmpl, t: t, v: v, present: present})
+	}
 }

@@ -1,15 +1,15 @@
 package runtime
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
+	"sync"
 
+	"pvsc.dev/pvsc/runtime/jsondoc"
 	"pvsc.dev/pvsc/runtime/state"
 	"pvsc.dev/pvsc/tables"
 )
@@ -47,12 +47,11 @@ type LoadStats struct {
 
 // LoadSnapshotFile loads a snapshot file; see LoadSnapshot.
 func (e *Engine) LoadSnapshotFile(path string) (LoadStats, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return LoadStats{}, err
 	}
-	defer f.Close()
-	return e.LoadSnapshot(f, path)
+	return e.loadSnapshot(data, path)
 }
 
 // LoadSnapshot replaces the cloud context with a snapshot: the JSON object
@@ -61,76 +60,151 @@ func (e *Engine) LoadSnapshotFile(path string) (LoadStats, error) {
 // then every scope at or below N-th gets its watchlist (SEMANTICS.md §6,
 // Initialisation). The snapshot is loaded into a fresh context which
 // replaces the current one only when all of it loaded; doubt is cleared.
+//
+// The collections are found without parsing them, and each record a row
+// reads is parsed on its own into a reused tree that the row's paths walk:
+// no record becomes a Go map.
 func (e *Engine) LoadSnapshot(r io.Reader, name string) (LoadStats, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return LoadStats{}, &SnapshotError{File: name, Index: -1, Reason: err.Error()}
+	}
+	return e.loadSnapshot(data, name)
+}
+
+func (e *Engine) loadSnapshot(data []byte, name string) (LoadStats, error) {
 	var st LoadStats
-	top, err := readSnapshot(r, name)
+	secs, err := readSnapshot(data, name)
 	if err != nil {
 		return st, err
 	}
 	w := e.newWorld()
-	c := e.ctx()
-	defer e.release(c)
+	// Models have their own stores: they load side by side.
+	loads := make([]modelLoad, len(w.models))
+	var wg sync.WaitGroup
+	for i, mw := range w.models {
+		wg.Go(func() { loads[i] = e.loadModel(mw, w, &loader{data: data, secs: secs, file: name}) })
+	}
+	wg.Wait()
 	used := map[string]bool{}
-	cache := map[string][]any{}
-	for _, mw := range w.models {
-		for _, r := range snapshotRows(mw.rt) {
+	for i, l := range loads {
+		if l.err != nil {
+			return st, l.err
+		}
+		st.Records += l.records
+		st.Watchlists += l.watchlists
+		for _, r := range snapshotRows(w.models[i].rt) {
 			used[r.t.Key] = true
-			n, err := e.loadRows(c, mw, w, r, top, cache, name)
-			if err != nil {
-				return st, err
-			}
-			st.Records += n
 		}
 	}
-	for k := range top {
+	for k := range secs {
 		if !used[k] {
 			st.Ignored = append(st.Ignored, k)
 		}
 	}
 	sort.Strings(st.Ignored)
-	st.Watchlists = w.initWatchlists(e)
 	e.mu.Lock()
+	old := e.w
 	e.w = w
 	e.mu.Unlock()
+	if len(data) > bigSnapshot || old != nil && old.big {
+		// The text and the context it replaces are garbage now: give the memory back
+		// rather than keep a start-up peak resident for the life of the process.
+		w.big = true
+		old, data = nil, nil
+		debug.FreeOSMemory()
+	}
 	return st, nil
 }
 
-func readSnapshot(r io.Reader, name string) (map[string]json.RawMessage, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, &SnapshotError{File: name, Index: -1, Reason: err.Error()}
+// bigSnapshot is the size above which a load returns its memory to the OS.
+const bigSnapshot = 16 << 20
+
+// modelLoad is what loading one model's part of a snapshot did.
+type modelLoad struct {
+	records, watchlists int
+	err                 error
+}
+
+// loadModel applies a model's snapshot rows, then builds its watchlists.
+func (e *Engine) loadModel(mw *modelWorld, w *world, ld *loader) modelLoad {
+	var out modelLoad
+	c := e.ctx()
+	defer e.release(c)
+	c.recent = new(recentSyms)
+	for _, g := range snapshotGroups(mw.rt) {
+		n, err := e.loadRows(c, mw, w, g, ld)
+		if err != nil {
+			out.err = err
+			return out
+		}
+		out.records += n
 	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	c.reset()
+	out.watchlists = mw.initWatchlists(c)
+	return out
+}
+
+// loader is one snapshot text being loaded: its collections and a parser for its records.
+type loader struct {
+	data []byte
+	secs map[string]jsondoc.Span
+	file string
+	p    jsondoc.Parser
+}
+
+var topKinds = map[string]string{"a list": "array", "a string": "string", "a number": "number", "a boolean": "bool", "null": "null"}
+
+func readSnapshot(data []byte, name string) (map[string]jsondoc.Span, error) {
+	secs, kind, err := jsondoc.Sections(data)
+	if err != nil {
 		return nil, &SnapshotError{File: name, Index: -1, Reason: jsonReason(data, err)}
 	}
-	if top == nil {
-		return nil, &SnapshotError{File: name, Index: -1, Reason: "want a JSON object of collections, got null"}
+	if kind != "" {
+		return nil, &SnapshotError{File: name, Index: -1, Reason: "want a JSON object of collections, got " + topKinds[kind]}
 	}
-	return top, nil
+	return secs, nil
 }
 
 // jsonReason says what is wrong with a JSON text and where (line and column).
 func jsonReason(data []byte, err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	off := int64(-1)
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		return "want a JSON object of collections, got " + te.Value
-	}
-	if err.Error() == "unexpected end of JSON input" {
-		return "truncated: the JSON ends before it is complete"
-	}
-	if off < 0 {
+	var se *jsondoc.SyntaxError
+	if !errors.As(err, &se) {
 		return err.Error()
 	}
-	off = max(off-1, 0) // Offset counts the bytes read, the bad one included
-	line := 1 + bytes.Count(data[:off], []byte("\n"))
-	col := off - int64(bytes.LastIndexByte(data[:off], '\n'))
-	return fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, err)
+	if se.Truncated {
+		return "truncated: the JSON ends before it is complete"
+	}
+	return "invalid JSON at " + se.Where(data) + ": " + se.Msg
+}
+
+// snapshotGroups are a model's snapshot rows in the order they apply (see
+// snapshotRows), consecutive rows of one collection at the same rank and kind
+// grouped: they are applied record by record, each record parsed once.
+func snapshotGroups(mr *modelRT) [][]*rowRT {
+	var out [][]*rowRT
+	for _, r := range snapshotRows(mr) {
+		if n := len(out); n > 0 {
+			last := out[n-1][0]
+			if last.t.Key == r.t.Key && rowOrder(mr, last) == rowOrder(mr, r) {
+				out[n-1] = append(out[n-1], r)
+				continue
+			}
+		}
+		out = append(out, []*rowRT{r})
+	}
+	return out
+}
+
+// rowOrder is where a snapshot row applies: the precedence rank of the entity it
+// produces (of the deeper of a link's two), then its kind.
+func rowOrder(mr *modelRT, r *rowRT) [2]int {
+	ev := &mr.m.Events[r.t.Event]
+	switch ev.Kind {
+	case tables.Associates, tables.Dissociates:
+		return [2]int{max(mr.rank[ev.Link.Entity], mr.rank[ev.Other]), kindRank(int(ev.Kind))}
+	}
+	return [2]int{mr.rank[ev.Target.Index], kindRank(int(ev.Kind))}
 }
 
 // snapshotRows are a model's snapshot rows in the order they apply: by the
@@ -143,21 +217,12 @@ func snapshotRows(mr *modelRT) []*rowRT {
 			rows = append(rows, &mr.rows[i])
 		}
 	}
-	order := func(r *rowRT) (int, int) {
-		ev := &mr.m.Events[r.t.Event]
-		switch ev.Kind {
-		case tables.Associates, tables.Dissociates:
-			return max(mr.rank[ev.Link.Entity], mr.rank[ev.Other]), int(ev.Kind)
-		}
-		return mr.rank[ev.Target.Index], int(ev.Kind)
-	}
 	sort.SliceStable(rows, func(i, j int) bool {
-		ri, ki := order(rows[i])
-		rj, kj := order(rows[j])
-		if ri != rj {
-			return ri < rj
+		oi, oj := rowOrder(mr, rows[i]), rowOrder(mr, rows[j])
+		if oi[0] != oj[0] {
+			return oi[0] < oj[0]
 		}
-		return kindRank(ki) < kindRank(kj)
+		return oi[1] < oj[1]
 	})
 	return rows
 }
@@ -177,67 +242,75 @@ func kindRank(k int) int {
 	return 4
 }
 
-// loadRows applies one snapshot row to every record of its collection.
-func (e *Engine) loadRows(c *Ctx, mw *modelWorld, w *world, r *rowRT, top map[string]json.RawMessage, cache map[string][]any, file string) (int, error) {
-	recs, err := collection(top, cache, r.t.Key, file)
-	if err != nil || recs == nil {
-		return 0, err
+// loadRows applies a group of snapshot rows of one collection to each of its records in turn.
+func (e *Engine) loadRows(c *Ctx, mw *modelWorld, w *world, g []*rowRT, ld *loader) (int, error) {
+	key := g[0].t.Key
+	sp, ok := ld.secs[key]
+	if !ok {
+		return 0, nil
 	}
-	ev := &mw.rt.m.Events[r.t.Event]
 	op := Op{Model: mw.rt.idx, w: w}
 	n := 0
-	for i, rec := range recs {
-		bad := func(field, reason string) error {
-			return &SnapshotError{File: file, Collection: r.t.Key, Index: i, Field: field, Reason: reason}
+	kind, err := jsondoc.Elements(ld.data, sp, func(i int, elem []byte) error {
+		if elem[0] != '{' {
+			return &SnapshotError{File: ld.file, Collection: key, Index: i, Reason: "want an object, got " + jsondoc.KindAt(elem, 0)}
 		}
-		if _, ok := rec.(map[string]any); !ok {
-			return 0, bad("", "want an object, got "+state.JSONKind(rec))
+		rec, err := ld.p.Parse(elem)
+		if err != nil {
+			return &SnapshotError{File: ld.file, Collection: key, Index: i, Reason: "invalid JSON: " + err.Error()}
 		}
-		if !r.applies(rec) {
-			continue
+		c.memo.on = len(g) > 1
+		c.memo.reset()
+		for _, r := range g {
+			applied, err := e.loadRecord(c, mw, r, ld, &op, rec)
+			if err != nil {
+				err.Index = i
+				return err
+			}
+			if applied {
+				n++
+			}
 		}
-		c.bind(mw, &op.Op)
-		c.intern = true
-		ok, err := bindRow(c, mw, r, rec, &op)
-		var oe *OpError
-		if errors.As(err, &oe) {
-			return 0, bad(oe.Path, oe.Event+" parameter "+oe.Param+": "+oe.Reason)
-		}
-		if !ok {
-			continue
-		}
-		if x := mw.rt.where[r.t.Event]; x != nil && !c.test(x) {
-			return 0, bad("", e.whereError(mw.rt, r.t.Event, c.err).Error())
-		}
-		if _, err := mw.st.Apply(&op.Op); err != nil {
-			return 0, bad(paramPath(ev, r.t, err), err.Error())
-		}
-		n++
+		return nil
+	})
+	c.memo.on = false
+	var se *SnapshotError
+	switch {
+	case errors.As(err, &se):
+		return 0, se
+	case err != nil:
+		return 0, &SnapshotError{File: ld.file, Collection: key, Index: -1, Reason: jsonReason(ld.data, err)}
+	case kind != "" && kind != "null":
+		return 0, &SnapshotError{File: ld.file, Collection: key, Index: -1, Reason: "want a list of records, got " + kind}
 	}
 	return n, nil
 }
 
-// collection decodes one collection of the snapshot once.
-func collection(top map[string]json.RawMessage, cache map[string][]any, name, file string) ([]any, error) {
-	if recs, ok := cache[name]; ok {
-		return recs, nil
+// loadRecord applies a row's operation to one record, if the row binds it.
+func (e *Engine) loadRecord(c *Ctx, mw *modelWorld, r *rowRT, ld *loader, op *Op, rec jsondoc.Node) (bool, *SnapshotError) {
+	bad := func(field, reason string) (bool, *SnapshotError) {
+		return false, &SnapshotError{File: ld.file, Collection: r.t.Key, Field: field, Reason: reason}
 	}
-	raw, ok := top[name]
+	if !r.applies(rec) {
+		return false, nil
+	}
+	c.bind(mw, &op.Op)
+	c.intern = true
+	ok, err := bindRow(c, mw, r, rec, op)
+	var oe *OpError
+	if errors.As(err, &oe) {
+		return bad(oe.Path, oe.Event+" parameter "+oe.Param+": "+oe.Reason)
+	}
 	if !ok {
-		return nil, nil
+		return false, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, &SnapshotError{File: file, Collection: name, Index: -1, Reason: err.Error()}
+	if x := mw.rt.where[r.t.Event]; x != nil && !c.test(x) {
+		return bad("", e.whereError(mw.rt, r.t.Event, c.err).Error())
 	}
-	recs, ok := v.([]any)
-	if !ok && v != nil {
-		return nil, &SnapshotError{File: file, Collection: name, Index: -1, Reason: "want a list of records, got " + state.JSONKind(v)}
+	if _, err := mw.st.Apply(&op.Op); err != nil {
+		return bad(paramPath(&mw.rt.m.Events[r.t.Event], r.t, err), err.Error())
 	}
-	cache[name] = recs
-	return recs, nil
+	return true, nil
 }
 
 // paramPath names the document path of the parameter a store error is about.

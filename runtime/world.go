@@ -8,6 +8,7 @@ import (
 // built from them. A snapshot load builds a new world and swaps it in whole.
 type world struct {
 	models []*modelWorld
+	big    bool // loaded from a big snapshot: replacing it frees much memory
 }
 
 // modelWorld is the context of one model.
@@ -65,10 +66,18 @@ func (w *world) initWatchlists(e *Engine) int {
 	c.intern = true
 	built := 0
 	for _, mw := range w.models {
-		c.bind(mw, nil)
-		for _, pw := range mw.props {
-			built += pw.initAll(c)
-		}
+		built += mw.initWatchlists(c)
+	}
+	return built
+}
+
+// initWatchlists builds one model's watchlists with c, which may intern.
+func (mw *modelWorld) initWatchlists(c *Ctx) int {
+	c.intern = true
+	c.bind(mw, nil)
+	built := 0
+	for _, pw := range mw.props {
+		built += pw.initAll(c)
 	}
 	return built
 }

@@ -12,6 +12,10 @@ import (
 // "nova_object.data"): the shortest key that leads on wins. JSON null reads
 // as absent.
 func LookupPath(doc any, path string) (any, bool) {
+	if !strings.Contains(path, "|") && !strings.Contains(path, "#") {
+		v, ok := lookupSegs(doc, path)
+		return v, ok && !isNull(v)
+	}
 	for path != "" {
 		alt := path
 		if i := strings.IndexByte(path, '|'); i >= 0 {
@@ -19,7 +23,7 @@ func LookupPath(doc any, path string) (any, bool) {
 		} else {
 			path = ""
 		}
-		if v, ok := lookupSegs(doc, indexSeg(doc, alt)); ok && v != nil {
+		if v, ok := lookupSegs(doc, indexSeg(doc, alt)); ok && !isNull(v) {
 			return v, true
 		}
 	}
@@ -42,11 +46,31 @@ func indexSeg(doc any, path string) string {
 	return strings.Join(segs, ".")
 }
 
+// Node is a document node a JSON parser holds in its own tree (not
+// map[string]any and []any): paths walk it without converting it.
+type Node interface {
+	// Member is an object's member by key; ok is false for a missing key or a non-object.
+	Member(key string) (Node, bool)
+	// Index is an array's element; ok is false out of range or for a non-array.
+	Index(i int) (Node, bool)
+	// Null reports JSON null.
+	Null() bool
+}
+
+func isNull(v any) bool {
+	if n, ok := v.(Node); ok {
+		return n.Null()
+	}
+	return v == nil
+}
+
 func lookupSegs(cur any, path string) (any, bool) {
 	if path == "" {
 		return cur, true
 	}
 	switch x := cur.(type) {
+	case Node:
+		return lookupNode(x, path)
 	case map[string]any:
 		for i := 0; i <= len(path); i++ {
 			if i < len(path) && path[i] != '.' {
@@ -83,4 +107,33 @@ func HasPath(doc any, path string) bool {
 		}
 	}
 	return false
+}
+
+// lookupNode is lookupSegs over a parser's tree.
+func lookupNode(x Node, path string) (any, bool) {
+	for i := 0; i <= len(path); i++ {
+		if i < len(path) && path[i] != '.' {
+			continue
+		}
+		v, ok := x.Member(path[:i])
+		if !ok {
+			continue
+		}
+		if i == len(path) {
+			return v, true
+		}
+		if r, ok := lookupSegs(v, path[i+1:]); ok {
+			return r, true
+		}
+	}
+	seg, rest, _ := strings.Cut(path, ".")
+	if seg == "" || seg[0] < '0' || seg[0] > '9' {
+		return nil, false // not an index: Atoi would build an error
+	}
+	if i, err := strconv.Atoi(seg); err == nil {
+		if v, ok := x.Index(i); ok {
+			return lookupSegs(v, rest)
+		}
+	}
+	return nil, false
 }

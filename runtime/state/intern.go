@@ -32,6 +32,24 @@ func (in *Interner) Lookup(s string) (Sym, bool) {
 	return id, ok
 }
 
+// InternBytes is Intern for bytes: a known string costs one lookup and no allocation.
+func (in *Interner) InternBytes(b []byte) Sym {
+	if id, ok := in.ids[string(b)]; ok {
+		return id
+	}
+	s := string(b)
+	id := Sym(len(in.strs))
+	in.ids[s] = id
+	in.strs = append(in.strs, s)
+	return id
+}
+
+// LookupBytes is Lookup for bytes; it does not allocate.
+func (in *Interner) LookupBytes(b []byte) (Sym, bool) {
+	id, ok := in.ids[string(b)]
+	return id, ok
+}
+
 // String returns the string of a Sym.
 func (in *Interner) String(id Sym) string {
 	if id < 0 || int(id) >= len(in.strs) {

@@ -186,5 +186,8 @@ func JSONKind(x any) string {
 	if _, ok := x.(interface{ Int64() (int64, error) }); ok {
 		return "a number"
 	}
+	if n, ok := x.(interface{ Kind() string }); ok {
+		return n.Kind()
+	}
 	return fmt.Sprintf("%T", x)
 }
