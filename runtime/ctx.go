@@ -58,8 +58,10 @@ type Ctx struct {
 // in place: building a new Ctx and copying it costs twice the stores.
 func (c *Ctx) reset() {
 	scratch, targets, spans, rebuilt := c.scratch[:0], c.targets[:0], c.spans[:0], c.rebuilt[:0]
+	memo := c.memo.entries[:0]
 	*c = Ctx{}
 	c.scratch, c.targets, c.spans, c.rebuilt = scratch, targets, spans, rebuilt
+	c.memo.entries = memo
 }
 
 func (c *Ctx) bind(mw *modelWorld, op *state.Op) {

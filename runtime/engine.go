@@ -62,6 +62,7 @@ type modelRT struct {
 	required []uint64            // per event: bit i, parameter i is required
 	indexes  []tables.CloudField // the cloud.<plural>_by_<field> indexes expressions read
 	rare     [][]*rareCounter    // per event: the properties that declare it rare
+	rowIdx   rowIndex            // the rows by method or key
 }
 
 // concern is one property an event matters to, with the event's kind for it.
@@ -177,6 +178,7 @@ func (e *Engine) prepareModel(idx int32, m *tables.Model, env *celenv.Env) (*mod
 			mr.rows = append(mr.rows, r)
 		}
 	}
+	mr.indexRows()
 	return mr, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -44,11 +43,15 @@ type rowRT struct {
 	// for API rows: the method and the path template's segments
 	method string
 	segs   []string
-	glob   *regexp.Regexp // a key with *: the pattern it stands for
+	glob   glob   // a key with *: the pattern it stands for
+	simple []bool // per parameter source: a path without | or # (tables.SimplePath)
 }
 
 func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
-	out := rowRT{t: r, cloud: c.Name}
+	out := rowRT{t: r, cloud: c.Name, simple: make([]bool, len(r.Params))}
+	for i, p := range r.Params {
+		out.simple[i] = !p.IsConst && tables.SimplePath(p.Path)
+	}
 	if r.When != nil {
 		x, err := compileExpr(mr, r.When, exprOpts{boolean: true})
 		if err != nil {
@@ -65,13 +68,29 @@ func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
 		method, path, _ := strings.Cut(r.Key, " ")
 		out.method, out.segs = method, splitPath(path)
 	} else if strings.Contains(r.Key, "*") {
-		parts := strings.Split(r.Key, "*")
-		for i := range parts {
-			parts[i] = regexp.QuoteMeta(parts[i])
-		}
-		out.glob = regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+		out.glob = glob(strings.Split(r.Key, "*"))
 	}
 	return out, nil
+}
+
+// glob is a key pattern: the literal parts around its *s, each * any run of characters.
+type glob []string
+
+// MatchString reports whether key fits the pattern.
+func (g glob) MatchString(key string) bool {
+	if !strings.HasPrefix(key, g[0]) {
+		return false
+	}
+	key = key[len(g[0]):]
+	last := len(g) - 1
+	for _, part := range g[1:last] {
+		i := strings.Index(key, part)
+		if i < 0 {
+			return false
+		}
+		key = key[i+len(part):]
+	}
+	return len(key) >= len(g[last]) && strings.HasSuffix(key, g[last])
 }
 
 func sourceName(k tables.SourceKind) string {
@@ -136,24 +155,20 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decid
 		method, path, _ = strings.Cut(key, " ")
 		segs = splitPath(path)
 	}
+	rows := mr.rowsFor(src, key, method)
 	for pass := 0; pass < 3; pass++ {
-		for i := range mr.rows {
+		for _, i := range rows {
 			r := &mr.rows[i]
-			if r.t.Source != src || pass != r.pass() {
+			if pass != r.pass() {
 				continue
 			}
 			d := doc
 			if src == tables.API {
-				if r.method != method {
-					continue
-				}
 				ph, ok := r.matchPath(segs)
 				if !ok {
 					continue
 				}
 				d = withPath(doc, ph)
-			} else if !r.keyMatches(key) {
-				continue
 			}
 			if pass == 2 {
 				also = append(also, candidate{row: r, doc: d})
@@ -163,6 +178,60 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decid
 		}
 	}
 	return decide, also
+}
+
+// rowIndex finds the rows a key may match without scanning every row: API rows by
+// method, other rows by exact key, with the * patterns of the source merged in, in
+// source order.
+type rowIndex struct {
+	byMethod map[string][]int
+	byKey    map[tables.SourceKind]map[string][]int
+	globs    map[tables.SourceKind][]int
+}
+
+func (mr *modelRT) indexRows() {
+	x := rowIndex{byMethod: map[string][]int{}, byKey: map[tables.SourceKind]map[string][]int{}, globs: map[tables.SourceKind][]int{}}
+	for i := range mr.rows {
+		r := &mr.rows[i]
+		switch {
+		case r.t.Source == tables.API:
+			x.byMethod[r.method] = append(x.byMethod[r.method], i)
+		case r.glob != nil:
+			x.globs[r.t.Source] = append(x.globs[r.t.Source], i)
+		default:
+			if x.byKey[r.t.Source] == nil {
+				x.byKey[r.t.Source] = map[string][]int{}
+			}
+			x.byKey[r.t.Source][r.t.Key] = append(x.byKey[r.t.Source][r.t.Key], i)
+		}
+	}
+	mr.rowIdx = x
+}
+
+// rowsFor lists the rows of a source that may match key, in source order.
+func (mr *modelRT) rowsFor(src tables.SourceKind, key, method string) []int {
+	x := &mr.rowIdx
+	if src == tables.API {
+		return x.byMethod[method]
+	}
+	exact := x.byKey[src][key]
+	globs := x.globs[src]
+	if len(globs) == 0 {
+		return exact
+	}
+	out := make([]int, 0, len(exact)+len(globs))
+	i := 0
+	for _, g := range globs {
+		if !mr.rows[g].glob.MatchString(key) {
+			continue
+		}
+		for i < len(exact) && exact[i] < g {
+			out = append(out, exact[i])
+			i++
+		}
+		out = append(out, g)
+	}
+	return append(out, exact[i:]...)
 }
 
 // keyMatches says whether a notification, CLI or snapshot key is the row's: equal, or
@@ -186,15 +255,23 @@ func (r *rowRT) pass() int {
 }
 
 // withPath is an API document with the template's placeholders under "path".
-func withPath(doc any, ph map[string]any) any {
-	m, _ := doc.(map[string]any)
-	out := make(map[string]any, len(m)+1)
-	for k, v := range m {
-		out[k] = v
-	}
-	out["path"] = ph
-	return out
+func withPath(doc any, ph map[string]any) any { return &pathDoc{base: doc, path: ph} }
+
+// pathDoc is a request's document seen through one row's path template.
+type pathDoc struct {
+	base any
+	path map[string]any
 }
+
+func (d *pathDoc) Member(key string) (any, bool) {
+	if key == "path" {
+		return d.path, true
+	}
+	return tables.Member(d.base, key)
+}
+
+func (d *pathDoc) Index(int) (any, bool) { return nil, false }
+func (d *pathDoc) Null() bool            { return false }
 
 // Mapping is what the Event-operation rows make of one real operation.
 type Mapping struct {
@@ -284,19 +361,49 @@ func (e *Engine) bindCandidates(mr *modelRT, cands []candidate, each string, doc
 
 // bindFirst binds doc by the first candidate (of the same each list as the first) whose when holds.
 func (e *Engine) bindFirst(mr *modelRT, cands []candidate, doc any) (Op, bool, error) {
-	each := cands[0].row.t.Each
-	return e.bindLocked(func(mw *modelWorld, c *Ctx, op *Op) (bool, error) {
-		for _, cd := range cands {
-			if cd.row.t.Each != each || cd.row.t.Event < 0 || !cd.row.applies(cd.doc) {
-				continue
-			}
-			ok, err := bindRow(c, mw, cd.row, doc, op)
-			if err != nil || ok {
-				return ok, err
-			}
+	var op Op
+	c := e.ctx()
+	defer e.release(c)
+	for _, exclusive := range [2]bool{false, true} {
+		if exclusive {
+			e.mu.Lock()
+		} else {
+			e.mu.RLock()
 		}
-		return false, nil
-	}, mr)
+		ok, err := e.bindFirstIn(c, mr, cands, doc, &op, exclusive)
+		if exclusive {
+			e.mu.Unlock()
+		} else {
+			e.mu.RUnlock()
+		}
+		if err != errIntern {
+			return op, ok, err
+		}
+	}
+	return op, false, nil
+}
+
+// bindFirstIn is bindFirst with the engine's lock held (the write lock when exclusive).
+func (e *Engine) bindFirstIn(c *Ctx, mr *modelRT, cands []candidate, doc any, op *Op, exclusive bool) (bool, error) {
+	mw := e.w.models[mr.idx]
+	op.Model, op.w = mr.idx, e.w
+	c.bind(mw, &op.Op)
+	c.intern = exclusive
+	// The candidates read one document: a path read for one serves the next.
+	c.memo.on = true
+	c.memo.reset()
+	defer func() { c.memo.on = false }()
+	each := cands[0].row.t.Each
+	for _, cd := range cands {
+		if cd.row.t.Each != each || cd.row.t.Event < 0 || !cd.row.applies(cd.doc) {
+			continue
+		}
+		ok, err := bindRow(c, mw, cd.row, doc, op)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }
 
 // applies reports whether a row's if path and each list are present in the document.
@@ -340,22 +447,37 @@ func listItems(x any) []any {
 // elementDoc is the document an each row reads for element k: the operation's document with
 // the element under "each" and k as the "#" index.
 func elementDoc(doc, item any, k int) any {
-	m, _ := doc.(map[string]any)
-	out := make(map[string]any, len(m)+2)
-	for key, v := range m {
-		out[key] = v
-	}
-	if n, ok := doc.(jsondoc.Node); ok {
-		n.Members(func(key string, v jsondoc.Node) { out[key] = v })
-	}
-	out["each"], out["#"] = item, strconv.Itoa(k)
-	return out
+	return &eachDoc{base: doc, item: item, k: strconv.Itoa(k)}
 }
+
+// eachDoc is a document seen from one element of an each list.
+type eachDoc struct {
+	base, item any
+	k          string
+}
+
+func (d *eachDoc) Member(key string) (any, bool) {
+	switch key {
+	case "each":
+		return d.item, true
+	case "#":
+		return d.k, true
+	}
+	return tables.Member(d.base, key)
+}
+
+func (d *eachDoc) Index(int) (any, bool) { return nil, false }
+func (d *eachDoc) Null() bool            { return false }
 
 // Neutral binds an operation in the neutral form: an event name and its
 // parameters by name, values as JSON gives them. It returns one operation per
 // model that declares the event; none when no model does.
 func (e *Engine) Neutral(event string, params map[string]any) ([]Op, error) {
+	return e.NeutralDoc(event, params)
+}
+
+// NeutralDoc is Neutral with the parameters as a parsed JSON object (or a map).
+func (e *Engine) NeutralDoc(event string, params any) ([]Op, error) {
 	var out []Op
 	for _, mr := range e.models {
 		ev, ok := mr.events[event]
@@ -417,15 +539,15 @@ func (e *Engine) bindLocked(bind func(*modelWorld, *Ctx, *Op) (bool, error), mr 
 }
 
 // bindParams sets an event's parameters from values given by name.
-func bindParams(c *Ctx, mw *modelWorld, ev int32, params map[string]any, op *Op) error {
+func bindParams(c *Ctx, mw *modelWorld, ev int32, params any, op *Op) error {
 	e := &mw.rt.m.Events[ev]
 	op.Reset(ev, len(e.Params))
-	for name, v := range params {
+	for name, v := range members(params) {
 		i := e.ParamIndex(name)
 		if i < 0 {
 			return &OpError{Event: e.Name, Param: name, Reason: "the event has no such parameter"}
 		}
-		if v == nil {
+		if n, isNode := v.(jsondoc.Node); v == nil || isNode && n.Null() {
 			continue
 		}
 		val, err := c.value(e.Params[i].Type, v)
@@ -445,7 +567,7 @@ func bindRow(c *Ctx, mw *modelWorld, r *rowRT, doc any, op *Op) (bool, error) {
 	ev := &mw.rt.m.Events[r.t.Event]
 	op.Reset(r.t.Event, len(ev.Params))
 	c.op = &op.Op
-	for _, ps := range r.t.Params {
+	for k, ps := range r.t.Params {
 		t := ev.Params[ps.Param].Type
 		if v, ok, found := c.memo.get(ps, t); found {
 			if ok {
@@ -453,7 +575,7 @@ func bindRow(c *Ctx, mw *modelWorld, r *rowRT, doc any, op *Op) (bool, error) {
 			}
 			continue
 		}
-		x, path, ok := sourceValue(doc, ps)
+		x, path, ok := sourceValue(doc, ps, r.simple[k])
 		if !ok {
 			c.memo.put(ps, t, state.Value{}, false)
 			continue
@@ -482,13 +604,17 @@ func bindRow(c *Ctx, mw *modelWorld, r *rowRT, doc any, op *Op) (bool, error) {
 }
 
 // sourceValue is the value a parameter source gives, and where it was read; ok is false when the document lacks it.
-func sourceValue(doc any, ps tables.ParamSource) (any, string, bool) {
+func sourceValue(doc any, ps tables.ParamSource, simple bool) (any, string, bool) {
 	switch {
 	case ps.IsConst && ps.Template:
 		s, ok := fillTemplate(doc, ps.Const)
 		return s, ps.Const, ok
 	case ps.IsConst:
 		return constValue{ps.Const}, "", true
+	}
+	if simple {
+		x, ok := tables.LookupSimple(doc, ps.Path)
+		return x, ps.Path, ok
 	}
 	x, ok := lookupPath(doc, ps.Path)
 	return x, ps.Path, ok
@@ -698,4 +824,111 @@ func (m *bindMemo) put(ps tables.ParamSource, t tables.Type, v state.Value, pres
 	if src, tmpl, ok := memoKey(ps); ok {
 		m.entries = append(m.entries, memoEntry{src: src, tmpl: tmpl, t: t, v: v, present: present})
 	}
+}
+
+// members iterates a JSON object's members, of either form.
+func members(doc any) func(yield func(string, any) bool) {
+	return func(yield func(string, any) bool) {
+		switch d := doc.(type) {
+		case map[string]any:
+			for k, v := range d {
+				if !yield(k, v) {
+					return
+				}
+			}
+		case jsondoc.Node:
+			stop := false
+			d.Members(func(k string, v jsondoc.Node) {
+				if !stop && !yield(k, v) {
+					stop = true
+				}
+			})
+		}
+	}
+}
+
+// AppendNeutral binds an operation in the neutral form, its parameters a parsed
+// JSON object, into dst (one operation per model that declares the event),
+// reusing the memory of dst's spare capacity: with a reused dst it allocates
+// nothing for string and id parameters.
+func (e *Engine) AppendNeutral(dst []Op, event []byte, params jsondoc.Node) ([]Op, error) {
+	for _, mr := range e.models {
+		ev, ok := mr.events[string(event)]
+		if !ok {
+			continue
+		}
+		if len(dst) < cap(dst) {
+			dst = dst[:len(dst)+1]
+		} else {
+			dst = append(dst, Op{})
+		}
+		if err := e.bindNeutral(mr, ev, params, &dst[len(dst)-1]); err != nil {
+			return dst[:len(dst)-1], err
+		}
+	}
+	return dst, nil
+}
+
+// bindNeutral binds under the read lock, and again under the write lock when
+// a parameter names a string the context does not know yet.
+func (e *Engine) bindNeutral(mr *modelRT, ev int32, params jsondoc.Node, op *Op) error {
+	c := e.ctx()
+	defer e.release(c)
+	for _, exclusive := range [2]bool{false, true} {
+		if exclusive {
+			e.mu.Lock()
+		} else {
+			e.mu.RLock()
+		}
+		mw := e.w.models[mr.idx]
+		op.Model, op.w = mr.idx, e.w
+		c.bind(mw, &op.Op)
+		c.intern = exclusive
+		err := bindNodeParams(c, mw, ev, params, op)
+		if exclusive {
+			e.mu.Unlock()
+		} else {
+			e.mu.RUnlock()
+		}
+		if err != errIntern {
+			return err
+		}
+	}
+	return nil
+}
+
+// bindNodeParams is bindParams over a parsed object, reading keys without allocating.
+func bindNodeParams(c *Ctx, mw *modelWorld, ev int32, params jsondoc.Node, op *Op) error {
+	e := &mw.rt.m.Events[ev]
+	op.Reset(ev, len(e.Params))
+	var err error
+	params.MembersBytes(func(k []byte, v jsondoc.Node) {
+		if err != nil || v.Null() {
+			return
+		}
+		i := paramIndex(e, k)
+		if i < 0 {
+			err = &OpError{Event: e.Name, Param: string(k), Reason: "the event has no such parameter"}
+			return
+		}
+		val, verr := c.value(e.Params[i].Type, v)
+		switch {
+		case verr == errIntern:
+			err = verr
+		case verr != nil:
+			err = &OpError{Event: e.Name, Param: string(k), Path: "params." + string(k), Reason: verr.Error()}
+		default:
+			op.Set(int(i), val)
+		}
+	})
+	return err
+}
+
+func paramIndex(e *tables.Event, name []byte) int32 {
+	for i := range e.Params {
+		if e.Params[i].Name == string(name) {
+			return int32(i)
+		}
+	}
+	return -1
 }

@@ -12,9 +12,8 @@ import (
 // "nova_object.data"): the shortest key that leads on wins. JSON null reads
 // as absent.
 func LookupPath(doc any, path string) (any, bool) {
-	if !strings.Contains(path, "|") && !strings.Contains(path, "#") {
-		v, ok := lookupSegs(doc, path)
-		return v, ok && !isNull(v)
+	if SimplePath(path) {
+		return LookupSimple(doc, path)
 	}
 	for path != "" {
 		alt := path
@@ -30,13 +29,22 @@ func LookupPath(doc any, path string) (any, bool) {
 	return nil, false
 }
 
+// SimplePath reports a path without alternatives or "#" segments, which LookupSimple reads.
+func SimplePath(path string) bool { return strings.IndexAny(path, "|#") < 0 }
+
+// LookupSimple is LookupPath for a simple path (SimplePath), checked once by the caller.
+func LookupSimple(doc any, path string) (any, bool) {
+	v, ok := lookupSegs(doc, path)
+	return v, ok && !isNull(v)
+}
+
 // indexSeg replaces each "#" segment of a path by the element index of an each row's document.
 func indexSeg(doc any, path string) string {
 	if !strings.Contains(path, "#") {
 		return path
 	}
-	m, _ := doc.(map[string]any)
-	k, _ := m["#"].(string)
+	x, _ := Member(doc, "#")
+	k, _ := x.(string)
 	segs := strings.Split(path, ".")
 	for i, s := range segs {
 		if s == "#" {
@@ -50,11 +58,23 @@ func indexSeg(doc any, path string) string {
 // map[string]any and []any): paths walk it without converting it.
 type Node interface {
 	// Member is an object's member by key; ok is false for a missing key or a non-object.
-	Member(key string) (Node, bool)
+	Member(key string) (any, bool)
 	// Index is an array's element; ok is false out of range or for a non-array.
-	Index(i int) (Node, bool)
+	Index(i int) (any, bool)
 	// Null reports JSON null.
 	Null() bool
+}
+
+// Member is a document's member by key, for either form of document.
+func Member(doc any, key string) (any, bool) {
+	switch d := doc.(type) {
+	case map[string]any:
+		v, ok := d[key]
+		return v, ok
+	case Node:
+		return d.Member(key)
+	}
+	return nil, false
 }
 
 func isNull(v any) bool {

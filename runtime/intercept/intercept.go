@@ -3,16 +3,17 @@ package intercept
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/jsondoc"
 	"pvsc.dev/pvsc/runtime/state"
 	"pvsc.dev/pvsc/tables"
 )
@@ -23,6 +24,7 @@ import (
 type Interceptor struct {
 	eng                       *runtime.Engine
 	known, unknown, malformed atomic.Int64
+	pool                      sync.Pool // of *parsers
 }
 
 // New makes an interceptor for an engine; the engine's operation blocks say what each operation means.
@@ -49,14 +51,36 @@ type Error struct {
 func (e *Error) Error() string { return e.What + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 
+// label names an operation in an error: kind, then name and detail when
+// given. It is built into a string only when there is an error to report.
+type label struct {
+	kind, name, detail string
+	id                 any // a notification's message_id, read when reported
+}
+
+func (l label) String() string {
+	if id, ok := str(l.id); ok && l.detail == "" {
+		l.detail = id
+	}
+	switch {
+	case l.detail != "" && l.kind == "notification":
+		return l.kind + " " + l.name + " (message " + l.detail + ")"
+	case l.detail != "":
+		return l.kind + " " + l.name + " " + l.detail
+	case l.name != "":
+		return l.kind + " " + l.name
+	}
+	return l.kind
+}
+
 // result counts one decoded operation.
 func (in *Interceptor) result(what string, ops []runtime.Op, err error) (runtime.Mapping, error) {
-	return in.mapped(what, runtime.Mapping{Ops: ops, Known: len(ops) > 0}, err)
+	return in.mapped(label{kind: what}, runtime.Mapping{Ops: ops, Known: len(ops) > 0}, err)
 }
 
 // mapped counts one operation the rows matched: known (some row recognised it, even as
 // changing nothing), unknown, or malformed.
-func (in *Interceptor) mapped(what string, m runtime.Mapping, err error) (runtime.Mapping, error) {
+func (in *Interceptor) mapped(what label, m runtime.Mapping, err error) (runtime.Mapping, error) {
 	switch {
 	case err != nil:
 		in.malformed.Add(1)
@@ -64,7 +88,7 @@ func (in *Interceptor) mapped(what string, m runtime.Mapping, err error) (runtim
 		if errors.As(err, &ie) {
 			return runtime.Mapping{}, err
 		}
-		return runtime.Mapping{}, &Error{What: what, Err: err}
+		return runtime.Mapping{}, &Error{What: what.String(), Err: err}
 	case !m.Known:
 		in.unknown.Add(1)
 	default:
@@ -101,7 +125,9 @@ func (in *Interceptor) Request(r Request) ([]runtime.Op, error) { return ops(in.
 func (in *Interceptor) RequestMapping(r Request) (runtime.Mapping, error) { return in.request(r) }
 
 func (in *Interceptor) request(r Request) (runtime.Mapping, error) {
-	what := "request " + r.Method + " " + r.Path
+	p := in.parsers()
+	defer in.pool.Put(p)
+	what := label{kind: "request", name: r.Method, detail: r.Path}
 	doc := map[string]any{"context": tokenContext(r.Token)}
 	q := map[string]any{}
 	for k, v := range r.Query {
@@ -113,13 +139,14 @@ func (in *Interceptor) request(r Request) (runtime.Mapping, error) {
 	for _, part := range []struct {
 		name string
 		data []byte
-	}{{"body", r.Body}, {"response", r.Response}} {
+		p    *jsondoc.Parser
+	}{{"body", r.Body, &p.body}, {"response", r.Response, &p.resp}} {
 		if len(bytes.TrimSpace(part.data)) == 0 {
 			continue
 		}
-		v, err := decodeJSON(part.data)
+		v, err := parse(part.p, part.data)
 		if err != nil {
-			return in.result(what, nil, fmt.Errorf("%s: %w", part.name, err))
+			return in.mapped(what, runtime.Mapping{}, fmt.Errorf("%s: %w", part.name, err))
 		}
 		doc[part.name] = v
 	}
@@ -156,32 +183,36 @@ func tokenContext(t Token) map[string]any {
 
 // Neutral decodes the neutral form {"op": "<event>", "params": {...}}.
 func (in *Interceptor) Neutral(data []byte) ([]runtime.Op, error) {
-	v, err := decodeJSON(data)
+	p := in.parsers()
+	defer in.pool.Put(p)
+	v, err := parse(&p.outer, data)
 	if err != nil {
 		return ops(in.result("neutral operation", nil, err))
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ops(in.result("neutral operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v))))
+	if v.Kind() != "an object" {
+		return ops(in.result("neutral operation", nil, fmt.Errorf("want a JSON object, got %s", v.Kind())))
 	}
-	return ops(in.neutral(m))
+	return ops(in.neutral(v))
 }
 
-func (in *Interceptor) neutral(m map[string]any) (runtime.Mapping, error) {
-	name, ok := m["op"].(string)
+func (in *Interceptor) neutral(m jsondoc.Node) (runtime.Mapping, error) {
+	opv, _ := m.Member("op")
+	name, ok := str(opv)
 	if !ok || name == "" {
-		return in.result("neutral operation", nil, fmt.Errorf(`"op" must name an event, got %s`, kindOf(m["op"])))
+		return in.result("neutral operation", nil, fmt.Errorf(`"op" must name an event, got %s`, kindOf(opv)))
 	}
 	what := "operation " + name
-	var params map[string]any
-	switch p := m["params"].(type) {
-	case nil:
-	case map[string]any:
-		params = p
-	default:
-		return in.result(what, nil, fmt.Errorf(`"params" must be an object, got %s`, kindOf(p)))
+	var params any
+	if pv, ok := m.Member("params"); ok {
+		switch p := pv.(jsondoc.Node); {
+		case p.Null():
+		case p.Kind() == "an object":
+			params = p
+		default:
+			return in.result(what, nil, fmt.Errorf(`"params" must be an object, got %s`, p.Kind()))
+		}
 	}
-	bound, err := in.eng.Neutral(name, params)
+	bound, err := in.eng.NeutralDoc(name, params)
 	if err == nil && len(bound) == 0 {
 		// a typo in the neutral form must not pass as an unknown operation
 		err = fmt.Errorf("no model has an event %q%s", name, in.eng.EventHint(name))
@@ -209,82 +240,115 @@ type Decoded struct {
 
 // Decode is Line that also says whether a row recognised the line and whether it is a fact.
 func (in *Interceptor) Decode(data []byte) (Decoded, error) {
-	v, err := decodeJSON(data)
+	p := in.parsers()
+	defer in.pool.Put(p)
+	m, err := parse(&p.outer, data)
 	if err != nil {
 		_, err = in.result("operation", nil, err)
 		return Decoded{}, err
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		_, err = in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v)))
+	if m.Kind() != "an object" {
+		_, err = in.result("operation", nil, fmt.Errorf("want a JSON object, got %s", m.Kind()))
 		return Decoded{}, err
 	}
 	var mp runtime.Mapping
 	fact := false
 	switch {
-	case m["op"] != nil:
+	case present(m, "op"):
 		mp, err = in.neutral(m)
-	case m["method"] != nil && m["path"] != nil:
+	case present(m, "method") && present(m, "path"):
 		mp, err = in.restLine(m)
-		fact = m["response"] != nil
+		fact = present(m, "response")
 	default:
-		mp, err = in.notification(m)
+		mp, err = in.notification(m, p)
 		fact = true
 	}
 	return Decoded{Mapping: mp, Fact: fact}, err
 }
 
+// present reports a member that is there and not null.
+func present(m jsondoc.Node, key string) bool {
+	v, ok := m.Member(key)
+	return ok && !v.(jsondoc.Node).Null()
+}
+
+// str is a JSON string's value.
+func str(v any) (string, bool) {
+	if n, ok := v.(jsondoc.Node); ok {
+		if b, ok := n.Str(); ok {
+			return string(b), true
+		}
+		return "", false
+	}
+	s, ok := v.(string)
+	return s, ok
+}
+
+// object is a JSON object member (nil when absent, null or not an object).
+func object(m jsondoc.Node, key string) any {
+	if v, ok := m.Member(key); ok && v.(jsondoc.Node).Kind() == "an object" {
+		return v
+	}
+	return nil
+}
+
 // restLine is a REST call written as JSON in a replay file.
-func (in *Interceptor) restLine(m map[string]any) (runtime.Mapping, error) {
-	method, _ := m["method"].(string)
-	path, _ := m["path"].(string)
-	what := "request " + method + " " + path
+func (in *Interceptor) restLine(m jsondoc.Node) (runtime.Mapping, error) {
+	mv, _ := m.Member("method")
+	pv, _ := m.Member("path")
+	method, _ := str(mv)
+	path, _ := str(pv)
+	what := label{kind: "request", name: method, detail: path}
 	if method == "" || path == "" {
-		return in.result(what, nil, errors.New(`"method" and "path" must be strings`))
+		return in.mapped(what, runtime.Mapping{}, errors.New(`"method" and "path" must be strings`))
 	}
-	ctx := map[string]any{}
-	if t, ok := m["token"].(map[string]any); ok {
+	var ctx any = map[string]any{}
+	if t := object(m, "token"); t != nil {
 		ctx = t
-	} else if t, ok := m["context"].(map[string]any); ok {
+	} else if t := object(m, "context"); t != nil {
 		ctx = t
 	}
-	doc := map[string]any{"context": ctx, "query": m["query"], "body": m["body"]}
-	if r, ok := m["response"]; ok {
-		doc["response"] = r
-	}
+	doc := map[string]any{"context": ctx, "query": object(m, "query")}
 	if doc["query"] == nil {
 		doc["query"] = map[string]any{}
+	}
+	for _, k := range []string{"body", "response"} {
+		if present(m, k) {
+			doc[k], _ = m.Member(k)
+		}
 	}
 	mp, err := in.eng.Match(tables.API, strings.ToUpper(method)+" "+path, doc)
 	return in.mapped(what, mp, err)
 }
 
-// decodeJSON decodes one JSON value, keeping numbers exact; the error says where the text is broken.
-func decodeJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, jsonError(data, dec, err)
+// parse parses one JSON value with p; the error says where the text is broken.
+func parse(p *jsondoc.Parser, data []byte) (jsondoc.Node, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return jsondoc.Node{}, errors.New("empty: no JSON value")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("invalid JSON: trailing data after the value at byte %d", dec.InputOffset())
+	n, err := p.Parse(data)
+	if err == nil {
+		return n, nil
 	}
-	return v, nil
+	var se *jsondoc.SyntaxError
+	if errors.As(jsondoc.Check(data), &se) {
+		if se.Truncated {
+			return n, errors.New("truncated JSON: the text ends before the value is complete")
+		}
+		return n, fmt.Errorf("invalid JSON at byte %d: %s", se.Offset+1, se.Msg)
+	}
+	return n, fmt.Errorf("invalid JSON: %v", err)
 }
 
-func jsonError(data []byte, dec *json.Decoder, err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		if len(bytes.TrimSpace(data)) == 0 {
-			return errors.New("empty: no JSON value")
-		}
-		return errors.New("truncated JSON: the text ends before the value is complete")
+// parsers are the parse trees one decoding uses: the line or message, an
+// envelope's inner message, a request's body and its response.
+type parsers struct{ outer, inner, body, resp jsondoc.Parser }
+
+func (in *Interceptor) parsers() *parsers {
+	if p, ok := in.pool.Get().(*parsers); ok {
+		return p
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d: %v", se.Offset, err)
-	}
-	return fmt.Errorf("invalid JSON at byte %d: %v", dec.InputOffset(), err)
+	return new(parsers)
 }
 
 // kindOf is state.JSONKind, but an absent member reads "nothing".

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/jsondoc"
 	"pvsc.dev/pvsc/tables"
 )
 
@@ -19,62 +20,68 @@ const cadfEvent = "http://schemas.dmtf.org/cloud/audit/1.0/event"
 // unversioned payloads (payload.port{...}) and Nova's versioned ones
 // (payload.nova_object.data{...}) are read as they are: row paths name them.
 func (in *Interceptor) Notification(data []byte) ([]runtime.Op, error) {
-	v, err := decodeJSON(data)
+	p := in.parsers()
+	defer in.pool.Put(p)
+	v, err := parse(&p.outer, data)
 	if err != nil {
 		return ops(in.result("notification", nil, err))
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return ops(in.result("notification", nil, fmt.Errorf("want a JSON object, got %s", kindOf(v))))
+	if v.Kind() != "an object" {
+		return ops(in.result("notification", nil, fmt.Errorf("want a JSON object, got %s", v.Kind())))
 	}
-	return ops(in.notification(m))
+	return ops(in.notification(v, p))
 }
 
-func (in *Interceptor) notification(m map[string]any) (runtime.Mapping, error) {
-	msg, err := unwrap(m)
+func (in *Interceptor) notification(m jsondoc.Node, p *parsers) (runtime.Mapping, error) {
+	msg, err := unwrap(m, p)
 	if err != nil {
 		return in.result("notification", nil, err)
 	}
-	et, ok := msg["event_type"].(string)
+	etv, _ := tables.Member(msg, "event_type")
+	et, ok := str(etv)
 	if !ok || et == "" {
-		return in.result("notification", nil, fmt.Errorf(`no "event_type" (got %s): not an oslo notification`, kindOf(msg["event_type"])))
+		return in.result("notification", nil, fmt.Errorf(`no "event_type" (got %s): not an oslo notification`, kindOf(etv)))
 	}
-	what := "notification " + et
-	if id, ok := msg["message_id"].(string); ok {
-		what += " (message " + id + ")"
-	}
-	if _, ok := msg["payload"]; !ok {
-		return in.result(what, nil, errors.New(`no "payload"`))
+	what := label{kind: "notification", name: et}
+	what.id, _ = tables.Member(msg, "message_id")
+	if _, ok := tables.Member(msg, "payload"); !ok {
+		return in.mapped(what, runtime.Mapping{}, errors.New(`no "payload"`))
 	}
 	mp, err := in.eng.Match(tables.Notify, et, document(msg))
 	return in.mapped(what, mp, err)
 }
 
 // unwrap opens the oslo envelope, or turns a bare CADF event into the notification Keystone would send.
-func unwrap(m map[string]any) (map[string]any, error) {
-	if raw, ok := m["oslo.message"]; ok {
-		ver, _ := m["oslo.version"].(string)
+func unwrap(m jsondoc.Node, p *parsers) (any, error) {
+	if raw, ok := m.Member("oslo.message"); ok {
+		verv, _ := m.Member("oslo.version")
+		ver, _ := str(verv)
 		if !strings.HasPrefix(ver, "2.") {
 			return nil, fmt.Errorf(`oslo.version %q: want 2.x`, ver)
 		}
-		s, ok := raw.(string)
+		b, ok := raw.(jsondoc.Node).Str()
 		if !ok {
 			return nil, fmt.Errorf("oslo.message: want a JSON string, got %s", kindOf(raw))
 		}
-		v, err := decodeJSON([]byte(s))
+		inner, err := parse(&p.inner, b)
 		if err != nil {
 			return nil, fmt.Errorf("oslo.message: %w", err)
 		}
-		inner, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("oslo.message: want a JSON object, got %s", kindOf(v))
+		if inner.Kind() != "an object" {
+			return nil, fmt.Errorf("oslo.message: want a JSON object, got %s", inner.Kind())
 		}
 		return inner, nil
 	}
-	if uri, _ := m["typeURI"].(string); uri == cadfEvent && m["event_type"] == nil {
-		return cadfNotification(m)
+	if uri, _ := str(member(m, "typeURI")); uri == cadfEvent && !present(m, "event_type") {
+		ev, _ := m.Plain().(map[string]any)
+		return cadfNotification(ev)
 	}
 	return m, nil
+}
+
+func member(m jsondoc.Node, key string) any {
+	v, _ := m.Member(key)
+	return v
 }
 
 // cadfNotification is the notification Keystone wraps a CADF event in: its
@@ -93,8 +100,50 @@ func cadfNotification(ev map[string]any) (map[string]any, error) {
 	return map[string]any{"event_type": "identity." + resource + "." + op, "payload": ev, "publisher_id": "identity", "message_id": ev["id"]}, nil
 }
 
-// document is the message rows read, with "context" from the _context_* keys.
-func document(msg map[string]any) map[string]any {
+// document is the message rows read, with "context" from the _context_* keys
+// (and a "context" object's members), read in place when a row asks.
+func document(msg any) any {
+	n, ok := msg.(jsondoc.Node)
+	if !ok {
+		return mapDocument(msg.(map[string]any))
+	}
+	return &notifDoc{msg: n}
+}
+
+// notifDoc is a message seen with its context gathered under "context".
+type notifDoc struct {
+	msg jsondoc.Node
+	key [64]byte // room for "_context_<key>"
+}
+
+func (d *notifDoc) Member(key string) (any, bool) {
+	if key == "context" {
+		return (*contextDoc)(d), true
+	}
+	return d.msg.Member(key)
+}
+
+func (d *notifDoc) Index(int) (any, bool) { return nil, false }
+func (d *notifDoc) Null() bool            { return false }
+
+// contextDoc is a message's context: a "context" object's member, else its _context_ key.
+type contextDoc notifDoc
+
+func (c *contextDoc) Member(key string) (any, bool) {
+	if ctx, ok := c.msg.Member("context"); ok {
+		if v, ok := ctx.(jsondoc.Node).Member(key); ok {
+			return v, true
+		}
+	}
+	k := append(append(c.key[:0], "_context_"...), key...)
+	return c.msg.Member(string(k))
+}
+
+func (c *contextDoc) Index(int) (any, bool) { return nil, false }
+func (c *contextDoc) Null() bool            { return false }
+
+// mapDocument is document for a message built as a map (a CADF event's).
+func mapDocument(msg map[string]any) map[string]any {
 	ctx := map[string]any{}
 	for k, v := range msg {
 		if c, ok := strings.CutPrefix(k, "_context_"); ok {

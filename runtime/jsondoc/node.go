@@ -11,12 +11,22 @@ import (
 	"pvsc.dev/pvsc/tables"
 )
 
+var _ tables.Node = Node{}
+
 // Node is one value of a parsed document. It is valid until its parser parses again.
 type Node struct{ v *fastjson.Value }
 
+// typ is the value's JSON type; the zero Node is null.
+func (n Node) typ() fastjson.Type {
+	if n.v == nil {
+		return fastjson.TypeNull
+	}
+	return n.v.Type()
+}
+
 // Member is an object's member by key (a key may hold dots: Nova's "nova_object.data").
-func (n Node) Member(key string) (tables.Node, bool) {
-	if n.v.Type() != fastjson.TypeObject {
+func (n Node) Member(key string) (any, bool) {
+	if n.typ() != fastjson.TypeObject {
 		return nil, false
 	}
 	c := n.v.Get(key)
@@ -27,8 +37,8 @@ func (n Node) Member(key string) (tables.Node, bool) {
 }
 
 // Index is an array's element.
-func (n Node) Index(i int) (tables.Node, bool) {
-	if n.v.Type() != fastjson.TypeArray {
+func (n Node) Index(i int) (any, bool) {
+	if n.typ() != fastjson.TypeArray {
 		return nil, false
 	}
 	a, _ := n.v.Array()
@@ -39,11 +49,11 @@ func (n Node) Index(i int) (tables.Node, bool) {
 }
 
 // Null reports JSON null, which paths read as absent.
-func (n Node) Null() bool { return n.v.Type() == fastjson.TypeNull }
+func (n Node) Null() bool { return n.typ() == fastjson.TypeNull }
 
 // Kind names the value's JSON type as error messages do ("a string", "an object").
 func (n Node) Kind() string {
-	switch n.v.Type() {
+	switch n.typ() {
 	case fastjson.TypeString:
 		return "a string"
 	case fastjson.TypeNumber:
@@ -60,7 +70,7 @@ func (n Node) Kind() string {
 
 // Str is a string's bytes (unescaped; the parser's: do not keep them).
 func (n Node) Str() ([]byte, bool) {
-	if n.v.Type() != fastjson.TypeString {
+	if n.typ() != fastjson.TypeString {
 		return nil, false
 	}
 	b, _ := n.v.StringBytes()
@@ -68,10 +78,13 @@ func (n Node) Str() ([]byte, bool) {
 }
 
 // IsList reports a JSON array.
-func (n Node) IsList() bool { return n.v.Type() == fastjson.TypeArray }
+func (n Node) IsList() bool { return n.typ() == fastjson.TypeArray }
 
 // Items lists an array's elements (nil for anything else).
 func (n Node) Items() []any {
+	if n.v == nil {
+		return nil
+	}
 	a, err := n.v.Array()
 	if err != nil {
 		return nil
@@ -85,6 +98,9 @@ func (n Node) Items() []any {
 
 // Members calls fn for each member of an object, in order.
 func (n Node) Members(fn func(key string, v Node)) {
+	if n.v == nil {
+		return
+	}
 	o, err := n.v.Object()
 	if err != nil {
 		return
@@ -92,10 +108,22 @@ func (n Node) Members(fn func(key string, v Node)) {
 	o.Visit(func(k []byte, v *fastjson.Value) { fn(string(k), Node{v}) })
 }
 
+// MembersBytes is Members with the keys as the parser's bytes (no allocation; do not keep them).
+func (n Node) MembersBytes(fn func(key []byte, v Node)) {
+	if n.v == nil {
+		return
+	}
+	o, err := n.v.Object()
+	if err != nil {
+		return
+	}
+	o.Visit(func(k []byte, v *fastjson.Value) { fn(k, Node{v}) })
+}
+
 // Plain is the value as encoding/json decodes it with UseNumber: string,
 // json.Number, bool, nil, []any, map[string]any.
 func (n Node) Plain() any {
-	switch n.v.Type() {
+	switch n.typ() {
 	case fastjson.TypeString:
 		b, _ := n.v.StringBytes()
 		return string(b)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // SyntaxError is JSON that does not parse, at a byte offset of the whole text.
@@ -260,8 +261,32 @@ func (s *scanner) literal() error {
 		}
 		break
 	}
-	if s.i == start {
+	lit := string(s.b[start:s.i])
+	switch c := s.b[start]; {
+	case s.i == start:
 		return s.fail(fmt.Sprintf("invalid character %q looking for beginning of value", s.b[s.i]), false)
+	case c == '-' || c >= '0' && c <= '9':
+		return nil // the parser checks the number's form
+	case lit == "true" || lit == "false" || lit == "null":
+		return nil
+	case s.i == len(s.b) && (strings.HasPrefix("true", lit) || strings.HasPrefix("false", lit) || strings.HasPrefix("null", lit)):
+		return s.fail("truncated: the JSON ends before it is complete", true)
+	}
+	s.i = start
+	return s.fail(fmt.Sprintf("invalid character %q looking for beginning of value", s.b[s.i]), false)
+}
+
+// Check finds what is wrong with a JSON text holding one value: a
+// *SyntaxError at the offset where it breaks, nil when the scanner finds it
+// well formed (a parser may still refuse a literal it did not check).
+func Check(data []byte) error {
+	s := scanner{b: data}
+	if err := s.value(); err != nil {
+		return err
+	}
+	s.ws()
+	if s.i < len(s.b) {
+		return s.fail("trailing data after the value", false)
 	}
 	return nil
 }

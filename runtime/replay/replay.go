@@ -122,7 +122,7 @@ type Options struct {
 
 // RunOptions is Run with another processor and options.
 func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, opt Options) (*Summary, error) {
-	in := intercept.New(e)
+	dec := intercept.New(e).NewDecoder()
 	observe := opt.Observe
 	s := &Summary{Verdicts: map[string]int{}, Properties: map[string]map[string]int{}, Phases: map[string]time.Duration{}}
 	slowBefore, before, rareBefore := e.Stats().SlowPaths, p.Phases(), e.RareStats()
@@ -136,7 +136,7 @@ func RunOptions(e *runtime.Engine, p Processor, ops io.Reader, out io.Writer, op
 		text, err := r.ReadBytes('\n')
 		if len(bytes.TrimSpace(text)) > 0 && text[0] != '#' {
 			t0 := time.Now()
-			decoded, derr := in.Decode(text)
+			decoded, derr := dec.Decode(text)
 			intercepting += time.Since(t0)
 			var l Line
 			if derr == nil && opt.Fresh != nil && !opt.Fresh(text) {
