@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./server/... ./openstack/... ./lab/...
 
-.PHONY: all demo test vet fmt-check generate generate-check unit race fuzz fuzz-long opa-test e2e bench bench-quick bench-full difftest verify build clean
+.PHONY: all demo test vet fmt-check generate generate-check conform unit race fuzz fuzz-long opa-test e2e bench bench-quick bench-full difftest verify build clean
 
 all: build
 
@@ -18,7 +18,7 @@ demo:
 	$(GO) run ./cmd/pvsc demo
 
 ## test: everything CI runs; under ~15 minutes on 2 cores.
-test: fmt-check vet generate-check unit race fuzz opa-test bench-quick e2e
+test: fmt-check vet generate-check conform unit race fuzz opa-test bench-quick e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -34,6 +34,11 @@ generate:
 generate-check:
 	bash scripts/check-generate.sh
 
+## conform: every OpenStack row's document paths resolve in some real message of the
+## corpus captured from the real stack (scripts/openstack/capture.sh).
+conform:
+	$(GO) run ./cmd/pvsc check --samples openstack/testdata/captured specs/openstack
+
 unit:
 	$(GO) test -count=1 ./...
 
@@ -44,7 +49,7 @@ race:
 ## and the neutral form, seeded from the captured corpus; the snapshot loader), FUZZTIME each.
 ## Minimising each new interesting input is capped: uncapped, it took the whole budget.
 FUZZ_TARGETS := ./dsl:FuzzParse ./runtime/intercept:FuzzLine ./runtime/intercept:FuzzNotification \
-	./runtime/intercept:FuzzRequest ./runtime/intercept:FuzzNeutral ./runtime:FuzzSnapshot
+	./runtime/intercept:FuzzRequest ./runtime/intercept:FuzzNeutral ./runtime:FuzzSnapshot ./runtime:FuzzCheckpoint
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -73,6 +73,9 @@ func (e *Engine) LoadSnapshot(r io.Reader, name string) (LoadStats, error) {
 }
 
 func (e *Engine) loadSnapshot(data []byte, name string) (LoadStats, error) {
+	if IsCheckpoint(data) {
+		return e.loadCheckpoint(data, name)
+	}
 	var st LoadStats
 	secs, err := readSnapshot(data, name)
 	if err != nil {
@@ -103,18 +106,22 @@ func (e *Engine) loadSnapshot(data []byte, name string) (LoadStats, error) {
 		}
 	}
 	sort.Strings(st.Ignored)
+	e.swap(w, len(data))
+	return st, nil
+}
+
+// swap makes w the context. After a big load the text and the context it
+// replaces are garbage: the memory goes back to the OS rather than keep a
+// start-up peak resident for the life of the process.
+func (e *Engine) swap(w *world, size int) {
 	e.mu.Lock()
 	old := e.w
 	e.w = w
 	e.mu.Unlock()
-	if len(data) > bigSnapshot || old != nil && old.big {
-		// The text and the context it replaces are garbage now: give the memory back
-		// rather than keep a start-up peak resident for the life of the process.
+	if size > bigSnapshot || old != nil && old.big {
 		w.big = true
-		old, data = nil, nil
-		debug.FreeOSMemory()
+		go debug.FreeOSMemory() // a concurrent collection: the load need not wait for it
 	}
-	return st, nil
 }
 
 // bigSnapshot is the size above which a load returns its memory to the OS.

@@ -183,3 +183,29 @@ func TestReplayWritesIDMEFAlerts(t *testing.T) {
 	assert.Contains(t, doc.Alerts[0].Classification.Text, " violation")
 	assert.Contains(t, summary, fmt.Sprintf("%d IDMEF alerts written to %s", denied, alerts))
 }
+
+// TestCheckpointCommand: a replay from the checkpoint of a snapshot decides
+// every operation as the replay from the snapshot does.
+func TestCheckpointCommand(t *testing.T) {
+	dir := t.TempDir()
+	snap, ops, ck := dir+"/snapshot.json", dir+"/ops.jsonl", dir+"/c.ckpt"
+	code, _, stderr := pvsc("gen-cloud", "--kind", "openstack", "-per-tenant", "-o", snap, "-ops-out", ops, "--tenants", "8", "-ops", "200", "--seed", "6")
+	require.Equal(t, 0, code, stderr)
+	code, out, stderr := pvsc("checkpoint", "--spec", "../../specs/openstack", "--snapshot", snap, "--out", ck)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "watchlists")
+	lines := map[string]string{}
+	for name, from := range map[string]string{"snapshot": snap, "checkpoint": ck} {
+		out := dir + "/" + name + ".jsonl"
+		code, _, stderr := pvsc("replay", "--spec", "../../specs/openstack", "--snapshot", from, "--ops", ops, "--out", out)
+		require.Equal(t, 0, code, stderr)
+		b, err := os.ReadFile(out)
+		require.NoError(t, err)
+		lines[name] = string(b)
+	}
+	assert.Contains(t, lines["snapshot"], `"deny"`)
+	assert.Equal(t, lines["snapshot"], lines["checkpoint"])
+	code, _, stderr = pvsc("replay", "--spec", "../../specs/music", "--snapshot", ck, "--ops", ops)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "checkpoint: written for another spec")
+}

@@ -32,7 +32,7 @@ func runReplay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(commands["replay"], stderr)
 	var f replayFlags
 	fs.StringVar(&f.spec, "spec", "", "spec directory")
-	fs.StringVar(&f.job.Snapshot, "snapshot", "", "cloud snapshot (the JSON of the list APIs) to start from")
+	fs.StringVar(&f.job.Snapshot, "snapshot", "", "cloud snapshot (the JSON of the list APIs), or a pvsc checkpoint, to start from")
 	fs.StringVar(&f.job.Ops, "ops", "", "operations, one JSON document a line (neutral form, notifications, REST calls)")
 	fs.StringVar(&f.job.Out, "out", "", "write the decision lines here instead of stdout (the summary then goes to stdout)")
 	fs.BoolVar(&f.opt.DryRun, "dry-run", false, "report verdicts without blocking: every operation is applied")

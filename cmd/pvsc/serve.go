@@ -30,7 +30,7 @@ type nodeFlags struct {
 func (n *nodeFlags) register(fs *flag.FlagSet) {
 	c := &n.cfg
 	fs.StringVar(&n.spec, "spec", "", "spec directory (e.g. specs/openstack)")
-	fs.StringVar(&c.Snapshot, "snapshot", "", "start from this snapshot file (the JSON of the list APIs) when --state holds nothing yet")
+	fs.StringVar(&c.Snapshot, "snapshot", "", "start from this snapshot file (the JSON of the list APIs, or a pvsc checkpoint) when --state holds nothing yet")
 	fs.BoolVar(&c.Live, "snapshot-live", false, "start from a live snapshot of Keystone, Neutron and Nova, and rebuild from one when events were missed")
 	fs.StringVar(&c.State, "state", "", "bbolt file keeping the base snapshot and the journal of applied events (empty: nothing survives a restart)")
 	fs.BoolVar(&c.Runtime.DryRun, "dry-run", false, "report verdicts, block nothing")

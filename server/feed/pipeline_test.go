@@ -187,3 +187,37 @@ func TestCheckpointRebasesOnALiveSnapshotWithoutDoubt(t *testing.T) {
 	assert.Equal(t, uint64(5), store.Position(), "the stream position carries on")
 	assert.True(t, store.Seen(s.IDs[2]), "and so do the message ids")
 }
+
+// TestACheckpointIsABase: a node started from a checkpoint journals on it, and
+// a restart restores the checkpoint and replays the journal.
+func TestACheckpointIsABase(t *testing.T) {
+	s := feedtest.NewStream(5, 15, 200)
+	e := newEngine(t)
+	_, err := e.LoadSnapshot(bytes.NewReader(s.Snapshot), "snapshot")
+	require.NoError(t, err)
+	var ck bytes.Buffer
+	require.NoError(t, e.WriteCheckpoint(&ck))
+
+	path := filepath.Join(t.TempDir(), "state.db")
+	store, err := journal.Open(path)
+	require.NoError(t, err)
+	p := New(Config{Engine: newEngine(t), Store: store})
+	_, err = p.Load("c.ckpt", ck.Bytes())
+	require.NoError(t, err)
+	for i := range s.Messages {
+		_, err := p.Apply(s.IDs[i], s.Messages[i])
+		require.NoError(t, err)
+	}
+	want := replay(t, s, len(s.Messages))
+	assert.Equal(t, want, feedtest.Digest(p.Engine(), s.Scopes))
+	require.NoError(t, store.Close())
+
+	store, err = journal.Open(path)
+	require.NoError(t, err)
+	defer store.Close()
+	q := New(Config{Engine: newEngine(t), Store: store})
+	ok, err := q.Restore()
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, want, feedtest.Digest(q.Engine(), s.Scopes))
+}
