@@ -85,11 +85,13 @@ bin/pvsc-opa: $(shell find lab/opa -name '*.go' -o -name '*.rego' -o -name go.mo
 ## bench-quick: pvsc bench --quick (three small datasets, every engine, seconds); CI runs it.
 bench-quick: bin/pvsc-opa
 	$(GO) run ./cmd/pvsc bench --quick --opa bin/pvsc-opa --out bench-out/quick
+	$(GO) run ./cmd/pvsc bench --catalogue --quick --out bench-out/catalogue-quick > /dev/null
 
 ## bench-full: the paper's grid (10k..100k ports) with SAT and OPA, then the proactive
 ## engine alone up to 1M ports; writes bench-out/full (BENCHMARKS.md shows one run; about 30 min).
 bench-full: bin/pvsc-opa
 	$(GO) run ./cmd/pvsc bench --scale --opa bin/pvsc-opa --out bench-out/full --progress on
+	$(GO) run ./cmd/pvsc bench --catalogue --scale --out bench-out/catalogue -v
 
 ## bench: the Go benchmarks (figures in README.md).
 bench:

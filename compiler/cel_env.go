@@ -54,7 +54,7 @@ func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx e
 	}
 	vars = usedVars(m.t, ast, vars)
 	x := &tables.Expr{Src: src.Text(), Vars: vars}
-	x.Fast = lowerFast(m.t, ast, vars)
+	x.Fast = lowerFast(m.t, ast, vars, ctx.lets)
 	if sc := scans(m.t, ast, src); len(sc) > 0 {
 		c.scanAt[x] = sc
 		for _, s := range sc {

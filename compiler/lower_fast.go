@@ -14,8 +14,8 @@ import (
 
 // lowerFast turns a checked expression into the fast form when it is made only
 // of comparisons, string tests and set membership; nil otherwise (CEL runs it).
-func lowerFast(m *tables.Model, ast *cel.Ast, vars tables.Vars) *tables.Fast {
-	l := &lowerer{m: m, a: ast.NativeRep(), vars: vars}
+func lowerFast(m *tables.Model, ast *cel.Ast, vars tables.Vars, lets []celenv.LetDecl) *tables.Fast {
+	l := &lowerer{m: m, a: ast.NativeRep(), vars: vars, lets: lets}
 	f, ok := l.expr(l.a.Expr())
 	if !ok {
 		return nil
@@ -27,6 +27,24 @@ type lowerer struct {
 	m    *tables.Model
 	a    *celast.AST
 	vars tables.Vars
+	lets []celenv.LetDecl
+}
+
+// letStrs is the constant strings of the let an identifier names, if it does.
+func (l *lowerer) letStrs(e celast.Expr) ([]string, bool) {
+	if e.Kind() != celast.IdentKind {
+		return nil, false
+	}
+	ref, ok := l.a.ReferenceMap()[e.ID()]
+	if !ok {
+		return nil, false // a comprehension's variable
+	}
+	for _, let := range l.lets {
+		if let.Name == ref.Name && let.Strs != nil {
+			return let.Strs, true
+		}
+	}
+	return nil, false
 }
 
 func (l *lowerer) typeOf(e celast.Expr) tables.TypeKind {
@@ -198,6 +216,13 @@ func (l *lowerer) in(x, container celast.Expr) (*tables.Fast, bool) {
 	}
 	if container.Kind() == celast.ListKind {
 		return l.inConsts(x, container.AsList().Elements())
+	}
+	if strs, ok := l.letStrs(container); ok {
+		f, ok := l.nary(tables.FInConsts, tables.TBool, []celast.Expr{x})
+		if ok {
+			f.Strs = strs
+		}
+		return f, ok
 	}
 	return l.nary(tables.FInList, tables.TBool, []celast.Expr{x, container})
 }

@@ -1,7 +1,12 @@
 package compiler
 
 import (
+	"sort"
+
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
 	"github.com/alecthomas/participle/v2/lexer"
 
 	"pvsc.dev/pvsc/dsl"
@@ -15,6 +20,8 @@ type propInfo struct {
 	model *modelInfo
 	bad   bool
 	lets  []celenv.LetDecl
+	// letVals are the lets' values, evaluated in order (for letStrings)
+	letVals map[string]ref.Val
 
 	criticals []*dsl.Critical
 	threshold *dsl.Int
@@ -133,12 +140,66 @@ func (c *compiler) checkLets(p *propInfo, lets []*dsl.Let) {
 		if !ok {
 			continue
 		}
-		p.lets = append(p.lets, celenv.LetDecl{Name: name, Type: ast.OutputType()})
+		p.lets = append(p.lets, celenv.LetDecl{Name: name, Type: ast.OutputType(), Strs: c.letStrings(m, ast, p, name)})
 		p.t.Lets = append(p.t.Lets, tables.Let{Name: name, Expr: &tables.Expr{Src: l.Expr.Text(), Vars: noVars()}})
 	}
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
+
+// letStrings evaluates a constant that reads no cloud (the runtime refuses one that
+// does): its strings when it is a list of strings or a map keyed by strings; nil
+// otherwise, or when it cannot be evaluated here.
+func (c *compiler) letStrings(m *modelInfo, ast *cel.Ast, p *propInfo, name string) []string {
+	env, err := m.env.For(noVars(), tables.ElemType{}, p.lets)
+	if err != nil {
+		return nil
+	}
+	prg, err := env.Program(ast)
+	if err != nil {
+		return nil
+	}
+	act := map[string]any{}
+	for k, v := range p.letVals {
+		act[k] = v
+	}
+	v, _, err := prg.Eval(act)
+	if err != nil {
+		return nil
+	}
+	if p.letVals == nil {
+		p.letVals = map[string]ref.Val{}
+	}
+	p.letVals[name] = v
+	return constStrings(v)
+}
+
+// constStrings lists a list's strings, or a map's string keys.
+func constStrings(v ref.Val) []string {
+	var out []string
+	switch x := v.(type) {
+	case traits.Mapper:
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			s, ok := it.Next().(types.String)
+			if !ok {
+				return nil
+			}
+			out = append(out, string(s))
+		}
+	case traits.Lister:
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			s, ok := it.Next().(types.String)
+			if !ok {
+				return nil
+			}
+			out = append(out, string(s))
+		}
+	default:
+		return nil
+	}
+	sort.Strings(out)
+	return out
+}
 
 func letDeclared(lets []celenv.LetDecl, name string) bool {
 	for _, l := range lets {

@@ -19,13 +19,14 @@ func init() {
 	register(&command{
 		name:    "bench",
 		summary: "reproduce the paper's experiments (Fig. 9, Fig. 10, Table 2): proactive against SAT intercept-and-check and OPA",
-		usage:   "[-quick] [-scale] [-property P,...] [-datasets 1-10] [-out DIR] [-opa PATH|auto|off]",
+		usage:   "[-quick] [-scale] [-catalogue] [-property P,...] [-datasets 1-10] [-out DIR] [-opa PATH|auto|off]",
 		run:     runBench,
 	})
 }
 
 type benchFlags struct {
 	quick, scale, keep, noSATFull, verbose bool
+	catalogue                              bool
 	props, out, datasets, opa, progress    string
 	workdir                                string
 	seed                                   uint64
@@ -35,6 +36,7 @@ type benchFlags struct {
 
 func (b *benchFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&b.quick, "quick", false, "a small grid (three datasets at 2% of the paper's) that CI runs in seconds")
+	fs.BoolVar(&b.catalogue, "catalogue", false, "every shipped OpenStack property on at once: start-up (JSON, checkpoint), memory, every operation per phase and per property, rare paths, decode + match; 10k and 100k ports (1M with -scale)")
 	fs.BoolVar(&b.scale, "scale", false, "extend the grid to 10× its largest dataset (1,000,000 ports, 100,000 tenants) for the proactive engine")
 	fs.StringVar(&b.props, "property", strings.Join(benchrun.DefaultProperties, ","), "shipped OpenStack properties to measure, comma-separated")
 	fs.StringVar(&b.datasets, "datasets", "", "grid points to run, e.g. 1-10 or 1,5,10 (default: all)")
@@ -63,6 +65,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if b.catalogue {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		return b.runCatalogue(ctx, stdout, stderr)
 	}
 	cfg, out, err := b.config(stderr)
 	if err != nil {

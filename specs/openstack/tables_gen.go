@@ -3976,6 +3976,31 @@ var Spec = &tables.Spec{
 					When: &tables.Expr{
 						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in caps",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+								},
+								&tables.Fast{
+									Op:   tables.FInConsts,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TString,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    2,
+											B:    4,
+										},
+									},
+									Strs: []string{"admin", "owner"},
+								},
+							},
+						},
 					},
 					Allow: &tables.Expr{
 						Src:  "op.assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(watchlist.filter(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        .map(x, cloud.memberships_by_group[cloud.group_assignment_by_id[x].group]).flatten())\n      < caps[cloud.role_by_id[op.role_id].name]",
@@ -3987,6 +4012,31 @@ var Spec = &tables.Spec{
 					When: &tables.Expr{
 						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in caps",
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+								},
+								&tables.Fast{
+									Op:   tables.FInConsts,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TString,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    2,
+											B:    4,
+										},
+									},
+									Strs: []string{"admin", "owner"},
+								},
+							},
+						},
 					},
 					Allow: &tables.Expr{
 						Src:  "op.group_assignment_id in watchlist\n    || size(watchlist.filter(x, x in cloud.assignment_ids && cloud.assignment_by_id[x].role == op.role_id))\n      + size(watchlist.filter(x, x in cloud.group_assignment_ids && cloud.group_assignment_by_id[x].role == op.role_id)\n        .map(x, cloud.memberships_by_group[cloud.group_assignment_by_id[x].group]).flatten())\n      + size(cloud.memberships_by_group[op.group_id])\n      <= caps[cloud.role_by_id[op.role_id].name]",
@@ -4126,17 +4176,44 @@ var Spec = &tables.Spec{
 						Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
 					},
 				},
+				tables.Let{
+					Name: "conflicted",
+					Expr: &tables.Expr{
+						Src:  "conflicts.map(c, c[0]) + conflicts.map(c, c[1])",
+						Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+					},
+				},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
 					Event: 10,
 					When: &tables.Expr{
-						Src:  "!op.inherited",
+						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in conflicted",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FNot,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
-							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+								},
+								&tables.Fast{
+									Op:   tables.FInConsts,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TString,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    2,
+											B:    4,
+										},
+									},
+									Strs: []string{"admin", "approver", "auditor", "requester"},
+								},
+							},
 						},
 					},
 					Allow: &tables.Expr{
@@ -4147,12 +4224,32 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 12,
 					When: &tables.Expr{
-						Src:  "!op.inherited",
+						Src:  "!op.inherited && cloud.role_by_id[op.role_id].name in conflicted",
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FNot,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
-							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4}},
+								},
+								&tables.Fast{
+									Op:   tables.FInConsts,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TString,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+											A:    2,
+											B:    4,
+										},
+									},
+									Strs: []string{"admin", "approver", "auditor", "requester"},
+								},
+							},
 						},
 					},
 					Allow: &tables.Expr{
@@ -4416,12 +4513,14 @@ func init() {
 		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
 		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
 		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred28}, // !assignment.inherited
-		{Expr: Spec.Properties[5].Watchlist.Inits[1].Expr, Pred: pred28}, // !group_assignment.inherited
-		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred29},       // !op.inherited
-		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred29},       // !op.inherited
-		{Expr: Spec.Properties[6].Watchlist.Inits[0].Expr, Pred: pred28}, // !assignment.inherited
-		{Expr: Spec.Properties[6].Watchlist.Inits[1].Expr, Pred: pred28}, // !group_assignment.inherited
+		{Expr: Spec.Properties[5].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[5].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
+		{Expr: Spec.Properties[5].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
+		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred30},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred30},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[6].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
+		{Expr: Spec.Properties[6].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
 	})
 }
 
@@ -4538,9 +4637,25 @@ func pred27(c genimpl.Ctx) bool {
 }
 
 func pred28(c genimpl.Ctx) bool {
-	return !(c.Elem(5).I != 0)
+	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts0))
 }
 
 func pred29(c genimpl.Ctx) bool {
-	return !(c.Param(4).I != 0)
+	return !(c.Elem(5).I != 0)
+}
+
+func pred30(c genimpl.Ctx) bool {
+	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1))
+}
+
+var consts0 = []string{"admin", "owner"}
+var consts1 = []string{"admin", "approver", "auditor", "requester"}
+
+func inConsts(s string, set []string) bool {
+	for _, c := range set {
+		if s == c {
+			return true
+		}
+	}
+	return false
 }

@@ -34,6 +34,9 @@ type Env struct {
 type LetDecl struct {
 	Name string
 	Type *cel.Type
+	// Strs is the constant's strings when it is a list of strings, or a map keyed by
+	// strings (its keys): `x in name` then runs without CEL.
+	Strs []string
 }
 
 // New declares the model's object types and returns its environment builder.
