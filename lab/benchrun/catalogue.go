@@ -118,12 +118,12 @@ type CatDataset struct {
 
 // Catalogue is one catalogue run.
 type Catalogue struct {
-	Machine  Machine        `json:"machine"`
+	Machine  Machine         `json:"machine"`
 	Config   CatalogueConfig `json:"-"`
-	Started  time.Time      `json:"started"`
-	Took     time.Duration  `json:"took_ns"`
-	Datasets []CatDataset   `json:"datasets"`
-	Decode   []DecodeResult `json:"decode"`
+	Started  time.Time       `json:"started"`
+	Took     time.Duration   `json:"took_ns"`
+	Datasets []CatDataset    `json:"datasets"`
+	Decode   []DecodeResult  `json:"decode"`
 }
 
 // RunCatalogue measures every dataset of the configuration in turn.
