@@ -87,6 +87,8 @@ type propRT struct {
 	globalBits uint32 // facts counted cloud-wide
 	scopeName  string
 	rareInit   *rareCounter // the init may scan: its runs are counted
+	// ruleText and whenText are each critical's allow rule and condition on one line, for reasons.
+	ruleText, whenText []string
 }
 
 type initRT struct {
@@ -185,6 +187,16 @@ func (e *Engine) prepareModel(idx int32, m *tables.Model, env *celenv.Env) (*mod
 func (e *Engine) prepareProperty(idx int32, p *tables.Property) (*propRT, error) {
 	mr := e.models[p.Model]
 	pr := &propRT{idx: idx, local: len(mr.props), t: p, model: mr, pair: p.Watchlist.Elem.Pair}
+	for _, cr := range p.Criticals {
+		rule, when := "", ""
+		if cr.Allow != nil {
+			rule = oneLine(cr.Allow.Src)
+		}
+		if cr.When != nil {
+			when = oneLine(cr.When.Src)
+		}
+		pr.ruleText, pr.whenText = append(pr.ruleText, rule), append(pr.whenText, when)
+	}
 	mr.props = append(mr.props, pr)
 	if p.Scope >= 0 {
 		pr.scopeName = mr.m.Entities[p.Scope].Name

@@ -21,49 +21,62 @@ func (d *Decision) Reason(i int) string {
 	}
 	d.eng.mu.RLock()
 	defer d.eng.mu.RUnlock()
+	return string(d.appendReason(nil, i))
+}
+
+// appendReason appends the i-th check's reason to b; the engine's read lock is held.
+func (d *Decision) appendReason(b []byte, i int) []byte {
 	ch := d.At(i)
 	p := d.eng.props[ch.Property]
-	r := reasoner{d: d, ch: ch, p: p.t, m: p.model.m}
-	return r.text()
+	r := reasoner{b: b, d: d, ch: ch, p: p.t, pr: p, m: p.model.m}
+	r.text()
+	return r.b
 }
 
 type reasoner struct {
-	b  strings.Builder
+	b  []byte
 	d  *Decision
 	ch *Check
 	p  *tables.Property
+	pr *propRT
 	m  *tables.Model
 }
 
 func (r *reasoner) w(parts ...string) {
 	for _, s := range parts {
-		r.b.WriteString(s)
+		r.b = append(r.b, s...)
 	}
 }
 
-func (r *reasoner) str(s sym) string { return strconv.Quote(r.d.mw.st.Names.String(s)) }
+func (r *reasoner) str(s sym) { r.b = strconv.AppendQuote(r.b, r.d.mw.st.Names.String(s)) }
 
-func (r *reasoner) scope() string {
+func (r *reasoner) scope() {
 	if r.p.Scope < 0 {
-		return "the cloud"
+		r.w("the cloud")
+		return
 	}
-	return r.m.Entities[r.p.Scope].Name + " " + r.str(r.ch.Scope)
+	r.w(r.m.Entities[r.p.Scope].Name, " ")
+	r.str(r.ch.Scope)
 }
 
-func (r *reasoner) text() string {
+func (r *reasoner) text() {
 	ev := r.m.Events[r.d.Event].Name
 	ch := r.ch
 	r.w(r.p.Name, ": ")
 	switch ch.Why {
 	case WhyObserved:
-		r.w(ev, " is a ", kindWord(ch.Kind), " event in ", r.scope(), r.ncp())
+		r.w(ev, " is a ", kindWord(ch.Kind), " event in ")
+		r.scope()
+		r.ncp()
 	case WhyNotCritical:
-		r.w(ev, " is not critical here: `", oneLine(r.p.Criticals[ch.Critical].When.Src), "` is false")
+		r.w(ev, " is not critical here: `", r.pr.whenText[ch.Critical], "` is false")
 	case WhyScopeUnknown:
 		r.w("the ", r.m.Entities[r.p.Scope].Name, " of this ", ev, " is not in the context, so the rule cannot be checked")
 		r.failMode()
 	case WhyInDoubt:
-		r.w("the context of ", r.scope(), " is in doubt (missed events)")
+		r.w("the context of ")
+		r.scope()
+		r.w(" is in doubt (missed events)")
 		r.failMode()
 	case WhyMissing:
 		r.w(ev, " is critical but does not say ", r.missing(), ", so the rule cannot be checked")
@@ -71,7 +84,7 @@ func (r *reasoner) text() string {
 	case WhyAllowed:
 		r.w("allowed: rule `", r.rule(), "` holds")
 		r.looked()
-		r.w(r.ncp())
+		r.ncp()
 	case WhyRule, WhyError:
 		r.w(ev, " is critical and rule `", r.rule(), "` is ")
 		if ch.Why == WhyError {
@@ -83,12 +96,12 @@ func (r *reasoner) text() string {
 			r.w("false")
 		}
 		r.looked()
-		r.w(r.ncp(), "; enforce ", ch.Verdict.String())
+		r.ncp()
+		r.w("; enforce ", ch.Verdict.String())
 	}
 	if ch.SlowPath {
 		r.w(" (the watchlist was built on the spot: the scope had none)")
 	}
-	return r.b.String()
 }
 
 func kindWord(k tables.Kind) string {
@@ -98,34 +111,46 @@ func kindWord(k tables.Kind) string {
 	return "trigger"
 }
 
-func (r *reasoner) rule() string { return oneLine(r.p.Criticals[r.ch.Critical].Allow.Src) }
+func (r *reasoner) rule() string { return r.pr.ruleText[r.ch.Critical] }
 
 // oneLine folds a multi-line CEL text into one line for messages.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-func (r *reasoner) ncp() string {
+func (r *reasoner) ncp() {
 	switch r.ch.NCP {
 	case -1:
-		return ""
+		return
 	case 0:
-		return " (N-cp unreachable)"
+		r.w(" (N-cp unreachable)")
+		return
 	}
-	return " (N-cp " + strconv.Itoa(int(r.ch.NCP)) + ", N-th " + strconv.Itoa(int(r.p.Threshold)) + ")"
+	r.w(" (N-cp ")
+	r.b = strconv.AppendInt(r.b, int64(r.ch.NCP), 10)
+	r.w(", N-th ")
+	r.b = strconv.AppendInt(r.b, int64(r.p.Threshold), 10)
+	r.w(")")
 }
 
 func (r *reasoner) looked() {
 	if !r.ch.Looked {
 		return
 	}
-	el := r.str(r.ch.Elem[0])
+	r.w("; ")
 	if r.p.Watchlist.Elem.Pair {
-		el = "(" + el + ", " + r.str(r.ch.Elem[1]) + ")"
+		r.w("(")
+		r.str(r.ch.Elem[0])
+		r.w(", ")
+		r.str(r.ch.Elem[1])
+		r.w(")")
+	} else {
+		r.str(r.ch.Elem[0])
 	}
 	if r.ch.Found {
-		r.w("; ", el, " is in watchlist ", r.p.Watchlist.Name, " of ", r.scope())
-		return
+		r.w(" is in watchlist ", r.p.Watchlist.Name, " of ")
+	} else {
+		r.w(" is not in watchlist ", r.p.Watchlist.Name, " of ")
 	}
-	r.w("; ", el, " is not in watchlist ", r.p.Watchlist.Name, " of ", r.scope())
+	r.scope()
 }
 
 func (r *reasoner) failMode() {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -74,7 +75,33 @@ func (n *Node) servers() ([]*http.Server, error) {
 		}
 		out = append(out, hs)
 	}
+	if n.cfg.DebugListen != "" {
+		hs, err := debugServer(n.cfg.DebugListen)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hs)
+	}
 	return out, nil
+}
+
+// debugServer serves Go's profiler on a loopback address: it answers whoever asks, so
+// it never listens beyond the machine.
+func debugServer(addr string) (*http.Server, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-listen %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--debug-listen %q: the profiler listens on loopback only", addr)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}, nil
 }
 
 func (n *Node) proxyServers(pc *ProxyConfig) ([]*http.Server, error) {

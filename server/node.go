@@ -44,6 +44,8 @@ type Config struct {
 	Proxy *ProxyConfig // the enforcing proxy; nil for pvsc serve
 
 	Log io.Writer // default os.Stderr
+	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
+	DebugListen string
 }
 
 // Node is a running engine with its feed and store.

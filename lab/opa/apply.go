@@ -101,7 +101,7 @@ func (w *writer) apply(op string, params map[string]any) {
 			return
 		}
 		w.write(storage.AddOp, port, map[string]any{"id": s("port_id"), "network_id": s("network_id"),
-			"tenant_id": s("tenant_id"), "project_id": s("tenant_id"), "device_owner": s("device_owner"), "device_id": s("device_id")})
+			"tenant_id": s("tenant_id"), "project_id": s("tenant_id"), "device_owner": s("device_owner"), "device_id": s("device_id"), "vm": ""})
 	case "update_port":
 		if w.exists(port) {
 			w.setFields(port, params, portFields)
@@ -114,10 +114,12 @@ func (w *writer) apply(op string, params map[string]any) {
 			w.write(storage.AddOp, vm, map[string]any{"id": s("vm_id"), "tenant_id": w.read(append(port, "tenant_id"))})
 		}
 		w.write(storage.AddOp, append(port, "device_id"), s("vm_id"))
-		w.setFields(port, params, map[string]string{"device_owner": "device_owner"})
+		w.write(storage.AddOp, append(port, "vm"), s("vm_id"))
+		w.setFields(port, params, map[string]string{"device_owner": "device_owner", "device_id": "device_id"})
 	case "detach_port":
 		if w.exists(port) {
 			w.write(storage.AddOp, append(port, "device_id"), "")
+			w.write(storage.AddOp, append(port, "vm"), "")
 			w.setFields(port, params, map[string]string{"device_owner": "device_owner"})
 		}
 	case "delete_port":

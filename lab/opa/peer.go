@@ -39,11 +39,24 @@ func Data(r io.Reader) (map[string]any, error) {
 	for coll, recs := range snap {
 		byID := make(map[string]any, len(recs))
 		for _, rec := range recs {
+			if coll == "ports" {
+				bindVM(rec)
+			}
 			byID[recordKey(coll, rec)] = rec
 		}
 		cloud[coll] = byID
 	}
 	return map[string]any{Root: cloud}, nil
+}
+
+// bindVM records Nova's binding of a port as pvsc's model does ("vm"): a
+// compute-owned port is plugged into the VM its device_id names; the binding,
+// not device_id, is what a later update that clears device_id leaves in place.
+func bindVM(port map[string]any) {
+	port["vm"] = ""
+	if strings.HasPrefix(str(port, "device_owner"), "compute:") {
+		port["vm"] = str(port, "device_id")
+	}
 }
 
 func recordKey(coll string, rec map[string]any) string {

@@ -45,6 +45,8 @@ type Server struct {
 	in  *intercept.Interceptor
 	m   *metrics
 	log *slog.Logger
+	// decoders keep each request's decoding off the allocator: a Decoder is one request's.
+	decoders sync.Pool
 }
 
 // New makes a server and registers its metrics.
@@ -60,6 +62,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log}
 	s.m = newMetrics(cfg.Registry, cfg.Engine, s.in)
+	s.decoders.New = func() any { return s.in.NewDecoder() }
 	return s, nil
 }
 
@@ -88,9 +91,6 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// decodeOp reads one operation in any form intercept.Line reads.
-func (s *Server) decodeOp(body []byte) ([]runtime.Op, error) { return s.in.Line(body) }
-
 // decideResponse is POST /v1/decide's answer.
 type decideResponse struct {
 	Verdict   string           `json:"verdict"`
@@ -108,11 +108,13 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "request body: "+err.Error())
 		return
 	}
+	dec := s.decoders.Get().(*intercept.Decoder)
+	defer s.decoders.Put(dec)
 	var ds [2]runtime.Decision
 	var decided []runtime.Decision
 	var t1 time.Time
 	for attempt := 0; ; attempt++ {
-		ops, err := s.decodeOp(body)
+		line, err := dec.Decode(body)
 		if err != nil {
 			s.m.requests.bad.Inc()
 			writeError(w, http.StatusBadRequest, err.Error())
@@ -121,8 +123,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		t1 = time.Now()
 		decided = ds[:0]
 		stale := false
-		for i := range ops {
-			d := s.eng.Decide(&ops[i])
+		for i := range line.Ops {
+			d := s.eng.Decide(&line.Ops[i])
 			stale = stale || errors.Is(d.Err, runtime.ErrStale)
 			decided = append(decided, d)
 		}
@@ -131,18 +133,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	t2 := time.Now()
-	resp := decideResponse{Verdict: runtime.Pass.String(), Unknown: len(decided) == 0, Decisions: make([]runtime.Record, 0, len(decided))}
-	v := runtime.Pass
-	for i := range decided {
-		d := &decided[i]
-		v = max(v, d.Verdict())
-		resp.Blocked = resp.Blocked || d.Blocked
-		resp.Decisions = append(resp.Decisions, d.Record())
-		s.m.count(d)
-	}
-	resp.Verdict = v.String()
 	buf := bufs.Get().(*[]byte)
-	b := appendDecide((*buf)[:0], &resp)
+	b := appendDecided((*buf)[:0], decided)
+	for i := range decided {
+		s.m.count(&decided[i])
+	}
 	h := w.Header()
 	h["Content-Type"] = contentJSON
 	h["Content-Length"] = []string{strconv.Itoa(len(b))}

@@ -5,7 +5,9 @@
 # operation in pvsc's neutral form {"op": <event>, "params": {...}}. The cloud
 # is compliant before the operation, so the invariant after it can only break
 # on the port the operation writes: that port is checked as the operation
-# leaves it (an absent parameter keeps the port's current value).
+# leaves it (an absent parameter keeps the port's current value). Which VM a
+# port is plugged into is Nova's binding ("vm", kept by the data sync), not
+# device_id: clearing device_id in the same update does not unplug the VM.
 package pvsc.no_bypass
 
 params := input.params
@@ -14,27 +16,21 @@ default current_owner := ""
 
 current_owner := data.openstack.ports[params.port_id].device_owner
 
-default current_device := ""
+default current_vm := ""
 
-current_device := data.openstack.ports[params.port_id].device_id
+current_vm := data.openstack.ports[params.port_id].vm
 
 owner := object.get(params, "device_owner", current_owner)
 
-device := object.get(params, "device_id", current_device)
+# A port update does not change the binding; a VM it names must still exist.
+bound_to_vm if data.openstack.servers[current_vm]
 
-# The generated clouds list every VM a port is bound to among the servers.
-bound_to_vm if data.openstack.servers[device]
-
-# The operations that write a port's owner: a create (or re-delivery), or an
-# update of a port that exists.
-writes if input.op == "create_network_port"
-
+# The operation that can turn a plugged port network-owned: an update of a
+# port that exists (a create makes a port no VM is plugged into yet).
 writes if {
 	input.op == "update_port"
 	data.openstack.ports[params.port_id]
 }
-
-critical if input.op == "create_network_port"
 
 critical if {
 	input.op == "update_port"
