@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ func init() {
 	register(&command{
 		name:    "load",
 		summary: "drive POST /v1/decide at fixed rates (open loop, bounded) and report p50/p99 latency and errors per rate",
-		usage:   "--url URL --bodies FILE.jsonl [--rates 5000,10000,20000] [--duration 60s] [--bearer-token-file F | --token T] [--json]",
+		usage:   "--url URL --bodies FILE.jsonl [--rates 5000,10000,20000] [--duration 60s] [--bearer-token-file F | --token T] [--vs URL] [--json]",
 		run:     runLoad,
 	})
 }
@@ -28,7 +29,8 @@ func init() {
 type loadFlags struct {
 	cfg                             loadgen.Config
 	bodies, rates, tokenFile, xauth string
-	asJSON                          bool
+	vs, vsName                      string
+	asJSON, wrapInput               bool
 	pause                           time.Duration
 }
 
@@ -43,6 +45,9 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.xauth, "token", "", "send this X-Auth-Token")
 	fs.BoolVar(&l.asJSON, "json", false, "print the results as JSON")
 	fs.DurationVar(&l.pause, "pause", 2*time.Second, "rest between runs")
+	fs.BoolVar(&l.wrapInput, "wrap-input", false, `send each body as {"input": body} (OPA's data API)`)
+	fs.StringVar(&l.vs, "vs", "", `a second endpoint run at each rate right after --url, with the same bodies as {"input": body} (OPA's data API, e.g. http://127.0.0.1:8181/v1/data/pvsc/no_bypass/decision); prints url : vs at p50 and p99`)
+	fs.StringVar(&l.vsName, "vs-name", "opa", "the second endpoint's name in the comparison")
 }
 
 func runLoad(args []string, stdout, stderr io.Writer) error {
@@ -64,6 +69,11 @@ func (l *loadFlags) run(stdout, stderr io.Writer) error {
 	if l.cfg.Bodies, err = loadgen.ReadBodies(l.bodies); err != nil {
 		return err
 	}
+	if l.wrapInput {
+		for i, b := range l.cfg.Bodies {
+			l.cfg.Bodies[i] = slices.Concat([]byte(`{"input":`), b, []byte("}"))
+		}
+	}
 	if l.cfg.Header, err = l.header(); err != nil {
 		return err
 	}
@@ -77,6 +87,9 @@ func (l *loadFlags) run(stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if l.vs != "" {
+		return l.compare(ctx, rates, stdout, stderr)
+	}
 	results, err := loadgen.Sweep(ctx, l.cfg, rates, l.pause, stderr)
 	if err != nil {
 		return err
@@ -87,6 +100,27 @@ func (l *loadFlags) run(stdout, stderr io.Writer) error {
 		return enc.Encode(results)
 	}
 	return loadgen.WriteTable(stdout, results)
+}
+
+// compare runs --url and --vs at each rate; the second endpoint gets the bodies wrapped
+// as OPA's data API reads them and no credentials.
+func (l *loadFlags) compare(ctx context.Context, rates []int, stdout, stderr io.Writer) error {
+	vs := l.cfg
+	vs.URL, vs.Header = l.vs, nil
+	vs.Bodies = make([][]byte, len(l.cfg.Bodies))
+	for i, b := range l.cfg.Bodies {
+		vs.Bodies[i] = slices.Concat([]byte(`{"input":`), b, []byte("}"))
+	}
+	pairs, err := loadgen.Compare(ctx, l.cfg, vs, rates, l.pause, stderr)
+	if err != nil {
+		return err
+	}
+	if l.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(pairs)
+	}
+	return loadgen.WriteComparison(stdout, "pvsc", l.vsName, pairs)
 }
 
 func (l *loadFlags) header() (map[string]string, error) {

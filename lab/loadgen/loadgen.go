@@ -352,3 +352,61 @@ func ReadBodies(path string) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// Pair is one rate run against two endpoints, one after the other.
+type Pair struct {
+	A, B Result
+}
+
+// Compare runs a and b at each rate in turn (a, then b, resting pause between runs), so
+// that both see the same machine at about the same time: on a noisy host only figures
+// from one run compare.
+func Compare(ctx context.Context, a, b Config, rates []int, pause time.Duration, log io.Writer) ([]Pair, error) {
+	var out []Pair
+	for _, rate := range rates {
+		ra, err := Sweep(ctx, a, []int{rate}, 0, log)
+		if err != nil {
+			return nil, err
+		}
+		time.Sleep(pause)
+		rb, err := Sweep(ctx, b, []int{rate}, 0, log)
+		if err != nil {
+			return nil, err
+		}
+		time.Sleep(pause)
+		out = append(out, Pair{A: ra[0], B: rb[0]})
+	}
+	return out, nil
+}
+
+// WriteComparison prints both endpoints' runs and, per rate, a : b at p50 and p99
+// (below 1: a is faster).
+func WriteComparison(w io.Writer, nameA, nameB string, pairs []Pair) error {
+	var as, bs []Result
+	for _, p := range pairs {
+		as, bs = append(as, p.A), append(bs, p.B)
+	}
+	for _, side := range []struct {
+		name string
+		rs   []Result
+	}{{nameA, as}, {nameB, bs}} {
+		fmt.Fprintf(w, "%s\n", side.name)
+		if err := WriteTable(w, side.rs); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "RATE/s\t%[1]s:%[2]s P50\t%[1]s:%[2]s P99\t%[1]s ACHIEVED/s\t%[2]s ACHIEVED/s\n", nameA, nameB)
+	for _, p := range pairs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.0f\t%.0f\n", p.A.Rate, ratio(p.A.P50, p.B.P50), ratio(p.A.P99, p.B.P99), p.A.Achieved, p.B.Achieved)
+	}
+	return tw.Flush()
+}
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(a)/float64(b), 'g', 3, 64)
+}

@@ -2,8 +2,10 @@ package loadgen
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,4 +45,31 @@ func TestUnreachableTargetIsAnErrorPerRequest(t *testing.T) {
 	assert.Equal(t, map[string]int{"connect": 50}, res.ErrorKinds)
 	_, err = Run(context.Background(), Config{URL: "https://x/", Rate: 1, Duration: time.Second})
 	assert.EqualError(t, err, `loadgen: "https://x/": want an http:// URL`)
+}
+
+// TestCompareRunsBothAtEachRate: a slow endpoint against a fast one, the ratio says so.
+func TestCompareRunsBothAtEachRate(t *testing.T) {
+	var fast, slow atomic.Int64
+	fs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fast.Add(1) }))
+	defer fs.Close()
+	ss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slow.Add(1)
+		time.Sleep(3 * time.Millisecond)
+	}))
+	defer ss.Close()
+	base := Config{Bodies: [][]byte{[]byte(`{"op":"x"}`)}, Duration: 200 * time.Millisecond, Workers: 4}
+	a, b := base, base
+	a.URL, b.URL = fs.URL+"/", ss.URL+"/"
+	pairs, err := Compare(context.Background(), a, b, []int{200, 400}, 0, io.Discard)
+	require.NoError(t, err)
+	require.Len(t, pairs, 2)
+	assert.Equal(t, int64(40+80), fast.Load())
+	assert.Equal(t, int64(40+80), slow.Load())
+	for _, p := range pairs {
+		assert.Less(t, p.A.P50, p.B.P50, "rate %d", p.A.Rate)
+	}
+	var out strings.Builder
+	require.NoError(t, WriteComparison(&out, "fast", "slow", pairs))
+	assert.Contains(t, out.String(), "fast:slow P50")
+	assert.Regexp(t, `(?m)^200 +0\.\d+ +0\.\d+ `, out.String())
 }

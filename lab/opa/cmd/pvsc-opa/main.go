@@ -50,8 +50,12 @@ func run(args []string, stdout io.Writer) error {
 	opsFile := fs.String("ops", "", "operations to decide, JSON lines in the neutral form")
 	repeat := fs.Int("repeat", 100, "timed decisions per operation")
 	warmup := fs.Int("warmup", 10, "untimed decisions per operation first")
+	dataOut := fs.String("write-data", "", "write the snapshot as OPA's data document (data.json for opa run --server) and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *snap != "" && *dataOut != "" {
+		return writeData(*snap, *dataOut)
 	}
 	if *snap == "" || *opsFile == "" {
 		return fmt.Errorf("-snapshot and -ops are required")
@@ -65,6 +69,25 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	return json.NewEncoder(stdout).Encode(res)
+}
+
+// writeData writes the data document the peer decides on, so that OPA's own server
+// (opa run --server) answers from exactly the data pvsc-opa and pvsc load.
+func writeData(snap, out string) error {
+	f, err := os.Open(snap)
+	if err != nil {
+		return err
+	}
+	data, err := opa.Data(bufio.NewReaderSize(f, 1<<20))
+	f.Close()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(out, b, 0o644)
 }
 
 func readOps(path string) ([]line, error) {

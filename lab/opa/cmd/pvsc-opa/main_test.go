@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,4 +45,31 @@ func TestRunPrintsVerdictsAndTimings(t *testing.T) {
 
 func TestRunNeedsFiles(t *testing.T) {
 	assert.ErrorContains(t, run(nil, &bytes.Buffer{}), "-snapshot and -ops are required")
+}
+
+// TestWriteDataIsThePeersData: what opa run --server is given is the document the peer decides on.
+func TestWriteDataIsThePeersData(t *testing.T) {
+	dir := t.TempDir()
+	c := cloudgen.NewOpenStack(1, cloudgen.Sizes{Domains: 2, Tenants: 10, Users: 20, Ports: 50, VMs: 30, RolesPerTenant: 2, AssignmentsPerUser: 1})
+	var snap bytes.Buffer
+	require.NoError(t, c.WriteSnapshot(&snap, nil))
+	in := filepath.Join(dir, "cloud.json")
+	require.NoError(t, os.WriteFile(in, snap.Bytes(), 0o644))
+	out := filepath.Join(dir, "data.json")
+	require.NoError(t, run([]string{"-snapshot", in, "-write-data", out}, io.Discard))
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	var got map[string]map[string]map[string]any
+	require.NoError(t, json.Unmarshal(b, &got))
+	ports := got["openstack"]["ports"]
+	assert.Len(t, ports, 50)
+	bound := 0
+	for id, p := range ports {
+		assert.Equal(t, id, p.(map[string]any)["id"])
+		if p.(map[string]any)["vm"] != "" {
+			bound++
+		}
+	}
+	assert.Positive(t, bound, "Nova's binding is in the data")
+	assert.ErrorContains(t, run([]string{"-snapshot", filepath.Join(dir, "missing.json"), "-write-data", out}, io.Discard), "missing.json")
 }
