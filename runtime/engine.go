@@ -27,6 +27,9 @@ type Options struct {
 	// ContextOnly keeps the cloud context and no property at all: for an engine
 	// that decides by other means (the SAT baseline) and only needs the state.
 	ContextOnly bool
+	// Audit prepares every property's invariant for Engine.Audit (and keeps the indexes
+	// its quantifiers run over).
+	Audit bool
 }
 
 // Engine is the proactive verifier of one compiled spec. It is safe for concurrent use (see the package comment for the locking).
@@ -89,6 +92,8 @@ type propRT struct {
 	rareInit   *rareCounter // the init may scan: its runs are counted
 	// ruleText and whenText are each critical's allow rule and condition on one line, for reasons.
 	ruleText, whenText []string
+	lets               []letVal
+	audit              *anode // the invariant taken apart, with Options.Audit
 }
 
 type initRT struct {
@@ -209,6 +214,12 @@ func (e *Engine) prepareProperty(idx int32, p *tables.Property) (*propRT, error)
 	lets, err := evalLets(mr, p)
 	if err != nil {
 		return nil, err
+	}
+	pr.lets = lets
+	if e.opt.Audit {
+		if pr.audit, err = compileAudit(mr, p, lets); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
 	}
 	opts := exprOpts{wl: p.Watchlist.Elem, lets: lets}
 	test := opts

@@ -302,3 +302,12 @@ func concat(l traits.Lister, x ref.Val) ref.Val {
 	}
 	return types.NewRefValList(types.DefaultTypeAdapter, elems).Add(x)
 }
+
+// RecordOf says which record a CEL value is (entity and row), for reports that name it.
+func RecordOf(v ref.Val) (e, row int32, ok bool) {
+	r, ok := v.(*recordVal)
+	if !ok {
+		return 0, 0, false
+	}
+	return r.e, r.row, true
+}
