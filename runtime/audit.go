@@ -37,11 +37,11 @@ type anode struct {
 	// all: narrower ranges, each sound alone (the records outside it satisfy the body);
 	// the audit runs over the smallest one for each binding of the outer variables.
 	narrow []cel.Program
-	src  string      // leaf: the expression; all: the body, for reasons
+	src    string // leaf: the expression; all: the body, for reasons
 	// all: the iteration variable, the entity of its records (-1: not records), the
 	// fields of it the body reads (for reports), and whether the range is an index.
-	v       string
-	entity  int32
+	v      string
+	entity int32
 	fields []int
 	body   *anode
 	rng    string // all: the range's source (cloud.<plural>)

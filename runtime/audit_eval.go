@@ -79,7 +79,9 @@ func (e *Engine) Audit() ([]Violation, AuditStats, error) {
 	}
 	slices.SortFunc(out, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Property, b.Property), cmp.Compare(a.Scope, b.Scope), slices.CompareFunc(a.Records, b.Records,
-			func(x, y ViolationRecord) int { return cmp.Or(cmp.Compare(x.Entity, y.Entity), cmp.Compare(x.ID, y.ID)) }))
+			func(x, y ViolationRecord) int {
+				return cmp.Or(cmp.Compare(x.Entity, y.Entity), cmp.Compare(x.ID, y.ID))
+			}))
 	})
 	st.Elapsed = time.Since(t0)
 	return out, st, nil
