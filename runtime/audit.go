@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -36,7 +37,7 @@ type anode struct {
 	prg  cel.Program // leaf: the expression; all: the range (every record)
 	// all: narrower ranges, each sound alone (the records outside it satisfy the body);
 	// the audit runs over the smallest one for each binding of the outer variables.
-	narrow []cel.Program
+	narrow []narrowing
 	src    string // leaf: the expression; all: the body, for reasons
 	// all: the iteration variable, the entity of its records (-1: not records), the
 	// fields of it the body reads (for reports), and whether the range is an index.
@@ -152,24 +153,48 @@ func (ac *auditCompiler) buildAll(rng celast.Expr, v string, body celast.Expr, s
 	if n.prg, err = ac.program(n.rng, scope); err != nil {
 		return nil, err
 	}
-	for _, src := range ac.narrowings(rng.AsSelect().FieldName(), v, body) {
-		prg, err := ac.program(src, scope)
-		if err != nil {
+	for _, nw := range ac.narrowings(rng.AsSelect().FieldName(), v, body) {
+		var na narrowing
+		if na.prg, err = ac.program(nw.src, scope); err != nil {
 			return nil, err
 		}
-		n.narrow = append(n.narrow, prg)
+		if nw.keys != "" {
+			if na.keys, err = ac.program(nw.keys, scope); err != nil {
+				return nil, err
+			}
+		}
+		n.narrow = append(n.narrow, na)
 	}
+	slices.SortStableFunc(n.narrow, func(a, b narrowing) int { // one lookup first
+		return cmp.Compare(b2i(a.keys != nil), b2i(b.keys != nil))
+	})
 	return n, nil
+}
+
+// narrowing is a range narrower than every record; keys, for the `in` form, are the
+// values whose records it gathers (their count bounds its cost).
+type narrowing struct {
+	prg, keys cel.Program
+}
+
+type narrowSrc struct{ src, keys string }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // narrowings are the index ranges the body allows: a disjunct `v.f != E` (E free of v)
 // leaves only cloud.<plural>_by_<f>[E] to check, a disjunct `!(v.f in E)` only the records
-// of E's values, when the model has that index.
-func (ac *auditCompiler) narrowings(plural, v string, body celast.Expr) []string {
-	var out []string
+// of E's values, when the model has that index. A whole cloud list (cloud.user_ids) is
+// no narrowing.
+func (ac *auditCompiler) narrowings(plural, v string, body celast.Expr) []narrowSrc {
+	var out []narrowSrc
 	for _, d := range disjuncts(body) {
 		f, e, in, ok := keyOf(d, v)
-		if !ok || mentions(e, v) {
+		if !ok || mentions(e, v) || in && isCloudField(e) {
 			continue
 		}
 		name := plural + "_by_" + f
@@ -181,12 +206,17 @@ func (ac *auditCompiler) narrowings(plural, v string, body celast.Expr) []string
 			continue
 		}
 		if in {
-			out = append(out, "("+k+").map(pvsc_key, cloud."+name+"[pvsc_key]).flatten()")
+			out = append(out, narrowSrc{"(" + k + ").map(pvsc_key, cloud." + name + "[pvsc_key]).flatten()", k})
 		} else {
-			out = append(out, "cloud."+name+"["+k+"]")
+			out = append(out, narrowSrc{src: "cloud." + name + "[" + k + "]"})
 		}
 	}
 	return out
+}
+
+func isCloudField(x celast.Expr) bool {
+	return x.Kind() == celast.SelectKind && x.AsSelect().Operand().Kind() == celast.IdentKind &&
+		x.AsSelect().Operand().AsIdent() == celenv.VarCloud
 }
 
 func disjuncts(x celast.Expr) []celast.Expr {

@@ -222,8 +222,13 @@ func (a *auditAct) holds(n *anode) (bool, error) {
 func (a *auditAct) elems(n *anode) ([]ref.Val, error) {
 	var l traits.Lister
 	best := int64(-1)
-	for _, prg := range n.narrow {
-		v, _, err := prg.Eval(a)
+	for _, nw := range n.narrow {
+		if nw.keys != nil && best >= 0 {
+			if kv, _, err := nw.keys.Eval(a); err != nil || size(kv) >= best {
+				continue // gathering these keys' records costs more than the range in hand
+			}
+		}
+		v, _, err := nw.prg.Eval(a)
 		if err != nil {
 			continue // a narrowing that cannot be evaluated here is not used
 		}
@@ -248,6 +253,15 @@ func (a *auditAct) elems(n *anode) ([]ref.Val, error) {
 		out = append(out, it.Next())
 	}
 	return out, nil
+}
+
+func size(v ref.Val) int64 {
+	if l, ok := v.(traits.Sizer); ok {
+		if n, ok := l.Size().(types.Int); ok {
+			return int64(n)
+		}
+	}
+	return -1
 }
 
 // witness is an inner record a violation involves.
