@@ -137,7 +137,7 @@ func (n *Node) apiServer(a *APIConfig) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log})
+	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log, Findings: n.Findings})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +19,7 @@ import (
 	"pvsc.dev/pvsc/openstack/snapshot"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/server/feed"
+	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/server/journal"
 	"pvsc.dev/pvsc/tables"
 	"pvsc.dev/pvsc/tables/celenv"
@@ -43,6 +45,10 @@ type Config struct {
 	API   *APIConfig   // the decision API; nil for none
 	Proxy *ProxyConfig // the enforcing proxy; nil for pvsc serve
 
+	// AcceptViolations starts enforcing on a context that already breaks invariants (the
+	// initial audit's violations become known findings); without it the node refuses.
+	AcceptViolations bool
+
 	Log io.Writer // default os.Stderr
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
 	DebugListen string
@@ -58,6 +64,18 @@ type Node struct {
 	log   *slog.Logger
 	out   io.Writer
 	errs  chan error // fatal errors of background work
+	known []findings.Finding // the initial audit's violations, accepted
+}
+
+// Findings are the known findings, optionally of one property and scope.
+func (n *Node) Findings(property, scope string) []findings.Finding {
+	out := []findings.Finding{}
+	for _, f := range n.known {
+		if (property == "" || f.Property == property) && (scope == "" || f.Scope == scope) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Engine is the node's verifier.
@@ -71,6 +89,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.GCPercent > 0 && os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(cfg.GCPercent)
 	}
+	cfg.Runtime.Audit = true
 	eng, err := runtime.New(cfg.Spec, cfg.Envs, cfg.Runtime)
 	if err != nil {
 		return nil, err
@@ -81,6 +100,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.log = slog.New(slog.NewTextHandler(n.out, nil))
 	if err := n.openFeed(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	if err := n.initialAudit(); err != nil {
 		n.Close()
 		return nil, err
 	}
@@ -192,6 +215,37 @@ func (n *Node) initContext(ctx context.Context) error {
 	n.log.Warn("no snapshot given: starting from an empty cloud")
 	_, err = n.pipe.Load("empty", []byte("{}"))
 	return err
+}
+
+// initialAudit checks the first context against every invariant before enforcing on it
+// (the paper's "initial auditing"): a violating context is refused unless accepted.
+func (n *Node) initialAudit() error {
+	vs, st, err := n.eng.Audit()
+	if err != nil {
+		return fmt.Errorf("initial audit: %w", err)
+	}
+	if len(vs) == 0 {
+		n.log.Info("initial audit: clean", "properties", st.Properties, "records", st.Records, "took", st.Elapsed)
+		return nil
+	}
+	if !n.cfg.AcceptViolations {
+		var b strings.Builder
+		for i, v := range vs[:min(len(vs), 10)] {
+			fmt.Fprintf(&b, "\n  %d. %s", i+1, v.Reason)
+		}
+		if len(vs) > 10 {
+			fmt.Fprintf(&b, "\n  ... and %d more (pvsc audit lists them all)", len(vs)-10)
+		}
+		return fmt.Errorf("initial audit: the context already violates %d invariant instance(s); fix them in the cloud, "+
+			"or start with --accept-violations to enforce anyway and keep them as known findings:%s", len(vs), b.String())
+	}
+	now := time.Now().UTC()
+	for _, v := range vs {
+		n.known = append(n.known, findings.Finding{Violation: v, FirstSeen: now})
+		n.log.Warn("known finding", "property", v.Property, "scope", v.Scope, "reason", v.Reason)
+	}
+	n.log.Warn("initial audit: violations accepted as known findings", "findings", len(vs), "took", st.Elapsed)
+	return nil
 }
 
 func (n *Node) loadFile(path string) error {

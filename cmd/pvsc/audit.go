@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if a.spec == "" || (a.snap == "") == !a.live {
 		fs.Usage()
 		fmt.Fprintln(stderr, "pvsc audit: --spec and one of --snapshot or --snapshot-live are required")
+		return exitError{2}
+	}
+	if !slices.Contains(findings.Formats, a.format) {
+		fmt.Fprintf(stderr, "pvsc audit: --format %q: want one of %s\n", a.format, strings.Join(findings.Formats, ", "))
 		return exitError{2}
 	}
 	n, err := a.run(stdout, stderr)

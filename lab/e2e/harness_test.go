@@ -82,6 +82,12 @@ func start(t *testing.T, st *stacktest.Stack, api string, args ...string) *proc 
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "pvsc-*.log")
 	require.NoError(t, err)
+	if args[0] == "serve" || args[0] == "proxy" {
+		// The stack's own state breaks role_cardinality (its service project has more
+		// admins than the cap) and the tests leave bypass violations behind: the nodes
+		// start on it with those as known findings.
+		args = append(args[:1:1], append([]string{"--accept-violations"}, args[1:]...)...)
+	}
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = moduleRoot(t)
 	cmd.Env = cloudEnv(st)

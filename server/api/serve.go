@@ -16,6 +16,7 @@ import (
 
 	"pvsc.dev/pvsc/openstack/keystone"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/runtime/intercept"
 	"pvsc.dev/pvsc/server/feed"
 )
@@ -36,6 +37,8 @@ type Config struct {
 	// Registry collects the server's metrics and serves /metrics; nil makes one.
 	Registry *prometheus.Registry
 	Log      *slog.Logger
+	// Findings lists the known findings (of one property and scope when given); nil: none.
+	Findings func(property, scope string) []findings.Finding
 }
 
 // Server serves the API.
@@ -62,6 +65,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log}
 	s.m = newMetrics(cfg.Registry, cfg.Engine, s.in)
+	s.registerFindings()
 	s.decoders.New = func() any { return s.in.NewDecoder() }
 	return s, nil
 }
@@ -80,6 +84,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /v1/records/{entity}", s.records)
 	api.HandleFunc("GET /v1/records/{entity}/{id}", s.record)
 	api.HandleFunc("GET /v1/status", s.status)
+	api.HandleFunc("GET /v1/findings", s.findings)
 	api.HandleFunc("POST /v1/resync", s.resync)
 	api.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux := http.NewServeMux()

@@ -13,6 +13,12 @@ import (
 	"pvsc.dev/pvsc/runtime"
 )
 
+// Finding is a violation a running node knows of, with when it was first seen.
+type Finding struct {
+	runtime.Violation
+	FirstSeen time.Time `json:"first_seen"`
+}
+
 // Report is one audit of one context.
 type Report struct {
 	Source     string              `json:"source"` // the snapshot file, or "live snapshot <time>"

@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/server/api"
+	"pvsc.dev/pvsc/specs/openstack"
+)
+
+// The captured snapshot is the real test stack's: its service project holds more admins
+// than role_cardinality's cap, so the initial audit finds it violating.
+const captured = "../openstack/testdata/captured/pvsc-snapshot.json"
+
+func TestInitialAuditRefusesAViolatingContext(t *testing.T) {
+	_, err := New(context.Background(), Config{Spec: openstack.Spec, Snapshot: captured, Log: io.Discard})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "initial audit: the context already violates ")
+	assert.Contains(t, err.Error(), "--accept-violations")
+	assert.Contains(t, err.Error(), "\n  1. ")
+	assert.Contains(t, err.Error(), "role_cardinality: assignment ")
+}
+
+func TestAcceptedViolationsAreKnownFindings(t *testing.T) {
+	var log strings.Builder
+	n, err := New(context.Background(), Config{Spec: openstack.Spec, Snapshot: captured, AcceptViolations: true, Log: &log})
+	require.NoError(t, err)
+	defer n.Close()
+	all := n.Findings("", "")
+	require.NotEmpty(t, all)
+	rc := n.Findings("role_cardinality", "")
+	require.NotEmpty(t, rc)
+	assert.Less(t, len(rc), len(all)+1)
+	assert.Contains(t, log.String(), "known finding")
+	assert.False(t, rc[0].FirstSeen.IsZero())
+
+	mw, err := api.AuthConfig{Mode: "bearer", Bearer: "t0k"}.Middleware()
+	require.NoError(t, err)
+	srv, err := api.New(api.Config{Engine: n.Engine(), Auth: mw, Findings: n.Findings})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest("GET", ts.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer t0k")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := get("/v1/findings?property=role_cardinality")
+	require.Equal(t, http.StatusOK, code, body)
+	var out struct {
+		Count    int
+		Findings []struct {
+			Property, Reason string
+			FirstSeen        string `json:"first_seen"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &out))
+	assert.Equal(t, len(rc), out.Count)
+	assert.Equal(t, "role_cardinality", out.Findings[0].Property)
+	assert.NotEmpty(t, out.Findings[0].FirstSeen)
+	code, _ = get("/v1/findings?property=no_such")
+	assert.Equal(t, http.StatusNotFound, code)
+	code, body = get("/metrics")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `pvsc_findings_open{property="no_bypass"} 0`)
+	assert.Regexp(t, `pvsc_findings_open\{property="role_cardinality"\} [1-9]`, body)
+}
