@@ -182,11 +182,16 @@ func (e *Engine) decideAndApply(op *Op, enforce bool) Decision {
 		if d.Err == nil && !d.Blocked {
 			e.apply(c, op, &d)
 			c.reset()
+			e.changes.Add(1)
 		}
 	}
 	e.mu.Unlock()
 	return d
 }
+
+// Changes counts the operations applied and the contexts loaded so far: a continuous
+// audit re-evaluates the invariants only when it moved.
+func (e *Engine) Changes() int64 { return e.changes.Load() }
 
 func (e *Engine) current(op *Op, d *Decision) bool {
 	d.eng, d.Model, d.Event = e, op.Model, op.Event

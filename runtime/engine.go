@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"pvsc.dev/pvsc/runtime/state"
 	"pvsc.dev/pvsc/tables"
@@ -48,6 +49,8 @@ type Engine struct {
 	ctxs  sync.Pool
 	stats counters
 	rare  []*rareCounter
+	// changes moves with every applied operation and loaded context (Engine.Changes).
+	changes atomic.Int64
 }
 
 // modelRT is what the engine derives once from one model and its properties.

@@ -117,6 +117,7 @@ func (e *Engine) swap(w *world, size int) {
 	e.mu.Lock()
 	old := e.w
 	e.w = w
+	e.changes.Add(1)
 	e.mu.Unlock()
 	if size > bigSnapshot || old != nil && old.big {
 		w.big = true

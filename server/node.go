@@ -48,6 +48,9 @@ type Config struct {
 	// AcceptViolations starts enforcing on a context that already breaks invariants (the
 	// initial audit's violations become known findings); without it the node refuses.
 	AcceptViolations bool
+	// AuditEvery re-audits the context this often when it changed since the last audit
+	// (continuous audit: facts that bypassed the proxy, rebuilds); 0 never.
+	AuditEvery time.Duration
 
 	Log io.Writer // default os.Stderr
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
@@ -64,18 +67,12 @@ type Node struct {
 	log   *slog.Logger
 	out   io.Writer
 	errs  chan error // fatal errors of background work
-	known []findings.Finding // the initial audit's violations, accepted
+	found findings.Set // the open findings: the initial audit's, then the continuous audit's
 }
 
 // Findings are the known findings, optionally of one property and scope.
 func (n *Node) Findings(property, scope string) []findings.Finding {
-	out := []findings.Finding{}
-	for _, f := range n.known {
-		if (property == "" || f.Property == property) && (scope == "" || f.Scope == scope) {
-			out = append(out, f)
-		}
-	}
-	return out
+	return n.found.List(property, scope)
 }
 
 // Engine is the node's verifier.
@@ -103,11 +100,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.Close()
 		return nil, err
 	}
+	audited := n.eng.Changes() // the initial audit sees at least this context
 	if err := n.initialAudit(); err != nil {
 		n.Close()
 		return nil, err
 	}
 	n.follow(ctx)
+	go n.auditContinuously(ctx, audited)
 	return n, nil
 }
 
@@ -239,13 +238,53 @@ func (n *Node) initialAudit() error {
 		return fmt.Errorf("initial audit: the context already violates %d invariant instance(s); fix them in the cloud, "+
 			"or start with --accept-violations to enforce anyway and keep them as known findings:%s", len(vs), b.String())
 	}
-	now := time.Now().UTC()
-	for _, v := range vs {
-		n.known = append(n.known, findings.Finding{Violation: v, FirstSeen: now})
-		n.log.Warn("known finding", "property", v.Property, "scope", v.Scope, "reason", v.Reason)
+	opened, _ := n.found.Update(vs, time.Now().UTC())
+	for _, f := range opened {
+		n.log.Warn("known finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
 	}
 	n.log.Warn("initial audit: violations accepted as known findings", "findings", len(vs), "took", st.Elapsed)
 	return nil
+}
+
+// auditContinuously re-audits whenever the context changed: a fact that breaks an
+// invariant (a change that bypassed the proxy, a rebuild after missed events) opens a
+// finding, a later fact that repairs it resolves it. The audit holds the read lock, so
+// decisions go on and applies wait for it.
+func (n *Node) auditContinuously(ctx context.Context, last int64) {
+	if n.cfg.AuditEvery <= 0 {
+		return
+	}
+	t := time.NewTicker(n.cfg.AuditEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if c := n.eng.Changes(); c != last {
+			last = c
+			n.reaudit()
+		}
+	}
+}
+
+func (n *Node) reaudit() {
+	vs, st, err := n.eng.Audit()
+	if err != nil {
+		n.log.Error("audit", "err", err)
+		return
+	}
+	opened, resolved := n.found.Update(vs, time.Now().UTC())
+	for _, f := range opened {
+		n.log.Warn("finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
+	}
+	for _, f := range resolved {
+		n.log.Info("finding resolved", "property", f.Property, "scope", f.Scope, "first_seen", f.FirstSeen, "reason", f.Reason)
+	}
+	if len(opened)+len(resolved) > 0 {
+		n.log.Info("audit", "open", len(vs), "opened", len(opened), "resolved", len(resolved), "took", st.Elapsed)
+	}
 }
 
 func (n *Node) loadFile(path string) error {

@@ -6,13 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/server/api"
+	"pvsc.dev/pvsc/server/feed/feedtest"
 	"pvsc.dev/pvsc/specs/openstack"
 )
 
@@ -76,4 +81,60 @@ func TestAcceptedViolationsAreKnownFindings(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `pvsc_findings_open{property="no_bypass"} 0`)
 	assert.Regexp(t, `pvsc_findings_open\{property="role_cardinality"\} [1-9]`, body)
+}
+
+// TestContinuousAudit: a fact that breaks an invariant (the OSSA move, learned from a
+// notification: it bypassed any proxy) opens a finding; the fact that repairs it resolves it.
+func TestContinuousAudit(t *testing.T) {
+	s := feedtest.NewStream(1, 4, 10)
+	snap := filepath.Join(t.TempDir(), "snap.json")
+	require.NoError(t, os.WriteFile(snap, s.Snapshot, 0o644))
+	var log syncBuilder
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n, err := New(ctx, Config{Spec: openstack.Spec, Snapshot: snap, AuditEvery: 10 * time.Millisecond, Log: &log})
+	require.NoError(t, err, "the stream's snapshot is clean")
+	defer n.Close()
+	require.Empty(t, n.Findings("", ""))
+
+	apply := func(params map[string]any) {
+		ops, err := n.Engine().Neutral("update_port", params)
+		require.NoError(t, err)
+		for i := range ops {
+			n.Engine().Apply(&ops[i])
+		}
+	}
+	// port-0-1 is bound to vm-0-1 in the stream's snapshot
+	apply(map[string]any{"port_id": "port-0-1", "device_owner": "network:dhcp"})
+	require.Eventually(t, func() bool { return len(n.Findings("no_bypass", "p-0")) == 1 }, 5*time.Second, 10*time.Millisecond)
+	f := n.Findings("no_bypass", "")[0]
+	assert.Equal(t, "port-0-1", f.Records[0].ID)
+	first := f.FirstSeen
+
+	apply(map[string]any{"port_id": "port-0-2", "device_owner": "network:dhcp"}) // a free port: no finding
+	time.Sleep(50 * time.Millisecond)
+	require.Len(t, n.Findings("no_bypass", ""), 1)
+	assert.Equal(t, first, n.Findings("no_bypass", "")[0].FirstSeen, "a finding keeps its first-seen time")
+
+	apply(map[string]any{"port_id": "port-0-1", "device_owner": "compute:nova"})
+	require.Eventually(t, func() bool { return len(n.Findings("", "")) == 0 }, 5*time.Second, 10*time.Millisecond)
+	assert.Contains(t, log.String(), "finding resolved")
+}
+
+// syncBuilder is a log sink the node's goroutines write to while the test reads it.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
