@@ -66,7 +66,7 @@ type Node struct {
 	reg   *prometheus.Registry
 	log   *slog.Logger
 	out   io.Writer
-	errs  chan error // fatal errors of background work
+	errs  chan error   // fatal errors of background work
 	found findings.Set // the open findings: the initial audit's, then the continuous audit's
 }
 

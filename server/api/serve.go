@@ -16,9 +16,9 @@ import (
 
 	"pvsc.dev/pvsc/openstack/keystone"
 	"pvsc.dev/pvsc/runtime"
-	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/runtime/intercept"
 	"pvsc.dev/pvsc/server/feed"
+	"pvsc.dev/pvsc/server/findings"
 )
 
 // maxBody bounds a request body: a decision is one operation, a snapshot may be large.
