@@ -105,7 +105,7 @@ func debugServer(addr string) (*http.Server, error) {
 }
 
 func (n *Node) proxyServers(pc *ProxyConfig) ([]*http.Server, error) {
-	cfg := proxy.Config{Engine: n.eng, NoApply: pc.NoApply, Revisions: n.pipe.Revisions(), Registry: n.reg, Log: n.log}
+	cfg := proxy.Config{Engine: n.eng, NoApply: pc.NoApply, Revisions: n.pipe.Revisions(), Registry: n.reg, Log: n.log, DecisionLog: n.dlog}
 	if !pc.NoValidate {
 		cfg.Validator = keystone.NewValidator(keystone.New(n.cfg.OpenStack.AuthURL, nil), keystone.ValidatorOptions{})
 	}
@@ -137,7 +137,7 @@ func (n *Node) apiServer(a *APIConfig) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log, Findings: n.Findings})
+	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log, Findings: n.Findings, DecisionLog: n.dlog})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 	osamqp "pvsc.dev/pvsc/openstack/amqp"
 	"pvsc.dev/pvsc/openstack/snapshot"
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/decisionlog"
 	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/server/journal"
@@ -51,6 +52,8 @@ type Config struct {
 	// AuditEvery re-audits the context this often when it changed since the last audit
 	// (continuous audit: facts that bypassed the proxy, rebuilds); 0 never.
 	AuditEvery time.Duration
+	// DecisionLog is where critical decisions and findings are written as JSON lines.
+	DecisionLog decisionlog.Config
 
 	Log io.Writer // default os.Stderr
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
@@ -68,6 +71,7 @@ type Node struct {
 	out   io.Writer
 	errs  chan error   // fatal errors of background work
 	found findings.Set // the open findings: the initial audit's, then the continuous audit's
+	dlog  *decisionlog.Log
 }
 
 // Findings are the known findings, optionally of one property and scope.
@@ -96,6 +100,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.out = os.Stderr
 	}
 	n.log = slog.New(slog.NewTextHandler(n.out, nil))
+	if n.dlog, err = decisionlog.New(cfg.DecisionLog, eng, n.reg); err != nil {
+		return nil, err
+	}
 	if err := n.openFeed(ctx); err != nil {
 		n.Close()
 		return nil, err
@@ -241,6 +248,7 @@ func (n *Node) initialAudit() error {
 	opened, _ := n.found.Update(vs, time.Now().UTC())
 	for _, f := range opened {
 		n.log.Warn("known finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
+		n.dlog.Finding(f, "known")
 	}
 	n.log.Warn("initial audit: violations accepted as known findings", "findings", len(vs), "took", st.Elapsed)
 	return nil
@@ -278,9 +286,11 @@ func (n *Node) reaudit() {
 	opened, resolved := n.found.Update(vs, time.Now().UTC())
 	for _, f := range opened {
 		n.log.Warn("finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
+		n.dlog.Finding(f, "opened")
 	}
 	for _, f := range resolved {
 		n.log.Info("finding resolved", "property", f.Property, "scope", f.Scope, "first_seen", f.FirstSeen, "reason", f.Reason)
+		n.dlog.Finding(f, "resolved")
 	}
 	if len(opened)+len(resolved) > 0 {
 		n.log.Info("audit", "open", len(vs), "opened", len(opened), "resolved", len(resolved), "took", st.Elapsed)
@@ -300,8 +310,9 @@ func (n *Node) loadFile(path string) error {
 	return nil
 }
 
-// Close releases the store.
+// Close writes out the decision log and releases the store.
 func (n *Node) Close() {
+	_ = n.dlog.Close()
 	if n.store != nil {
 		_ = n.store.Close()
 	}

@@ -47,6 +47,10 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.GCPercent, "gc-percent", 400, "Go GC target (GOGC) unless GOGC is set: the context is long-lived, decisions allocate little, so collecting less often buys latency with memory")
 	fs.BoolVar(&c.AcceptViolations, "accept-violations", false, "enforce even when the initial audit finds the context already violating invariants; they become known findings (GET /v1/findings)")
 	fs.DurationVar(&c.AuditEvery, "audit-every", 15*time.Second, "re-audit every invariant this often when the context changed (findings open and resolve; GET /v1/findings); 0: only at start-up")
+	fs.StringVar(&c.DecisionLog.Path, "decision-log", "", "write every critical decision and every finding as a JSON line to this file (- for stdout), rotated by size")
+	fs.IntVar(&c.DecisionLog.MaxMB, "decision-log-max-mb", 100, "rotate the decision log at this size")
+	fs.IntVar(&c.DecisionLog.Keep, "decision-log-keep", 5, "rotated decision logs kept")
+	fs.BoolVar(&c.DecisionLog.Passes, "decision-log-passes", false, "log passes too (they are always counted)")
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	c.OpenStack.RegisterFlags(fs)
 }

@@ -13,7 +13,6 @@ import (
 // metrics are the API's collectors. Decision counters are resolved once per (property,
 // verdict) so that counting a decision is an atomic add, not a label lookup.
 type metrics struct {
-	decisions [][]prometheus.Counter // [property][verdict]
 	phases    [3]prometheus.Observer // decode, decide, render
 	total     prometheus.Observer
 	requests  struct{ bad prometheus.Counter }
@@ -23,15 +22,6 @@ var verdicts = []runtime.Verdict{runtime.Pass, runtime.Allow, runtime.Log, runti
 
 func newMetrics(reg *prometheus.Registry, e *runtime.Engine, in *intercept.Interceptor) *metrics {
 	m := &metrics{}
-	dec := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pvsc_decisions_total",
-		Help: "Property checks answered by POST /v1/decide, by property and verdict."}, []string{"property", "verdict"})
-	for _, p := range e.Spec().Properties {
-		row := make([]prometheus.Counter, len(verdicts))
-		for _, v := range verdicts {
-			row[v] = dec.WithLabelValues(p.Name, v.String())
-		}
-		m.decisions = append(m.decisions, row)
-	}
 	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pvsc_decide_phase_seconds",
 		Help:    "Time of POST /v1/decide by phase: decode (interception and matching), decide (the engine), render (reasons and JSON), total.",
 		Buckets: []float64{5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 5e-3, 0.025, 0.1}}, []string{"phase"})
@@ -42,19 +32,11 @@ func newMetrics(reg *prometheus.Registry, e *runtime.Engine, in *intercept.Inter
 	bad := prometheus.NewCounter(prometheus.CounterOpts{Name: "pvsc_decide_bad_requests_total",
 		Help: "POST /v1/decide requests refused as malformed."})
 	m.requests.bad = bad
-	reg.MustRegister(dec, lat, bad, &engineCollector{e: e, in: in},
+	reg.MustRegister(lat, bad, &engineCollector{e: e, in: in},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-func (m *metrics) count(d *runtime.Decision) {
-	for i := 0; i < d.Len(); i++ {
-		ch := d.At(i)
-		if int(ch.Property) < len(m.decisions) {
-			m.decisions[ch.Property][ch.Verdict].Inc()
-		}
-	}
-}
 
 func (m *metrics) observe(t0, t1, t2, t3 time.Time) {
 	m.phases[0].Observe(t1.Sub(t0).Seconds())

@@ -17,6 +17,7 @@ import (
 	"pvsc.dev/pvsc/openstack/keystone"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/intercept"
+	"pvsc.dev/pvsc/server/decisionlog"
 	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/server/findings"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// Registry collects the server's metrics and serves /metrics; nil makes one.
 	Registry *prometheus.Registry
 	Log      *slog.Logger
+	// DecisionLog counts every decision (pvsc_decisions_total) and logs the critical ones;
+	// nil makes one that only counts.
+	DecisionLog *decisionlog.Log
 	// Findings lists the known findings (of one property and scope when given); nil: none.
 	Findings func(property, scope string) []findings.Finding
 }
@@ -64,6 +68,12 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log = slog.Default()
 	}
 	s := &Server{cfg: cfg, eng: cfg.Engine, in: intercept.New(cfg.Engine), log: cfg.Log}
+	if s.cfg.DecisionLog == nil {
+		var err error
+		if s.cfg.DecisionLog, err = decisionlog.New(decisionlog.Config{}, cfg.Engine, cfg.Registry); err != nil {
+			return nil, err
+		}
+	}
 	s.m = newMetrics(cfg.Registry, cfg.Engine, s.in)
 	s.registerFindings()
 	s.decoders.New = func() any { return s.in.NewDecoder() }
@@ -140,8 +150,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	t2 := time.Now()
 	buf := bufs.Get().(*[]byte)
 	b := appendDecided((*buf)[:0], decided)
+	meta := requestMeta(r, "api")
 	for i := range decided {
-		s.m.count(&decided[i])
+		s.cfg.DecisionLog.Decision(&decided[i], meta)
 	}
 	h := w.Header()
 	h["Content-Type"] = contentJSON
@@ -203,4 +214,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// requestMeta is what the decision log records of a request besides the decision.
+func requestMeta(r *http.Request, source string) decisionlog.Meta {
+	m := decisionlog.Meta{Source: source, RequestID: r.Header.Get("X-Request-Id")}
+	if m.RequestID == "" {
+		m.RequestID = r.Header.Get("X-Openstack-Request-Id")
+	}
+	if p, ok := keystone.PrincipalFrom(r.Context()); ok && p.Token != nil {
+		m.User, m.Project = p.Token.UserID, p.Token.ProjectID
+	}
+	return m
 }

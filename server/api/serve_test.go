@@ -179,7 +179,7 @@ func TestMetricsCountDecisions(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	text, _ := io.ReadAll(resp.Body)
-	assert.Contains(t, string(text), `pvsc_decisions_total{property="no_bypass",verdict="deny"} 1`)
+	assert.Contains(t, string(text), `pvsc_decisions_total{property="no_bypass",source="api",verdict="deny"} 1`)
 	assert.Contains(t, string(text), `pvsc_decide_phase_seconds_count{phase="decide"} 1`)
 }
 

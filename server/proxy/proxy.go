@@ -22,6 +22,7 @@ import (
 	"pvsc.dev/pvsc/openstack/keystone"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/intercept"
+	"pvsc.dev/pvsc/server/decisionlog"
 	"pvsc.dev/pvsc/server/revision"
 	"pvsc.dev/pvsc/tables"
 )
@@ -49,7 +50,10 @@ type Config struct {
 	Revisions *revision.Guard
 	// Transport reaches the upstreams; nil is http.DefaultTransport.
 	Transport http.RoundTripper
-	Registry  prometheus.Registerer
+	// DecisionLog counts the held calls' decisions in pvsc_decisions_total (source proxy)
+	// and logs them with the answer's status; nil: only pvsc_proxy_decisions_total.
+	DecisionLog *decisionlog.Log
+	Registry    prometheus.Registerer
 	Log       *slog.Logger
 }
 
@@ -224,21 +228,58 @@ func (h *handler) mapped(w http.ResponseWriter, r *http.Request, start time.Time
 		h.fail(w, http.StatusBadRequest, "malformed", "pvsc proxy: "+err.Error())
 		return
 	}
+	meta := decisionlog.Meta{Source: "proxy", RequestID: r.Header.Get("X-Openstack-Request-Id"), User: tok.UserID, Project: tok.ProjectID}
 	for i := range ds {
 		h.p.m.count(&ds[i])
 		if err := ds[i].Err; err != nil && !errors.Is(err, runtime.ErrStale) {
 			// the model refuses the operation as malformed: what it would do cannot be checked
+			meta.Status = http.StatusBadRequest
+			h.p.logDecisions(ds, meta)
 			h.fail(w, http.StatusBadRequest, "malformed", "pvsc proxy: "+err.Error())
 			return
 		}
 		if ds[i].Blocked {
 			h.p.m.overhead.WithLabelValues("denied").Observe(time.Since(start).Seconds())
+			meta.Status = http.StatusForbidden
+			h.p.logDecisions(ds, meta)
 			h.fail(w, http.StatusForbidden, "denied", denial(&ds[i]))
 			return
 		}
 	}
-	h.forward(w, r, x, start, "allowed")
+	sw := &statusWriter{ResponseWriter: w}
+	h.forward(sw, r, x, start, "allowed")
+	meta.Status = sw.status
+	h.p.logDecisions(ds, meta)
 }
+
+// logDecisions hands a held call's decisions to the decision log with the answer's status.
+func (p *Proxy) logDecisions(ds []runtime.Decision, m decisionlog.Meta) {
+	for i := range ds {
+		p.cfg.DecisionLog.Decision(&ds[i], m)
+	}
+}
+
+// statusWriter remembers the status the upstream's answer was written with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // unmapped decides a state-changing call on a modelled resource that no row maps: the fail
 // modes of the properties guarding the resource decide it (counted by pattern). It reports
