@@ -13,9 +13,9 @@ import (
 // metrics are the API's collectors. Decision counters are resolved once per (property,
 // verdict) so that counting a decision is an atomic add, not a label lookup.
 type metrics struct {
-	phases    [3]prometheus.Observer // decode, decide, render
-	total     prometheus.Observer
-	requests  struct{ bad prometheus.Counter }
+	phases   [3]prometheus.Observer // decode, decide, render
+	total    prometheus.Observer
+	requests struct{ bad prometheus.Counter }
 }
 
 var verdicts = []runtime.Verdict{runtime.Pass, runtime.Allow, runtime.Log, runtime.Alert, runtime.Deny}
@@ -36,7 +36,6 @@ func newMetrics(reg *prometheus.Registry, e *runtime.Engine, in *intercept.Inter
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
-
 
 func (m *metrics) observe(t0, t1, t2, t3 time.Time) {
 	m.phases[0].Observe(t1.Sub(t0).Seconds())

@@ -54,7 +54,7 @@ type Config struct {
 	// and logs them with the answer's status; nil: only pvsc_proxy_decisions_total.
 	DecisionLog *decisionlog.Log
 	Registry    prometheus.Registerer
-	Log       *slog.Logger
+	Log         *slog.Logger
 }
 
 // Proxy holds critical operations for a decision and forwards everything else.
