@@ -41,6 +41,7 @@ type ViolationRecord struct {
 	Entity string            `json:"entity"`
 	ID     string            `json:"id"`
 	Attrs  map[string]string `json:"attrs,omitempty"`
+	shown  map[string]string // the attributes as the reason prints them (strings quoted)
 }
 
 // AuditStats is what an audit did.
@@ -329,17 +330,17 @@ func (a *auditAct) violation(pr *propRT, cl *anode, x ref.Val, ws []witness, err
 }
 
 func describe(r ViolationRecord) string {
-	if len(r.Attrs) == 0 {
+	if len(r.shown) == 0 {
 		return fmt.Sprintf("%q", r.ID)
 	}
-	keys := make([]string, 0, len(r.Attrs))
-	for k := range r.Attrs {
+	keys := make([]string, 0, len(r.shown))
+	for k := range r.shown {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %s", k, r.Attrs[k])
+		parts[i] = fmt.Sprintf("%s %s", k, r.shown[k])
 	}
 	return fmt.Sprintf("%q (%s)", r.ID, strings.Join(parts, ", "))
 }
@@ -356,9 +357,14 @@ func (a *auditAct) record(n *anode, x ref.Val) ViolationRecord {
 	names := m.FieldNames(e)
 	for _, f := range n.fields {
 		if r.Attrs == nil {
-			r.Attrs = map[string]string{}
+			r.Attrs, r.shown = map[string]string{}, map[string]string{}
 		}
-		r.Attrs[names[f]] = fmtVal(a.mw.view.Value(m.FieldType(e, f), st.Field(e, row, f)))
+		v := a.mw.view.Value(m.FieldType(e, f), st.Field(e, row, f))
+		r.shown[names[f]] = fmtVal(v)
+		r.Attrs[names[f]] = fmt.Sprint(v.Value())
+		if l, ok := v.(traits.Lister); ok {
+			r.Attrs[names[f]] = fmtVal(l)
+		}
 	}
 	return r
 }

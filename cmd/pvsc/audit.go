@@ -20,7 +20,7 @@ func init() {
 	register(&command{
 		name:    "audit",
 		summary: "evaluate every property's invariant on a snapshot or the live cloud and list every violation (exit 1 if any, 0 if clean, 2 on error)",
-		usage:   "--spec DIR (--snapshot FILE | --snapshot-live [--os-auth-url URL ...]) [--property P,...] [--format text|json|markdown|html] [--out FILE]",
+		usage:   "--spec DIR (--snapshot FILE | --snapshot-live [--os-auth-url URL ...]) [--property P,...] [--format text|json|markdown|html|ocsf|idmef] [--out FILE]",
 		run:     runAudit,
 	})
 }
@@ -85,7 +85,11 @@ func (a *auditFlags) run(stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rep := &findings.Report{Source: src, Time: time.Now().UTC(), Stats: st, Violations: vs}
+	rep := &findings.Report{Source: src, Time: time.Now().UTC(), Stats: st, Violations: vs, Spec: res.Spec.Name, Version: "audit",
+		Docs: map[string]string{}}
+	for _, p := range res.Spec.Properties {
+		rep.Docs[p.Name] = p.Doc
+	}
 	w := stdout
 	if a.out != "" {
 		var buf bytes.Buffer

@@ -56,9 +56,9 @@ func TestAuditLiveCloud(t *testing.T) {
 	assert.Contains(t, rep.Source, "live snapshot")
 	found := false
 	for _, v := range rep.Violations {
-		if v.Property == "common_ownership" && v.Records[0].Attrs["user"] == fmt.Sprintf("%q", outsider) {
+		if v.Property == "common_ownership" && v.Records[0].Attrs["user"] == outsider {
 			found = true
-			assert.Equal(t, fmt.Sprintf("%q", project), v.Records[0].Attrs["project"], v.Reason)
+			assert.Equal(t, project, v.Records[0].Attrs["project"], v.Reason)
 		}
 	}
 	assert.True(t, found, "the cross-domain grant is a common_ownership violation: %s", out)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/idmef"
 )
 
 // Finding is a violation a running node knows of, with when it was first seen.
@@ -25,10 +26,15 @@ type Report struct {
 	Time       time.Time           `json:"time"`
 	Stats      runtime.AuditStats  `json:"stats"`
 	Violations []runtime.Violation `json:"violations"`
+	// Spec, Version and Docs name the standard, the product and each property for the
+	// SOC formats (OCSF, IDMEF).
+	Spec    string            `json:"-"`
+	Version string            `json:"-"`
+	Docs    map[string]string `json:"-"`
 }
 
 // Formats are the output formats Write knows.
-var Formats = []string{"text", "json", "markdown", "html"}
+var Formats = []string{"text", "json", "markdown", "html", "ocsf", "idmef"}
 
 // Write renders the report in one of Formats.
 func (r *Report) Write(w io.Writer, format string) error {
@@ -46,8 +52,26 @@ func (r *Report) Write(w io.Writer, format string) error {
 		return r.markdown(w)
 	case "html":
 		return page.Execute(w, r)
+	case "ocsf":
+		return WriteOCSF(w, r.findings(), OCSFCreate, r.Spec, r.Version, r.Time)
+	case "idmef":
+		fs := r.findings()
+		alerts := make([]idmef.Alert, len(fs))
+		for i := range fs {
+			alerts[i] = fs[i].IDMEF(r.Docs[fs[i].Property])
+		}
+		return idmef.Encode(w, idmef.Analyzer{ID: "pvsc-audit", Name: "pvsc audit", Version: r.Version}, alerts)
 	}
 	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+// findings are the report's violations as findings first seen at the audit's time.
+func (r *Report) findings() []Finding {
+	out := make([]Finding, len(r.Violations))
+	for i, v := range r.Violations {
+		out[i] = Finding{Violation: v, FirstSeen: r.Time}
+	}
+	return out
 }
 
 // Summary is the one line that ends every report.
