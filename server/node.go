@@ -4,6 +4,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,6 +55,8 @@ type Config struct {
 	AuditEvery time.Duration
 	// DecisionLog is where critical decisions and findings are written as JSON lines.
 	DecisionLog decisionlog.Config
+	// Findings receives each finding that opens or is resolved as an OCSF Compliance Finding.
+	Findings findings.SinkConfig
 
 	Log io.Writer // default os.Stderr
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
@@ -72,6 +75,7 @@ type Node struct {
 	errs  chan error   // fatal errors of background work
 	found findings.Set // the open findings: the initial audit's, then the continuous audit's
 	dlog  *decisionlog.Log
+	sink  *findings.Sink
 }
 
 // Findings are the known findings, optionally of one property and scope.
@@ -101,6 +105,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.log = slog.New(slog.NewTextHandler(n.out, nil))
 	if n.dlog, err = decisionlog.New(cfg.DecisionLog, eng, n.reg); err != nil {
+		return nil, err
+	}
+	if n.sink, err = cfg.Findings.Start(ctx, n.log); err != nil {
 		return nil, err
 	}
 	if err := n.openFeed(ctx); err != nil {
@@ -249,6 +256,7 @@ func (n *Node) initialAudit() error {
 	for _, f := range opened {
 		n.log.Warn("known finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
 		n.dlog.Finding(f, "known")
+		n.export(f, findings.OCSFCreate)
 	}
 	n.log.Warn("initial audit: violations accepted as known findings", "findings", len(vs), "took", st.Elapsed)
 	return nil
@@ -287,13 +295,29 @@ func (n *Node) reaudit() {
 	for _, f := range opened {
 		n.log.Warn("finding", "property", f.Property, "scope", f.Scope, "reason", f.Reason)
 		n.dlog.Finding(f, "opened")
+		n.export(f, findings.OCSFCreate)
 	}
 	for _, f := range resolved {
 		n.log.Info("finding resolved", "property", f.Property, "scope", f.Scope, "first_seen", f.FirstSeen, "reason", f.Reason)
 		n.dlog.Finding(f, "resolved")
+		n.export(f, findings.OCSFClose)
 	}
 	if len(opened)+len(resolved) > 0 {
 		n.log.Info("audit", "open", len(vs), "opened", len(opened), "resolved", len(resolved), "took", st.Elapsed)
+	}
+}
+
+// export hands a finding to the SOC sink as OCSF.
+func (n *Node) export(f findings.Finding, activity int) {
+	if !n.sink.Enabled() {
+		return
+	}
+	doc, err := json.Marshal(f.OCSF(activity, n.cfg.Spec.Name, "serve", time.Now().UTC()))
+	if err == nil {
+		err = n.sink.Put(doc)
+	}
+	if err != nil {
+		n.log.Error("findings sink", "err", err)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"pvsc.dev/pvsc/server/api"
+	"pvsc.dev/pvsc/server/decisionlog"
+	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/server/feed/feedtest"
 	"pvsc.dev/pvsc/specs/openstack"
 )
@@ -92,7 +94,10 @@ func TestContinuousAudit(t *testing.T) {
 	var log syncBuilder
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	n, err := New(ctx, Config{Spec: openstack.Spec, Snapshot: snap, AuditEvery: 10 * time.Millisecond, Log: &log})
+	ocsf := filepath.Join(t.TempDir(), "findings.jsonl")
+	dlog := filepath.Join(t.TempDir(), "decisions.jsonl")
+	n, err := New(ctx, Config{Spec: openstack.Spec, Snapshot: snap, AuditEvery: 10 * time.Millisecond, Log: &log,
+		Findings: findings.SinkConfig{File: ocsf}, DecisionLog: decisionlog.Config{Path: dlog}})
 	require.NoError(t, err, "the stream's snapshot is clean")
 	defer n.Close()
 	require.Empty(t, n.Findings("", ""))
@@ -119,6 +124,21 @@ func TestContinuousAudit(t *testing.T) {
 	apply(map[string]any{"port_id": "port-0-1", "device_owner": "compute:nova"})
 	require.Eventually(t, func() bool { return len(n.Findings("", "")) == 0 }, 5*time.Second, 10*time.Millisecond)
 	assert.Contains(t, log.String(), "finding resolved")
+
+	b, err := os.ReadFile(ocsf)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 2, "the finding opened, then closed, in OCSF")
+	var open, closed map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &open))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &closed))
+	assert.Equal(t, []any{float64(2003), float64(1)}, []any{open["class_uid"], open["activity_id"]})
+	assert.Equal(t, []any{float64(2003), float64(3)}, []any{closed["class_uid"], closed["activity_id"]})
+	n.Close()
+	b, err = os.ReadFile(dlog)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"finding":"opened"`)
+	assert.Contains(t, string(b), `"finding":"resolved"`)
 }
 
 // syncBuilder is a log sink the node's goroutines write to while the test reads it.

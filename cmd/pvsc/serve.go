@@ -51,6 +51,11 @@ func (n *nodeFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.DecisionLog.MaxMB, "decision-log-max-mb", 100, "rotate the decision log at this size")
 	fs.IntVar(&c.DecisionLog.Keep, "decision-log-keep", 5, "rotated decision logs kept")
 	fs.BoolVar(&c.DecisionLog.Passes, "decision-log-passes", false, "log passes too (they are always counted)")
+	fs.StringVar(&c.Findings.File, "findings-ocsf", "", "append each finding that opens or is resolved to this file as an OCSF Compliance Finding (one JSON document a line)")
+	fs.StringVar(&c.Findings.URL, "findings-url", "", "POST each finding as OCSF JSON to this endpoint (spooled to --findings-spool until it answers 2xx)")
+	fs.StringVar(&c.Findings.Spool, "findings-spool", "", "directory keeping the findings --findings-url has not taken yet")
+	fs.IntVar(&c.Findings.Retries, "findings-retries", 5, "attempts per finding before the sender rests (it starts again later: nothing is dropped)")
+	fs.DurationVar(&c.Findings.Backoff, "findings-backoff", 500*time.Millisecond, "first pause between attempts, doubled each time")
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060")
 	c.OpenStack.RegisterFlags(fs)
 }
