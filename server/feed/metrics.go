@@ -38,6 +38,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pvsc_amqp_connected",
 			Help: "1 while consuming from the message bus."}),
 	}
+	for _, r := range []string{"envelope", "decode", "operation"} {
+		m.rejected.WithLabelValues(r) // exported from zero, so that rate() sees the first rejection
+	}
 	if reg != nil {
 		reg.MustRegister(m.events, m.rejected, m.resyncs, m.lag, m.lastEvent, m.position, m.journal, m.doubt, m.connected)
 	}

@@ -23,6 +23,7 @@ func (p *Pipeline) rebase(ctx context.Context, reason string, doubt bool) error 
 		p.markDoubt()
 	}
 	if p.cfg.Live == nil {
+		p.m.resyncs.WithLabelValues(reason, "failed").Inc() // the context stays in doubt: say so
 		return ErrNoLive
 	}
 	p.mu.Lock()
