@@ -18,8 +18,8 @@ import (
 
 	"pvsc.dev/pvsc/server/api"
 	"pvsc.dev/pvsc/server/decisionlog"
-	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/server/feed/feedtest"
+	"pvsc.dev/pvsc/server/findings"
 	"pvsc.dev/pvsc/specs/openstack"
 )
 
