@@ -7,7 +7,7 @@ FUZZTIME ?= 5s
 # Packages with concurrency run under the race detector.
 RACE_PKGS := ./runtime/... ./server/... ./openstack/... ./lab/...
 
-.PHONY: all demo test vet fmt-check generate generate-check conform unit race fuzz fuzz-long opa-test e2e bench bench-http bench-quick bench-full difftest verify build clean
+.PHONY: all demo test browser vet fmt-check generate generate-check conform unit race fuzz fuzz-long opa-test e2e bench bench-http bench-quick bench-full difftest verify build clean
 
 all: build
 
@@ -17,8 +17,12 @@ build:
 demo:
 	$(GO) run ./cmd/pvsc demo
 
-## test: everything CI runs; under ~15 minutes on 2 cores.
-test: fmt-check vet generate-check conform unit race fuzz opa-test bench-quick e2e
+## test: everything CI runs; under ~20 minutes on 2 cores.
+test: fmt-check vet generate-check conform browser unit race fuzz opa-test bench-quick e2e
+
+## browser: headless Chromium (Debian's package) for the dashboard's browser test.
+browser:
+	bash scripts/install-browser.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -20,6 +20,7 @@ import (
 	"pvsc.dev/pvsc/server/decisionlog"
 	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/server/findings"
+	"pvsc.dev/pvsc/server/ui"
 )
 
 // maxBody bounds a request body: a decision is one operation, a snapshot may be large.
@@ -102,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	dash := ui.Handler(ui.Config{Engine: s.eng, Pipeline: s.cfg.Pipeline, DecisionLog: s.cfg.DecisionLog, Findings: s.cfg.Findings, Auth: s.cfg.Auth})
+	mux.Handle("/ui", dash)
+	mux.Handle("/ui/", dash)
 	mux.Handle("/", s.cfg.Auth(api))
 	return mux
 }

@@ -3,7 +3,10 @@
 package decisionlog
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -51,7 +54,15 @@ type Log struct {
 	w         io.WriteCloser
 	done      chan struct{}
 	closeOnce sync.Once
+
+	// recent keeps the latest denials' lines for the dashboard, in reused buffers.
+	recentMu sync.Mutex
+	recent   [recentDenials][]byte
+	next     int
 }
+
+// recentDenials is how many denials the dashboard shows.
+const recentDenials = 50
 
 var sources = []string{"api", "proxy"}
 
@@ -108,7 +119,9 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 			row[k].Inc()
 		}
 	}
-	if l.lines == nil || d.Verdict() == runtime.Pass && !l.cfg.Passes {
+	v := d.Verdict()
+	deny := v == runtime.Deny // blocked, or would be without --dry-run
+	if (l.lines == nil || v == runtime.Pass && !l.cfg.Passes) && !deny {
 		return
 	}
 	b := l.pool.Get().([]byte)[:0]
@@ -116,7 +129,15 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 	start := len(b)
 	b = d.AppendJSON(b) // the replay decision's fields after ours: drop its '{'
 	b = append(b[:start], b[start+1:]...)
-	l.queue(append(b, '\n'))
+	b = append(b, '\n')
+	if deny {
+		l.keep(b)
+	}
+	if l.lines == nil || v == runtime.Pass && !l.cfg.Passes {
+		l.pool.Put(b[:0]) //nolint:staticcheck // a slice header: the pool keeps the array
+		return
+	}
+	l.queue(b)
 }
 
 // Finding queues a finding's line: kind "opened" or "resolved".
@@ -128,6 +149,30 @@ func (l *Log) Finding(f findings.Finding, kind string) {
 	if err == nil {
 		l.queue(b)
 	}
+}
+
+// keep copies a denial's line into the ring (its buffer is reused once warm).
+func (l *Log) keep(b []byte) {
+	l.recentMu.Lock()
+	l.recent[l.next] = append(l.recent[l.next][:0], b...)
+	l.next = (l.next + 1) % recentDenials
+	l.recentMu.Unlock()
+}
+
+// Recent returns the latest denials, newest first, as their decision-log lines.
+func (l *Log) Recent() []json.RawMessage {
+	if l == nil {
+		return nil
+	}
+	l.recentMu.Lock()
+	defer l.recentMu.Unlock()
+	var out []json.RawMessage
+	for i := 1; i <= recentDenials; i++ {
+		if b := l.recent[(l.next-i+recentDenials)%recentDenials]; len(b) > 0 {
+			out = append(out, json.RawMessage(bytes.TrimSpace(slices.Clone(b))))
+		}
+	}
+	return out
 }
 
 func (l *Log) prefix(b []byte, m Meta) []byte {

@@ -54,14 +54,15 @@ type Pipeline struct {
 	seen     map[string]bool
 	restored bool // the context came from a previous run's store
 
-	loaded    atomic.Bool // a context is loaded (a snapshot, possibly empty)
-	doubt     atomic.Bool // events may have been missed: critical operations fail by their mode
-	sessions  atomic.Int64
-	following atomic.Bool  // a consumer is configured
-	consuming atomic.Bool  // the consumer is connected and consuming
-	lastEvent atomic.Int64 // unix nanoseconds of the last applied notification's timestamp
-	kick      chan struct{}
-	pending   atomic.Pointer[resyncReq]
+	loaded     atomic.Bool // a context is loaded (a snapshot, possibly empty)
+	doubt      atomic.Bool // events may have been missed: critical operations fail by their mode
+	sessions   atomic.Int64
+	following  atomic.Bool  // a consumer is configured
+	consuming  atomic.Bool  // the consumer is connected and consuming
+	lastEvent  atomic.Int64 // unix nanoseconds of the last applied notification's timestamp
+	lastResync atomic.Int64 // unix nanoseconds of the last rebuild from a live snapshot
+	kick       chan struct{}
+	pending    atomic.Pointer[resyncReq]
 }
 
 type resyncReq struct {
@@ -298,6 +299,8 @@ type Status struct {
 	Consuming bool      `json:"consuming"`
 	Sessions  int64     `json:"amqp_sessions"`
 	LastEvent time.Time `json:"last_event,omitzero"`
+	// LastResync is when the context was last rebuilt from a live snapshot.
+	LastResync time.Time `json:"last_resync,omitzero"`
 }
 
 // Status reports the pipeline's state.
@@ -306,6 +309,9 @@ func (p *Pipeline) Status() Status {
 		Following: p.following.Load(), Consuming: p.consuming.Load()}
 	if s := p.cfg.Store; s != nil {
 		st.Position, st.Journal, st.Store = s.Position(), s.Len(), s.Path()
+	}
+	if t := p.lastResync.Load(); t != 0 {
+		st.LastResync = time.Unix(0, t).UTC()
 	}
 	if t := p.lastEvent.Load(); t != 0 {
 		st.LastEvent = time.Unix(0, t).UTC()

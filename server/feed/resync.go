@@ -38,6 +38,7 @@ func (p *Pipeline) rebase(ctx context.Context, reason string, doubt bool) error 
 		return err
 	}
 	p.m.resyncs.WithLabelValues(reason, "ok").Inc()
+	p.lastResync.Store(time.Now().UnixNano())
 	p.log.Info("events: rebuilt the context from a live snapshot", "reason", reason, "bytes", len(data), "took", time.Since(t0).Round(time.Millisecond))
 	return nil
 }
