@@ -2,9 +2,6 @@ package runtime
 
 import (
 	"bytes"
-	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -48,7 +45,9 @@ func violatingEngine(t *testing.T, seed uint64, ops int) (*Engine, *cloudgen.Ora
 		}
 		o.Apply(l)
 	}
-	for _, l := range chaos(t, snap.Bytes(), seed, ops/2) {
+	chaos, err := cloudgen.Chaos(snap.Bytes(), seed, ops/2)
+	require.NoError(t, err)
+	for _, l := range chaos {
 		bound, err := e.Neutral(l.Op, l.Params)
 		require.NoError(t, err)
 		for i := range bound {
@@ -57,58 +56,6 @@ func violatingEngine(t *testing.T, seed uint64, ops int) (*Engine, *cloudgen.Ora
 		o.Apply(l)
 	}
 	return e, o
-}
-
-// chaos draws facts with random ids of the snapshot: VMs moved to any host, roles granted
-// to anyone (directly and through groups), ports on any network, so that every property's
-// invariant gets broken somewhere.
-func chaos(t *testing.T, snap []byte, seed uint64, n int) []cloudgen.Line {
-	var doc map[string][]map[string]any
-	require.NoError(t, json.Unmarshal(snap, &doc))
-	r := rand.New(rand.NewPCG(seed, 7))
-	pick := func(coll, key string) string {
-		recs := doc[coll]
-		if len(recs) == 0 {
-			return "none"
-		}
-		s, _ := recs[r.IntN(len(recs))][key].(string)
-		return s
-	}
-	admin := "admin"
-	for _, q := range doc["roles"] {
-		if q["name"] == "admin" {
-			admin, _ = q["id"].(string)
-		}
-	}
-	out := []cloudgen.Line{{Op: "create_role", Params: map[string]any{"role_id": "chaos-auditor", "domain_id": "", "name": "auditor"}}}
-	for i := range n {
-		id := fmt.Sprintf("chaos-%d", i)
-		var l cloudgen.Line
-		switch i % 6 {
-		case 5: // a user holding both roles of a conflict on one project
-			u, p := pick("users", "id"), pick("projects", "id")
-			for j, q := range []string{admin, "chaos-auditor"} {
-				out = append(out, cloudgen.Line{Op: "grant_role", Params: map[string]any{"assignment_id": fmt.Sprint(id, "-", j),
-					"user_id": u, "project_id": p, "role_id": q, "inherited": false}})
-			}
-			continue
-		case 0:
-			l = cloudgen.Line{Op: "migrate_vm", Params: map[string]any{"vm_id": pick("servers", "id"), "host": pick("hypervisors", "hypervisor_hostname")}}
-		case 1:
-			l = cloudgen.Line{Op: "grant_role", Params: map[string]any{"assignment_id": id, "user_id": pick("users", "id"),
-				"project_id": pick("projects", "id"), "role_id": pick("roles", "id"), "inherited": false}}
-		case 2:
-			l = cloudgen.Line{Op: "add_member", Params: map[string]any{"membership_id": id, "group_id": pick("groups", "id"), "user_id": pick("users", "id")}}
-		case 3:
-			l = cloudgen.Line{Op: "grant_group_role", Params: map[string]any{"group_assignment_id": id, "group_id": pick("groups", "id"),
-				"project_id": pick("projects", "id"), "role_id": pick("roles", "id"), "inherited": false}}
-		case 4:
-			l = cloudgen.Line{Op: "create_port", Params: map[string]any{"port_id": id, "subnet_id": pick("subnets", "id"),
-				"tenant_id": pick("projects", "id"), "network_id": pick("networks", "id"), "device_owner": "", "device_id": ""}}
-		}
-		out = append(out, l)
-	}
-	return out
 }
 
 // reference lists, per property and clause, the ids of the records for which the clause's

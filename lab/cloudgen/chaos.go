@@ -1,0 +1,61 @@
+package cloudgen
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+)
+
+// Chaos draws facts with random ids of the snapshot: VMs moved to any host, roles granted
+// to anyone (directly and through groups), ports on any network, so that every property's
+// invariant gets broken somewhere.
+func Chaos(snap []byte, seed uint64, n int) ([]Line, error) {
+	var doc map[string][]map[string]any
+	if err := json.Unmarshal(snap, &doc); err != nil {
+		return nil, fmt.Errorf("chaos: %w", err)
+	}
+	r := rand.New(rand.NewPCG(seed, 7))
+	pick := func(coll, key string) string {
+		recs := doc[coll]
+		if len(recs) == 0 {
+			return "none"
+		}
+		s, _ := recs[r.IntN(len(recs))][key].(string)
+		return s
+	}
+	admin := "admin"
+	for _, q := range doc["roles"] {
+		if q["name"] == "admin" {
+			admin, _ = q["id"].(string)
+		}
+	}
+	out := []Line{{Op: "create_role", Params: map[string]any{"role_id": "chaos-auditor", "domain_id": "", "name": "auditor"}}}
+	for i := range n {
+		id := fmt.Sprintf("chaos-%d", i)
+		var l Line
+		switch i % 6 {
+		case 5: // a user holding both roles of a conflict on one project
+			u, p := pick("users", "id"), pick("projects", "id")
+			for j, q := range []string{admin, "chaos-auditor"} {
+				out = append(out, Line{Op: "grant_role", Params: map[string]any{"assignment_id": fmt.Sprint(id, "-", j),
+					"user_id": u, "project_id": p, "role_id": q, "inherited": false}})
+			}
+			continue
+		case 0:
+			l = Line{Op: "migrate_vm", Params: map[string]any{"vm_id": pick("servers", "id"), "host": pick("hypervisors", "hypervisor_hostname")}}
+		case 1:
+			l = Line{Op: "grant_role", Params: map[string]any{"assignment_id": id, "user_id": pick("users", "id"),
+				"project_id": pick("projects", "id"), "role_id": pick("roles", "id"), "inherited": false}}
+		case 2:
+			l = Line{Op: "add_member", Params: map[string]any{"membership_id": id, "group_id": pick("groups", "id"), "user_id": pick("users", "id")}}
+		case 3:
+			l = Line{Op: "grant_group_role", Params: map[string]any{"group_assignment_id": id, "group_id": pick("groups", "id"),
+				"project_id": pick("projects", "id"), "role_id": pick("roles", "id"), "inherited": false}}
+		case 4:
+			l = Line{Op: "create_port", Params: map[string]any{"port_id": id, "subnet_id": pick("subnets", "id"),
+				"tenant_id": pick("projects", "id"), "network_id": pick("networks", "id"), "device_owner": "", "device_id": ""}}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
