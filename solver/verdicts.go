@@ -102,6 +102,20 @@ func VerifyVerdicts(spec *tables.Spec, p *tables.Property, bounds Bounds) (Resul
 	return res, err
 }
 
+// Bounded says whether a proven result holds only up to the bound for some claim (no
+// counterexample within Bounds.Steps, no induction proof for runs of any length).
+func (r Result) Bounded() bool {
+	if !r.Proven {
+		return false
+	}
+	for _, o := range r.Outcomes {
+		if o == Bounded {
+			return true
+		}
+	}
+	return false
+}
+
 // First is the counterexample of the first kind found, nil when proven.
 func (r Result) First() *Counterexample {
 	for _, c := range r.Counterexamples {

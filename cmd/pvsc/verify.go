@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"pvsc.dev/pvsc/solver"
@@ -13,13 +14,14 @@ func init() {
 	register(&command{
 		name:    "verify",
 		summary: "prove each property's N table and its proactive verdicts against its invariant, by SAT",
-		usage:   "[--property P] [--bounds entity=n,...,steps=n] [--from-empty] [--reuse-ids] [--redeliver] PATH...",
+		usage:   "[--property P,...] [--allow-bounded] [--bounds entity=n,...,steps=n] [--from-empty] [--reuse-ids] [--redeliver] PATH...",
 		run:     runVerify,
 	})
 }
 
 type verifyFlags struct {
-	property  string
+	property     string
+	allowBounded bool
 	bounds    solver.Bounds
 	fromEmpty bool
 	reuseIDs  bool
@@ -30,7 +32,8 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(commands["verify"], stderr)
 	var f verifyFlags
 	var bounds string
-	fs.StringVar(&f.property, "property", "", "verify only this property")
+	fs.StringVar(&f.property, "property", "", "verify only these properties (comma-separated)")
+	fs.BoolVar(&f.allowBounded, "allow-bounded", false, "accept claims proven only up to the bound (without, they fail: the exit code means proven for runs of any length)")
 	fs.StringVar(&bounds, "bounds", "", "record slots per entity and run length, e.g. port=3,vm=2,steps=6 (unlisted entities get defaults chosen from the property)")
 	fs.BoolVar(&f.fromEmpty, "from-empty", false, "start runs from the empty cloud instead of any snapshot satisfying the invariant")
 	fs.BoolVar(&f.reuseIDs, "reuse-ids", false, "let operations reuse deleted ids and name records not created yet")
@@ -52,7 +55,8 @@ func (f *verifyFlags) run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ok, seen := true, false
+	ok := true
+	want, seen := list(f.property), map[string]bool{}
 	for _, dir := range dirs {
 		res, err := compileUnit(dir)
 		if err != nil {
@@ -61,14 +65,16 @@ func (f *verifyFlags) run(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		for _, p := range res.Spec.Properties {
-			if f.property == "" || p.Name == f.property {
-				seen = true
-				ok = verifyProperty(stdout, dir, res.Spec, p, f.bounds) && ok
+			if len(want) == 0 || slices.Contains(want, p.Name) {
+				seen[p.Name] = true
+				ok = f.verifyProperty(stdout, dir, res.Spec, p) && ok
 			}
 		}
 	}
-	if f.property != "" && !seen {
-		return fmt.Errorf("no property %s in %v", f.property, dirs)
+	for _, p := range want {
+		if !seen[p] {
+			return fmt.Errorf("no property %s in %v", p, dirs)
+		}
 	}
 	if !ok {
 		return exitError{code: 1}
@@ -77,7 +83,8 @@ func (f *verifyFlags) run(args []string, stdout, stderr io.Writer) error {
 }
 
 // verifyProperty prints one property's N check and verdict proof; it reports whether both hold.
-func verifyProperty(w io.Writer, dir string, spec *tables.Spec, p *tables.Property, b solver.Bounds) bool {
+func (f *verifyFlags) verifyProperty(w io.Writer, dir string, spec *tables.Spec, p *tables.Property) bool {
+	b := f.bounds
 	fmt.Fprintf(w, "%s: %s\n", dir, p.Name)
 	start := time.Now()
 	findings := solver.VerifyN(spec, p)
@@ -94,5 +101,15 @@ func verifyProperty(w io.Writer, dir string, spec *tables.Spec, p *tables.Proper
 		return false
 	}
 	res.Write(w)
-	return len(findings) == 0 && res.Proven
+	return len(findings) == 0 && accepted(w, res, f.allowBounded)
+}
+
+// accepted says whether a verdict proof is good enough: proven, and for runs of any length
+// unless bounded proofs are allowed.
+func accepted(w io.Writer, res solver.Result, allowBounded bool) bool {
+	if res.Bounded() && !allowBounded {
+		fmt.Fprintf(w, "  verdicts: proven only up to the bound (%d steps): not accepted without --allow-bounded\n", res.Bounds.Steps)
+		return false
+	}
+	return res.Proven
 }

@@ -1,34 +1,39 @@
 package main
 
 import (
-	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"pvsc.dev/pvsc/solver"
 )
 
-func TestVerifyProvenExitsZero(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run([]string{"verify", "../../solver/testdata/proven"}, &out, &errb)
-	assert.Equal(t, 0, code, errb.String())
-	assert.Contains(t, out.String(), "no_bypass")
-	assert.Contains(t, out.String(), "N: Model-N-property agrees with bounded model checking on all 16 configurations")
-	assert.Contains(t, out.String(), "verdicts: proven (records domain=1,host=2,network=2,port=3,subnet=2,tenant=2,vm=2; runs of up to 6 operations")
-	assert.Contains(t, out.String(), "proven for runs of any length")
+// The exit code of verify means "proven for runs of any length": a claim settled only up
+// to the bound fails unless --allow-bounded accepts it.
+func TestBoundedProofsNeedAllowBounded(t *testing.T) {
+	bounded := solver.Result{Proven: true, Bounds: solver.Bounds{Steps: 6}}
+	bounded.Outcomes[0] = solver.Unbounded
+	bounded.Outcomes[1] = solver.Bounded
+	unbounded := solver.Result{Proven: true}
+	for i := range unbounded.Outcomes {
+		unbounded.Outcomes[i] = solver.Unbounded
+	}
+	var w strings.Builder
+	assert.False(t, accepted(&w, bounded, false))
+	assert.Contains(t, w.String(), "proven only up to the bound (6 steps): not accepted without --allow-bounded")
+	assert.True(t, accepted(&w, bounded, true))
+	assert.True(t, accepted(&w, unbounded, false))
+	assert.False(t, accepted(&w, solver.Result{}, true), "a counterexample is never accepted")
 }
 
-func TestVerifyBrokenPrintsTheCounterexample(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run([]string{"verify", "--bounds", "steps=3", "../../solver/testdata/broken/wrong_threshold"}, &out, &errb)
-	assert.Equal(t, 1, code, errb.String())
-	assert.Contains(t, out.String(), "verdicts: NOT proven")
-	assert.Contains(t, out.String(), "a violating critical operation arrives in a scope above N-th")
-	assert.Contains(t, out.String(), "1. update_port(")
-}
-
-func TestVerifyUnknownProperty(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run([]string{"verify", "--property", "nope", "../../solver/testdata/proven"}, &out, &errb)
+func TestVerifySeveralProperties(t *testing.T) {
+	code, out, stderr := pvsc("verify", "--property", "no_bypass,common_ownership", "../../specs/openstack")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "specs/openstack: no_bypass")
+	assert.Contains(t, out, "specs/openstack: common_ownership")
+	assert.NotContains(t, out, "no_co_residency")
+	code, _, stderr = pvsc("verify", "--property", "no_bypass,nope", "../../specs/openstack")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errb.String(), "no property nope")
+	assert.Contains(t, stderr, "no property nope")
 }
