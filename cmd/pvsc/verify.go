@@ -22,10 +22,10 @@ func init() {
 type verifyFlags struct {
 	property     string
 	allowBounded bool
-	bounds    solver.Bounds
-	fromEmpty bool
-	reuseIDs  bool
-	redeliver bool
+	bounds       solver.Bounds
+	fromEmpty    bool
+	reuseIDs     bool
+	redeliver    bool
 }
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
