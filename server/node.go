@@ -22,6 +22,7 @@ import (
 	"pvsc.dev/pvsc/server/decisionlog"
 	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/server/findings"
+	"pvsc.dev/pvsc/server/idmef"
 	"pvsc.dev/pvsc/server/journal"
 	"pvsc.dev/pvsc/tables"
 	"pvsc.dev/pvsc/tables/celenv"
@@ -312,7 +313,18 @@ func (n *Node) export(f findings.Finding, activity int) {
 	if !n.sink.Enabled() {
 		return
 	}
-	doc, err := json.Marshal(f.OCSF(activity, n.cfg.Spec.Name, "serve", time.Now().UTC()))
+	var doc []byte
+	var err error
+	switch n.sink.Format {
+	case "idmef":
+		a := f.IDMEF(n.cfg.Spec.Property(f.Property).Doc)
+		if activity == findings.OCSFClose {
+			a.Verdict, a.Reason = "log", "resolved: "+a.Reason
+		}
+		doc, err = idmef.Document(idmef.Analyzer{ID: "pvsc-serve", Name: "pvsc", Version: "serve"}, []idmef.Alert{a})
+	default:
+		doc, err = json.Marshal(f.OCSF(activity, n.cfg.Spec.Name, "serve", time.Now().UTC()))
+	}
 	if err == nil {
 		err = n.sink.Put(doc)
 	}

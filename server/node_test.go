@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -157,4 +158,38 @@ func (s *syncBuilder) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestFindingsAsIDMEF(t *testing.T) {
+	s := feedtest.NewStream(1, 4, 10)
+	dir := t.TempDir()
+	snap := filepath.Join(dir, "snap.json")
+	require.NoError(t, os.WriteFile(snap, s.Snapshot, 0o644))
+	out := filepath.Join(dir, "findings.xml")
+	n, err := New(context.Background(), Config{Spec: openstack.Spec, Snapshot: snap, Log: io.Discard,
+		Findings: findings.SinkConfig{Format: "idmef", File: out}})
+	require.NoError(t, err)
+	defer n.Close()
+	ops, err := n.Engine().Neutral("update_port", map[string]any{"port_id": "port-0-1", "device_owner": "network:dhcp"})
+	require.NoError(t, err)
+	n.Engine().Apply(&ops[0])
+	n.reaudit()
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Len(t, lines, 1, "one IDMEF-Message a line")
+	var msg struct {
+		XMLName xml.Name
+		Alert   struct {
+			Classification struct {
+				Text string `xml:"text,attr"`
+			}
+		}
+	}
+	require.NoError(t, xml.Unmarshal([]byte(lines[0]), &msg))
+	assert.Equal(t, "IDMEF-Message", msg.XMLName.Local)
+	assert.Equal(t, "no_bypass violation", msg.Alert.Classification.Text)
+
+	_, err = New(context.Background(), Config{Spec: openstack.Spec, Snapshot: snap, Log: io.Discard, Findings: findings.SinkConfig{Format: "cef"}})
+	assert.ErrorContains(t, err, `format "cef": want ocsf or idmef`)
 }

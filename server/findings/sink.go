@@ -28,7 +28,10 @@ type Sink struct {
 
 // SinkConfig says where findings go.
 type SinkConfig struct {
-	File  string // append one document a line; "" for none
+	// Format of the documents: "ocsf" (JSON, the default) or "idmef" (XML, one
+	// IDMEF-Message a document).
+	Format string
+	File   string // append one document a line; "" for none
 	URL   string // POST each document (application/json); "" for none
 	Spool string // directory of documents not yet taken by URL; required with URL
 	// Retries per document before the sender rests and starts again (bounded).
@@ -42,6 +45,12 @@ func (c SinkConfig) Enabled() bool { return c.File != "" || c.URL != "" }
 
 // Start checks the configuration and starts the sender (until ctx ends).
 func (c SinkConfig) Start(ctx context.Context, log *slog.Logger) (*Sink, error) {
+	if c.Format == "" {
+		c.Format = "ocsf"
+	}
+	if c.Format != "ocsf" && c.Format != "idmef" {
+		return nil, fmt.Errorf("findings sink: format %q: want ocsf or idmef", c.Format)
+	}
 	s := &Sink{SinkConfig: c, log: log, wake: make(chan struct{}, 1)}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -152,6 +161,13 @@ func (s *Sink) drain(ctx context.Context) {
 	}
 }
 
+func (s *Sink) contentType() string {
+	if s.Format == "idmef" {
+		return "application/xml"
+	}
+	return "application/json"
+}
+
 func (s *Sink) post(ctx context.Context, doc []byte) error {
 	wait := s.Backoff
 	var err error
@@ -168,7 +184,7 @@ func (s *Sink) post(ctx context.Context, doc []byte) error {
 		if req, err = http.NewRequestWithContext(ctx, http.MethodPost, s.URL, bytes.NewReader(doc)); err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", s.contentType())
 		var resp *http.Response
 		if resp, err = s.Client.Do(req); err == nil {
 			resp.Body.Close()

@@ -233,3 +233,13 @@ func WriteFile(path string, a Analyzer, alerts []Alert) error {
 	}
 	return f.Close()
 }
+
+// Document is alerts as one IDMEF-Message on one line (no XML declaration, no
+// indentation), for sinks that take one document at a time.
+func Document(an Analyzer, alerts []Alert) ([]byte, error) {
+	msg := message{NS: Namespace, Version: "1.0"}
+	for _, a := range alerts {
+		msg.Alerts = append(msg.Alerts, convert(an, a))
+	}
+	return xml.Marshal(msg)
+}
