@@ -32,8 +32,8 @@ type SinkConfig struct {
 	// IDMEF-Message a document).
 	Format string
 	File   string // append one document a line; "" for none
-	URL   string // POST each document (application/json); "" for none
-	Spool string // directory of documents not yet taken by URL; required with URL
+	URL    string // POST each document (application/json); "" for none
+	Spool  string // directory of documents not yet taken by URL; required with URL
 	// Retries per document before the sender rests and starts again (bounded).
 	Retries int
 	Backoff time.Duration // first pause between retries, doubled each time
