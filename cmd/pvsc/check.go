@@ -53,6 +53,9 @@ func checkUnit(dir string, corpus *conform.Corpus, stdout, stderr io.Writer) boo
 		return false
 	}
 	fmt.Fprintf(stdout, "ok  %s  (%d models, %d operation blocks, %d properties)\n", dir, len(res.Spec.Models), len(res.Spec.Clouds), len(res.Spec.Properties))
+	for _, d := range compiler.Coverage(res) {
+		fmt.Fprintln(stderr, d.String())
+	}
 	if corpus == nil {
 		return true
 	}

@@ -209,3 +209,34 @@ func TestCheckpointCommand(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "checkpoint: written for another spec")
 }
+
+// TestCheckWarnsAboutAnUncoveredEvent: a new event that updates ports, added to the model
+// and mentioned by no property, is reported for the properties whose invariants read what
+// it writes, before any proof.
+func TestCheckWarnsAboutAnUncoveredEvent(t *testing.T) {
+	dir := t.TempDir()
+	ents, err := os.ReadDir("../../specs/openstack")
+	require.NoError(t, err)
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".pvsc") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("../../specs/openstack", e.Name()))
+		require.NoError(t, err)
+		if e.Name() == "infrastructure.pvsc" {
+			b = []byte(strings.Replace(string(b), "  event delete_port deletes port (port_id: port)\n",
+				"  event delete_port deletes port (port_id: port)\n  event retag_port updates port (port_id: port, device_owner: string)\n", 1))
+		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
+	}
+	code, out, stderr := pvsc("check", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "ok  "+dir)
+	assert.Contains(t, stderr, "no_bypass.pvsc:1:10: warning: event retag_port writes port.device_owner, which the invariant of no_bypass reads, "+
+		"but it is neither critical nor a watchlist or trigger event for no_bypass\n | property no_bypass on infrastructure {\n | .........^\n")
+	assert.NotContains(t, stderr, "of no_co_residency", "no_co_residency reads no port")
+
+	code, _, stderr = pvsc("check", "../../specs/...")
+	assert.Equal(t, 0, code)
+	assert.NotContains(t, stderr, "warning", "the shipped plans cover every event that can break them")
+}
