@@ -81,8 +81,14 @@ type compiler struct {
 // errors are returned together as dsl.Diagnostics, sorted.
 func Compile(name string, files []*dsl.SpecFile) (*Result, error) {
 	c := &compiler{files: files, spec: &tables.Spec{Name: name}, byName: map[string]*modelInfo{}, scanAt: map[*tables.Expr][]scan{}}
+	early := 0 // diagnostics before the properties pass: the models or rows are broken
 	for _, p := range passes {
-		if p.tables && len(c.diags) > 0 {
+		if p.name == "properties" {
+			early = len(c.diags)
+		}
+		// The table passes run on the properties that compiled (a broken one is skipped), so
+		// that one property's error does not hide another's; not on broken models.
+		if p.tables && early > 0 {
 			break
 		}
 		p.run(c)
