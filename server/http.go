@@ -5,12 +5,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
+	"pvsc.dev/pvsc/runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -105,7 +107,8 @@ func debugServer(addr string) (*http.Server, error) {
 }
 
 func (n *Node) proxyServers(pc *ProxyConfig) ([]*http.Server, error) {
-	cfg := proxy.Config{Engine: n.eng, NoApply: pc.NoApply, Revisions: n.pipe.Revisions(), Registry: n.reg, Log: n.log, DecisionLog: n.dlog}
+	cfg := proxy.Config{Engine: n.eng, NoApply: pc.NoApply, Revisions: n.pipe.Revisions(), Registry: n.reg, Log: n.log, DecisionLog: n.dlog,
+		Shadow: n.shadow()}
 	if !pc.NoValidate {
 		cfg.Validator = keystone.NewValidator(keystone.New(n.cfg.OpenStack.AuthURL, nil), keystone.ValidatorOptions{})
 	}
@@ -129,6 +132,26 @@ func (n *Node) proxyServers(pc *ProxyConfig) ([]*http.Server, error) {
 		out = append(out, &http.Server{Addr: addr, Handler: p.Handler(proxy.Upstream{Name: name, URL: u}), ReadHeaderTimeout: 10 * time.Second})
 	}
 	return out, nil
+}
+
+// shadow wraps Config.Shadow with its counters and the log of disagreements.
+func (n *Node) shadow() func(op *runtime.Op, d *runtime.Decision) {
+	if n.cfg.Shadow == nil {
+		return nil
+	}
+	checks := prometheus.NewCounter(prometheus.CounterOpts{Name: "pvsc_shadow_checks_total",
+		Help: "Property verdicts of held calls decided again by the shadow engine (--shadow-sat) and compared."})
+	bad := prometheus.NewCounter(prometheus.CounterOpts{Name: "pvsc_shadow_mismatches_total",
+		Help: "Property verdicts on which the shadow engine disagreed with the proactive one."})
+	n.reg.MustRegister(checks, bad)
+	return func(op *runtime.Op, d *runtime.Decision) {
+		compared, mismatches := n.cfg.Shadow(n.eng, op, d)
+		checks.Add(float64(compared))
+		bad.Add(float64(len(mismatches)))
+		for _, m := range mismatches {
+			n.log.Error("shadow engine disagrees", "what", m)
+		}
+	}
 }
 
 // apiServer builds the decision API's HTTP server.

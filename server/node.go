@@ -56,6 +56,10 @@ type Config struct {
 	AuditEvery time.Duration
 	// DecisionLog is where critical decisions and findings are written as JSON lines.
 	DecisionLog decisionlog.Config
+	// Shadow decides each of the proxy's held calls again on the same context and returns
+	// how many property verdicts it compared and where it disagrees (the SAT engine:
+	// --shadow-sat); disagreements are counted and logged.
+	Shadow func(e *runtime.Engine, op *runtime.Op, d *runtime.Decision) (compared int, mismatches []string)
 	// Findings receives each finding that opens or is resolved as an OCSF Compliance Finding.
 	Findings findings.SinkConfig
 

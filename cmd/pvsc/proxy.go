@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"pvsc.dev/pvsc/server"
+	"pvsc.dev/pvsc/solver/satengine"
 )
 
 func init() {
@@ -43,6 +44,7 @@ func runProxy(args []string, stdout, stderr io.Writer) error {
 	fs.Var(pairs(pc.Listens), "listen", "where the proxy of a service listens, NAME=ADDR (default neutron 127.0.0.1:19696, keystone 127.0.0.1:15000, nova 127.0.0.1:18774)")
 	fs.BoolVar(&pc.NoApply, "no-apply", false, "do not apply successful calls from the upstream's response; rely on notifications alone")
 	fs.BoolVar(&pc.NoValidate, "no-validate-tokens", false, "do not ask Keystone who a token belongs to (rows reading the caller's project then see none)")
+	shadow := fs.Bool("shadow-sat", false, "decide every held call again by SAT intercept-and-check on the same context and count disagreements (pvsc_shadow_mismatches_total); slow, for tests and audits")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,5 +56,12 @@ func runProxy(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.API, cfg.Proxy = a.config(), pc
+	if *shadow {
+		sh, err := satengine.NewShadow(cfg.Spec)
+		if err != nil {
+			return err
+		}
+		cfg.Shadow = sh.Check
+	}
 	return server.Serve(context.Background(), cfg)
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,7 +59,7 @@ func TestModelEqualsCloud(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("PVSC_E2E_OPS")); err == nil {
 		n = v
 	}
-	p, neutron, keystone := proxyNode(t, st)
+	p, neutron, keystone := proxyNode(t, st, "--shadow-sat")
 	w := &world{st: st, r: rand.New(rand.NewPCG(1, 2)), admin: st.AdminToken(t), neutron: neutron, keystone: keystone + "/v3"}
 	w.setup(t)
 	t0 := time.Now()
@@ -73,6 +74,25 @@ func TestModelEqualsCloud(t *testing.T) {
 		t.Log(d)
 	}
 	assert.Empty(t, diffs, "pvsc's context and the cloud differ")
+
+	metrics := p.getText(t, "/metrics")
+	checks, mismatches := metricValue(metrics, "pvsc_shadow_checks_total"), metricValue(metrics, "pvsc_shadow_mismatches_total")
+	t.Logf("proxy decisions decided again by the SAT engine on the same context: %v property verdicts, %v disagreements", checks, mismatches)
+	assert.Positive(t, checks, "the proxy held critical calls and the SAT engine decided them again")
+	assert.Zero(t, mismatches, "every proxy decision equals the SAT engine's on the same context")
+}
+
+// metricValue reads an unlabelled metric's value from a metrics page (-1 when absent).
+func metricValue(metrics, name string) float64 {
+	for _, line := range strings.Split(metrics, "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 func (w *world) setup(t *testing.T) {

@@ -29,15 +29,16 @@ func newTenant(t *testing.T, st *stacktest.Stack) tenant {
 }
 
 // proxyNode starts pvsc proxy in front of the stack's Neutron and Keystone, with its API.
-func proxyNode(t *testing.T, st *stacktest.Stack) (p *proc, neutron, keystone string) {
+func proxyNode(t *testing.T, st *stacktest.Stack, extra ...string) (p *proc, neutron, keystone string) {
 	t.Helper()
 	queue := stacktest.UniqueName("pvsc-e2e")
 	t.Cleanup(func() { deleteQueues(t, st.AMQPURL, queue) })
 	api, nAddr, kAddr := freePort(t), freePort(t), freePort(t)
-	p = start(t, st, api, "proxy", "--spec", "specs/openstack", "--snapshot-live", "--state", t.TempDir()+"/state.db",
+	args := []string{"proxy", "--spec", "specs/openstack", "--snapshot-live", "--state", t.TempDir() + "/state.db",
 		"--amqp-url", st.AMQPURL, "--queue", queue,
-		"--upstream", "neutron="+st.NeutronURL, "--upstream", "keystone="+st.KeystoneURL[:len(st.KeystoneURL)-len("/v3")],
-		"--listen", "neutron="+nAddr, "--listen", "keystone="+kAddr, "--api-listen", api, "--auth", "bearer")
+		"--upstream", "neutron=" + st.NeutronURL, "--upstream", "keystone=" + st.KeystoneURL[:len(st.KeystoneURL)-len("/v3")],
+		"--listen", "neutron=" + nAddr, "--listen", "keystone=" + kAddr, "--api-listen", api, "--auth", "bearer"}
+	p = start(t, st, api, append(args, extra...)...)
 	return p, "http://" + nAddr, "http://" + kAddr
 }
 

@@ -53,7 +53,10 @@ type Config struct {
 	// DecisionLog counts the held calls' decisions in pvsc_decisions_total (source proxy)
 	// and logs them with the answer's status; nil: only pvsc_proxy_decisions_total.
 	DecisionLog *decisionlog.Log
-	Registry    prometheus.Registerer
+	// Shadow, when set, sees every held call's operations and decisions (a second opinion
+	// on the same context, e.g. the SAT engine's); it runs before the call is forwarded.
+	Shadow   func(op *runtime.Op, d *runtime.Decision)
+	Registry prometheus.Registerer
 	Log         *slog.Logger
 }
 
@@ -386,6 +389,11 @@ func (p *Proxy) decide(req intercept.Request) ([]runtime.Decision, error) {
 			ds = append(ds, d)
 		}
 		if !stale || attempt == 2 {
+			if p.cfg.Shadow != nil {
+				for i := range ds {
+					p.cfg.Shadow(&ops[i], &ds[i])
+				}
+			}
 			return ds, nil
 		}
 	}
