@@ -57,7 +57,7 @@ type Config struct {
 	// on the same context, e.g. the SAT engine's); it runs before the call is forwarded.
 	Shadow   func(op *runtime.Op, d *runtime.Decision)
 	Registry prometheus.Registerer
-	Log         *slog.Logger
+	Log      *slog.Logger
 }
 
 // Proxy holds critical operations for a decision and forwards everything else.
