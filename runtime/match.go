@@ -364,23 +364,35 @@ func (e *Engine) bindFirst(mr *modelRT, cands []candidate, doc any) (Op, bool, e
 	var op Op
 	c := e.ctx()
 	defer e.release(c)
+	ok := false
+	err := e.internRetry(func(exclusive bool) (err error) {
+		ok, err = e.bindFirstIn(c, mr, cands, doc, &op, exclusive)
+		ok = ok && err != errIntern
+		return err
+	})
+	return op, ok, err
+}
+
+// internRetry runs bind under the read lock and, when it met a string the context does not
+// know yet (errIntern), once more under the write lock, where it may intern it.
+func (e *Engine) internRetry(bind func(exclusive bool) error) error {
 	for _, exclusive := range [2]bool{false, true} {
 		if exclusive {
 			e.mu.Lock()
 		} else {
 			e.mu.RLock()
 		}
-		ok, err := e.bindFirstIn(c, mr, cands, doc, &op, exclusive)
+		err := bind(exclusive)
 		if exclusive {
 			e.mu.Unlock()
 		} else {
 			e.mu.RUnlock()
 		}
 		if err != errIntern {
-			return op, ok, err
+			return err
 		}
 	}
-	return op, false, nil
+	return nil
 }
 
 // bindFirstIn is bindFirst with the engine's lock held (the write lock when exclusive).
@@ -874,27 +886,13 @@ func (e *Engine) AppendNeutral(dst []Op, event []byte, params jsondoc.Node) ([]O
 func (e *Engine) bindNeutral(mr *modelRT, ev int32, params jsondoc.Node, op *Op) error {
 	c := e.ctx()
 	defer e.release(c)
-	for _, exclusive := range [2]bool{false, true} {
-		if exclusive {
-			e.mu.Lock()
-		} else {
-			e.mu.RLock()
-		}
+	return e.internRetry(func(exclusive bool) error {
 		mw := e.w.models[mr.idx]
 		op.Model, op.w = mr.idx, e.w
 		c.bind(mw, &op.Op)
 		c.intern = exclusive
-		err := bindNodeParams(c, mw, ev, params, op)
-		if exclusive {
-			e.mu.Unlock()
-		} else {
-			e.mu.RUnlock()
-		}
-		if err != errIntern {
-			return err
-		}
-	}
-	return nil
+		return bindNodeParams(c, mw, ev, params, op)
+	})
 }
 
 // bindNodeParams is bindParams over a parsed object, reading keys without allocating.

@@ -2,7 +2,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -200,17 +199,7 @@ func (n *Node) cloudAccess(ctx context.Context, fc *feed.Config) error {
 }
 
 func liveSnapshot(opts snapshot.Options) func(context.Context) (string, []byte, error) {
-	return func(ctx context.Context) (string, []byte, error) {
-		snap, err := snapshot.Take(ctx, opts)
-		if err != nil {
-			return "", nil, err
-		}
-		var b bytes.Buffer
-		if err := snap.WriteJSON(&b); err != nil {
-			return "", nil, err
-		}
-		return "live snapshot " + time.Now().UTC().Format(time.RFC3339), b.Bytes(), nil
-	}
+	return func(ctx context.Context) (string, []byte, error) { return snapshot.Live(ctx, opts) }
 }
 
 // initContext restores the store, or loads the first context: the snapshot file, a live

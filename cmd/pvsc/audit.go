@@ -112,15 +112,10 @@ func (a *auditFlags) load(e *runtime.Engine) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	snap, err := snapshot.Take(ctx, opts)
+	name, data, err := snapshot.Live(ctx, opts)
 	if err != nil {
 		return "", err
 	}
-	var b bytes.Buffer
-	if err := snap.WriteJSON(&b); err != nil {
-		return "", err
-	}
-	name := "live snapshot " + time.Now().UTC().Format(time.RFC3339)
-	_, err = e.LoadSnapshot(&b, name)
+	_, err = e.LoadSnapshot(bytes.NewReader(data), name)
 	return name, err
 }

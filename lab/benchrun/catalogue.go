@@ -131,17 +131,11 @@ func RunCatalogue(ctx context.Context, cfg CatalogueConfig) (*Catalogue, error) 
 	if cfg.Startup == nil {
 		return nil, fmt.Errorf("catalogue: no start-up runner")
 	}
-	dir := cfg.WorkDir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "pvsc-catalogue-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, done, err := workDir(cfg.WorkDir, "pvsc-catalogue-")
+	if err != nil {
 		return nil, err
 	}
+	defer done()
 	out := &Catalogue{Machine: ThisMachine(), Config: cfg, Started: time.Now()}
 	for _, ds := range cfg.Datasets {
 		if err := ctx.Err(); err != nil {

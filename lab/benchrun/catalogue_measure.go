@@ -26,18 +26,7 @@ func catalogueStream(c *cloudgen.OpenStack, seed uint64, n int) ([][]byte, error
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]byte, 0, n)
-	for _, l := range s.Lines(n) {
-		b, err := json.Marshal(struct {
-			Op     string         `json:"op"`
-			Params map[string]any `json:"params"`
-		}{l.Op, l.Params})
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, nil
+	return neutralLines(s.Lines(n))
 }
 
 // decisionOps are critical operations of both generated properties, allowed and denied.

@@ -2,6 +2,7 @@ package benchrun
 
 import (
 	"encoding/json"
+	"os"
 	"time"
 
 	"pvsc.dev/pvsc/lab/cloudgen"
@@ -22,8 +23,13 @@ func phaseStream(c *cloudgen.OpenStack, seed uint64, prop string, n int) ([][]by
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]byte, 0, n)
-	for _, l := range s.Lines(n) {
+	return neutralLines(s.Lines(n))
+}
+
+// neutralLines writes stream lines in the neutral form {"op": ..., "params": {...}}.
+func neutralLines(lines []cloudgen.Line) ([][]byte, error) {
+	out := make([][]byte, 0, len(lines))
+	for _, l := range lines {
 		b, err := json.Marshal(struct {
 			Op     string         `json:"op"`
 			Params map[string]any `json:"params"`
@@ -34,6 +40,18 @@ func phaseStream(c *cloudgen.OpenStack, seed uint64, prop string, n int) ([][]by
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// workDir is dir, made if needed, or a temporary folder (prefix) that done removes.
+func workDir(dir, prefix string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, os.MkdirAll(dir, 0o755)
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
 }
 
 // measurePhases replays a mixed stream through a timing engine (Fig. 9):

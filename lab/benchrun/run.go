@@ -31,17 +31,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 		}
 	}
 	r := &runner{cfg: cfg}
-	dir := cfg.WorkDir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "pvsc-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, done, err := workDir(cfg.WorkDir, "pvsc-bench-")
+	if err != nil {
 		return nil, err
 	}
+	defer done()
 	r.dir = dir
 	res := &Results{Machine: ThisMachine(), Started: time.Now(), ClockOverhead: clockOverhead(), Config: ConfigSummary{
 		Properties: cfg.Properties, Seed: cfg.Seed, Ops: cfg.Ops, Repeat: cfg.Repeat, Warmup: cfg.Warmup,
