@@ -45,6 +45,7 @@ var Spec = &tables.Spec{
 						},
 						tables.Attr{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Attr{Name: "sla", Type: tables.Type{Kind: tables.TEnum}},
+						tables.Attr{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -57,6 +58,8 @@ var Spec = &tables.Spec{
 							Name: "tags",
 							Type: tables.Type{Kind: tables.TList, Elem: tables.TString, Ref: -1},
 						},
+						tables.Attr{Name: "kind", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Attr{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -89,6 +92,29 @@ var Spec = &tables.Spec{
 					Attrs: []tables.Attr{
 						tables.Attr{Name: "provider", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Attr{Name: "service", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Attr{Name: "outcome", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+					},
+				},
+				tables.Entity{
+					Name:      "metric",
+					Plural:    "metrics",
+					Parents:   []int32{2},
+					Ancestors: []int32{2, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "name", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Attr{Name: "value", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "target", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "direction", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+					},
+				},
+				tables.Entity{
+					Name:      "rating",
+					Plural:    "ratings",
+					Parents:   []int32{2},
+					Ancestors: []int32{2, 0},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "rater", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
+						tables.Attr{Name: "score", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 				},
 			},
@@ -130,6 +156,7 @@ var Spec = &tables.Spec{
 						},
 						tables.Param{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Param{Name: "sla", Type: tables.Type{Kind: tables.TEnum}},
+						tables.Param{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1},
@@ -138,6 +165,7 @@ var Spec = &tables.Spec{
 						tables.Set{Param: 2, Entity: 2},
 						tables.Set{Param: 3, Entity: 2, Attr: 1},
 						tables.Set{Param: 4, Entity: 2, Attr: 2},
+						tables.Set{Param: 5, Entity: 2, Attr: 3},
 					},
 				},
 				tables.Event{
@@ -176,11 +204,17 @@ var Spec = &tables.Spec{
 							Name: "tags",
 							Type: tables.Type{Kind: tables.TList, Elem: tables.TString, Ref: -1},
 						},
+						tables.Param{Name: "kind", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Param{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 3}},
+					Sets: []tables.Set{
+						tables.Set{Param: 2, Entity: 3},
+						tables.Set{Param: 3, Entity: 3, Attr: 1},
+						tables.Set{Param: 4, Entity: 3, Attr: 2},
+					},
 				},
 				tables.Event{
 					Name:   "deregister_service",
@@ -284,6 +318,104 @@ var Spec = &tables.Spec{
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
 					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 6, Attr: 1}},
 				},
+				tables.Event{
+					Name:   "record_outcome",
+					Kind:   tables.Updates,
+					Target: tables.Vertex{Index: 6},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "step_id", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
+						tables.Param{Name: "outcome", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+					},
+					Where: &tables.Expr{
+						Src:  "op.outcome in [\"completed\", \"failed\", \"violated\"]",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FInConsts,
+							Type: tables.TBool,
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+							Strs: []string{"completed", "failed", "violated"},
+						},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:     []tables.Set{tables.Set{Param: 1, Entity: 6, Attr: 2}},
+				},
+				tables.Event{
+					Name:   "rate_provider",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 8},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "rating_id", Type: tables.Type{Kind: tables.TRef, Ref: 8}},
+						tables.Param{Name: "provider_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "rater", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
+						tables.Param{Name: "score", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+					},
+					Where: &tables.Expr{
+						Src:  "op.score >= 0 && op.score <= 5",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FGe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TInt},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FLe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+										&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 5},
+									},
+								},
+							},
+						},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 8}, tables.Set{Param: 3, Entity: 8, Attr: 1}},
+				},
+				tables.Event{
+					Name:   "report_measurement",
+					Kind:   tables.Creates,
+					Target: tables.Vertex{Index: 7},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "metric_id", Type: tables.Type{Kind: tables.TRef, Ref: 7}},
+						tables.Param{Name: "provider_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "name", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Param{Name: "value", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "target", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "direction", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+					},
+					Where: &tables.Expr{
+						Src:  "op.direction in [\"max\", \"min\"]",
+						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FInConsts,
+							Type: tables.TBool,
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+							Strs: []string{"max", "min"},
+						},
+					},
+					OtherKey:   -1,
+					ParentKeys: []int32{1},
+					Link:       tables.AttrRef{Entity: -1, Attr: -1},
+					Sets: []tables.Set{
+						tables.Set{Param: 2, Entity: 7},
+						tables.Set{Param: 3, Entity: 7, Attr: 1},
+						tables.Set{Param: 4, Entity: 7, Attr: 2},
+						tables.Set{Param: 5, Entity: 7, Attr: 3},
+					},
+				},
 			},
 		},
 	},
@@ -315,6 +447,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 2, Path: "tags"},
 						tables.ParamSource{Param: 3, Path: "trust"},
 						tables.ParamSource{Param: 4, Path: "sla"},
+						tables.ParamSource{Param: 5, Path: "cost"},
 					},
 				},
 				tables.OpRow{
@@ -325,6 +458,8 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "provider_id"},
 						tables.ParamSource{Param: 2, Path: "tags"},
+						tables.ParamSource{Param: 3, Path: "kind"},
+						tables.ParamSource{Param: 4, Path: "cost"},
 					},
 				},
 				tables.OpRow{
@@ -380,6 +515,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 2, Path: "payload.provider.tags"},
 						tables.ParamSource{Param: 3, Path: "payload.provider.trust"},
 						tables.ParamSource{Param: 4, Path: "payload.provider.sla"},
+						tables.ParamSource{Param: 5, Path: "payload.provider.cost"},
 					},
 				},
 				tables.OpRow{
@@ -405,6 +541,8 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "payload.service.id"},
 						tables.ParamSource{Param: 1, Path: "payload.service.provider_id"},
 						tables.ParamSource{Param: 2, Path: "payload.service.tags"},
+						tables.ParamSource{Param: 3, Path: "payload.service.kind"},
+						tables.ParamSource{Param: 4, Path: "payload.service.cost"},
 					},
 				},
 				tables.OpRow{
@@ -482,6 +620,43 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 2, Path: "body.step.service_id"},
 					},
 				},
+				tables.OpRow{
+					Event:  13,
+					Source: tables.Notify,
+					Key:    "music.step.outcome",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.step_id"},
+						tables.ParamSource{Param: 1, Path: "payload.outcome"},
+					},
+				},
+				tables.OpRow{
+					Event:  14,
+					Source: tables.Notify,
+					Key:    "music.provider.rated",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Const: "{payload.rater}@{payload.provider_id}", IsConst: true, Template: true},
+						tables.ParamSource{Param: 1, Path: "payload.provider_id"},
+						tables.ParamSource{Param: 2, Path: "payload.rater"},
+						tables.ParamSource{Param: 3, Path: "payload.score"},
+					},
+				},
+				tables.OpRow{
+					Event:  15,
+					Source: tables.Notify,
+					Key:    "music.metric.measured",
+					Params: []tables.ParamSource{
+						tables.ParamSource{
+							Const:    "{payload.provider_id}/{payload.metric}",
+							IsConst:  true,
+							Template: true,
+						},
+						tables.ParamSource{Param: 1, Path: "payload.provider_id"},
+						tables.ParamSource{Param: 2, Path: "payload.metric"},
+						tables.ParamSource{Param: 3, Path: "payload.value"},
+						tables.ParamSource{Param: 4, Path: "payload.target"},
+						tables.ParamSource{Param: 5, Path: "payload.direction"},
+					},
+				},
 			},
 		},
 	},
@@ -544,7 +719,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.CE, tables.None, tables.None, tables.TE, tables.CE, tables.TE, tables.None, tables.None, tables.None},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.CE, tables.None, tables.None, tables.TE, tables.CE, tables.TE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "admissible",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 2}}},
@@ -671,7 +846,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "targets",
 				Elem: tables.ElemType{
@@ -750,6 +925,8 @@ const (
 	MusicEntityDataObject        = 4
 	MusicEntityWorkflow          = 5
 	MusicEntityStep              = 6
+	MusicEntityMetric            = 7
+	MusicEntityRating            = 8
 	MusicEventCreateCommunity    = 0
 	MusicEventJoinCommunity      = 1
 	MusicEventRegisterProvider   = 2
@@ -763,6 +940,9 @@ const (
 	MusicEventCreateWorkflow     = 10
 	MusicEventHandToProvider     = 11
 	MusicEventHandToService      = 12
+	MusicEventRecordOutcome      = 13
+	MusicEventRateProvider       = 14
+	MusicEventReportMeasurement  = 15
 )
 
 // Indices of the properties in Spec.Properties.
@@ -774,29 +954,56 @@ const (
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
 func init() {
 	genimpl.Bind([]genimpl.Binding{
-		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred0},           // op.location != ""
-		{Expr: Spec.Clouds[0].Rows[16].When, Pred: pred1},          // op.provider != ""
-		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred0},  // op.location != ""
-		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred2}, // op.location in watchlist
-		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred1},  // op.provider != ""
-		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred3}, // op.provider in watchlist
-		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred1},  // op.service != ""
-		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred3}, // op.service in watchlist
+		{Expr: Spec.Models[0].Events[13].Where, Pred: pred0},       // op.outcome in ["completed", "failed", "violated"]
+		{Expr: Spec.Models[0].Events[14].Where, Pred: pred1},       // op.score >= 0 && op.score <= 5
+		{Expr: Spec.Models[0].Events[15].Where, Pred: pred2},       // op.direction in ["max", "min"]
+		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred3},           // op.location != ""
+		{Expr: Spec.Clouds[0].Rows[16].When, Pred: pred4},          // op.provider != ""
+		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred3},  // op.location != ""
+		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred5}, // op.location in watchlist
+		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred4},  // op.provider != ""
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred6}, // op.provider in watchlist
+		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred4},  // op.service != ""
+		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred6}, // op.service in watchlist
 	})
 }
 
 func pred0(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return inConsts(c.Str(c.Param(1).Sym()), consts0)
 }
 
 func pred1(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return (c.Param(3).I >= 0) && (c.Param(3).I <= 5)
 }
 
 func pred2(c genimpl.Ctx) bool {
-	return c.InWatchlist(c.Param(1).Sym(), 0)
+	return inConsts(c.Str(c.Param(5).Sym()), consts1)
 }
 
 func pred3(c genimpl.Ctx) bool {
+	return c.Str(c.Param(1).Sym()) != ""
+}
+
+func pred4(c genimpl.Ctx) bool {
+	return c.Str(c.Param(2).Sym()) != ""
+}
+
+func pred5(c genimpl.Ctx) bool {
+	return c.InWatchlist(c.Param(1).Sym(), 0)
+}
+
+func pred6(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(2).Sym(), 0)
+}
+
+var consts0 = []string{"completed", "failed", "violated"}
+var consts1 = []string{"max", "min"}
+
+func inConsts(s string, set []string) bool {
+	for _, c := range set {
+		if s == c {
+			return true
+		}
+	}
+	return false
 }

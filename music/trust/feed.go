@@ -1,0 +1,175 @@
+package trust
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+
+	"pvsc.dev/pvsc/music/neutral"
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/runtime/intercept"
+)
+
+// Feed runs an operation stream through the proactive engine and the manager: each
+// operation is decided (a request) or applied (a fact) as pvsc replay does, the manager reads
+// what was applied, and each change of level is applied back to the engine as the set_trust
+// fact it publishes, so the engine's watchlists (data_placement's admissible providers) are
+// rebuilt before the next operation arrives.
+type Feed struct {
+	Engine  *runtime.Engine
+	Manager *Manager
+	dec     *intercept.Decoder
+}
+
+// Line is what one input line did.
+type Line struct {
+	Line    int       `json:"line"`
+	Ops     []string  `json:"ops,omitempty"`
+	Blocked bool      `json:"blocked,omitempty"` // a request the engine refused: not applied, not read
+	Error   string    `json:"error,omitempty"`
+	Changes []Applied `json:"changes,omitempty"`
+}
+
+// Applied is a change as the engine judged its set_trust: a fact, applied whatever the
+// verdict; a property it breaks (data stored on the provider above its new level) is a
+// violation to act on (migrate the data).
+type Applied struct {
+	Line int `json:"line"`
+	Change
+	Verdict    string   `json:"verdict"`
+	Violations []string `json:"violations,omitempty"`
+}
+
+// NewFeed makes a feed over an engine of the music model.
+func NewFeed(e *runtime.Engine, m *Manager) *Feed {
+	return &Feed{Engine: e, Manager: m, dec: intercept.New(e).NewDecoder()}
+}
+
+// Seed reads the providers, services and steps the engine's context holds (a snapshot it
+// loaded) into the manager, and applies the changes that makes.
+func (f *Feed) Seed() ([]Applied, error) {
+	var out []Applied
+	for _, src := range seeds {
+		recs, err := f.Engine.Records(src.entity)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			changes, err := f.Manager.Observe(src.op(r))
+			if err != nil {
+				return nil, fmt.Errorf("snapshot %s %v: %w", src.entity, r["id"], err)
+			}
+			out = append(out, f.publish(0, changes)...)
+		}
+	}
+	return out, nil
+}
+
+// seeds turn the context's records back into the operations that made them, parents first.
+var seeds = []struct {
+	entity string
+	op     func(map[string]any) neutral.Op
+}{
+	{"provider", func(r map[string]any) neutral.Op {
+		return neutral.Op{Event: "register_provider", Params: map[string]any{"provider_id": r["id"], "trust": r["trust"], "sla": r["sla"]}}
+	}},
+	{"service", func(r map[string]any) neutral.Op {
+		return neutral.Op{Event: "register_service", Params: map[string]any{"service_id": r["id"], "provider_id": r["provider"]}}
+	}},
+	{"step", func(r map[string]any) neutral.Op {
+		if s, _ := r["service"].(string); s != "" {
+			return neutral.Op{Event: "hand_to_service", Params: map[string]any{"step_id": r["id"], "service": s}}
+		}
+		return neutral.Op{Event: "hand_to_provider", Params: map[string]any{"step_id": r["id"], "provider": r["provider"]}}
+	}},
+	{"rating", func(r map[string]any) neutral.Op {
+		return neutral.Op{Event: "rate_provider", Params: map[string]any{"provider_id": r["provider"], "rater": r["rater"], "score": r["score"]}}
+	}},
+	{"metric", func(r map[string]any) neutral.Op {
+		return neutral.Op{Event: "report_measurement", Params: map[string]any{"provider_id": r["provider"], "name": r["name"],
+			"value": r["value"], "target": r["target"], "direction": r["direction"]}}
+	}},
+}
+
+// Run reads operations (JSON lines in any form pvsc replay reads; blank lines and lines
+// starting with # are skipped) and hands each line's result to each.
+func (f *Feed) Run(r io.Reader, each func(Line)) error {
+	br := bufio.NewReaderSize(r, 1<<16)
+	for n := 1; ; n++ {
+		text, err := br.ReadBytes('\n')
+		if t := bytes.TrimSpace(text); len(t) > 0 && t[0] != '#' {
+			each(f.line(n, t))
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// line processes one input line's operations.
+func (f *Feed) line(n int, text []byte) Line {
+	l := Line{Line: n}
+	dec, err := f.dec.Decode(text)
+	if err != nil {
+		l.Error = err.Error()
+		return l
+	}
+	for i := range dec.Ops {
+		op := &dec.Ops[i]
+		d := f.decide(op, dec.Fact)
+		l.Ops = append(l.Ops, f.Engine.Format(op))
+		if d.Err != nil {
+			l.Error = d.Err.Error()
+			continue
+		}
+		if d.Blocked {
+			l.Blocked = true
+			continue
+		}
+		changes, err := f.Manager.Observe(neutral.Of(f.Engine, op))
+		if err != nil {
+			l.Error = err.Error()
+		}
+		l.Changes = append(l.Changes, f.publish(n, changes)...)
+	}
+	return l
+}
+
+func (f *Feed) decide(op *runtime.Op, fact bool) runtime.Decision {
+	if fact {
+		return f.Engine.Apply(op)
+	}
+	return f.Engine.Process(op)
+}
+
+// publish applies each change's set_trust to the engine as a fact.
+func (f *Feed) publish(line int, changes []Change) []Applied {
+	out := make([]Applied, 0, len(changes))
+	for _, c := range changes {
+		a := Applied{Line: line, Change: c, Verdict: "applied"}
+		n := c.Op()
+		ops, err := f.Engine.Neutral(n.Event, n.Params)
+		if err != nil {
+			a.Verdict, a.Violations = "error", []string{err.Error()}
+		}
+		for i := range ops {
+			a.judge(f.Engine.Apply(&ops[i]))
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// judge records what the engine said of the set_trust fact.
+func (a *Applied) judge(d runtime.Decision) {
+	for _, c := range d.Record().Checks {
+		if c.Verdict == "deny" || c.Verdict == "alert" || c.Verdict == "log" {
+			a.Verdict = "violation"
+			a.Violations = append(a.Violations, c.Reason)
+		}
+	}
+}
