@@ -171,13 +171,22 @@ func (m *Music) organisationRec(b []byte, o int) []byte {
 func (m *Music) providerRec(b []byte, p int) []byte {
 	return newObj(b).str("id", m.ProviderID(p)).str("name", fmt.Sprintf("cloud-%04d", p)).
 		str("community_id", m.CommunityID(p%m.Sizes.Communities)).strs("tags", m.ProviderTags(p)).
-		str("trust", Levels[m.ProviderTrust(p)]).str("sla", Levels[m.ProviderSLA(p)]).done()
+		str("trust", Levels[m.ProviderTrust(p)]).str("sla", Levels[m.ProviderSLA(p)]).
+		num("cost", 1+int(rnd(m.Seed, kProvider, p, 7)%9)).raw("downtime", noDowntime).done()
 }
+
+// noDowntime is a registry entry's downtime window when none is announced.
+var noDowntime = []byte(`{"from":0,"until":0}`)
+
+// serviceKinds are the kinds of the generated services (workflow steps ask for a kind).
+var serviceKinds = []string{"traffic", "blackspots", "roadblocks", "routing"}
 
 func (m *Music) serviceRec(b []byte, s int) []byte {
 	p := s % m.Sizes.Providers
 	return newObj(b).str("id", m.ServiceID(s)).str("name", fmt.Sprintf("service-%05d", s)).
-		str("provider_id", m.ProviderID(p)).strs("tags", m.ProviderTags(p)).done()
+		str("provider_id", m.ProviderID(p)).strs("tags", m.ProviderTags(p)).
+		str("kind", serviceKinds[s%len(serviceKinds)]).num("cost", int(rnd(m.Seed, kService, s, 7)%5)).
+		num("workload", int(rnd(m.Seed, kService, s, 8)%100)).raw("downtime", noDowntime).str("billing", "per-call").done()
 }
 
 func (m *Music) dataRec(b []byte, d int) []byte {

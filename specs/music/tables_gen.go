@@ -46,6 +46,8 @@ var Spec = &tables.Spec{
 						tables.Attr{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Attr{Name: "sla", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Attr{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "down_from", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "down_until", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -60,6 +62,10 @@ var Spec = &tables.Spec{
 						},
 						tables.Attr{Name: "kind", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 						tables.Attr{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "workload", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "down_from", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "down_until", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Attr{Name: "billing", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -93,6 +99,7 @@ var Spec = &tables.Spec{
 						tables.Attr{Name: "provider", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Attr{Name: "service", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
 						tables.Attr{Name: "outcome", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+						tables.Attr{Name: "at", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -217,6 +224,39 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.Event{
+					Name:   "update_service",
+					Kind:   tables.Updates,
+					Target: tables.Vertex{Index: 3},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "service_id", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Param{Name: "workload", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "down_from", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "down_until", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "billing", Type: tables.Type{Kind: tables.TString, Ref: -1}},
+					},
+					Where: &tables.Expr{
+						Src:  "op.down_from <= op.down_until",
+						Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FLe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 2},
+								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+							},
+						},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+					Sets: []tables.Set{
+						tables.Set{Param: 1, Entity: 3, Attr: 3},
+						tables.Set{Param: 2, Entity: 3, Attr: 4},
+						tables.Set{Param: 3, Entity: 3, Attr: 5},
+						tables.Set{Param: 4, Entity: 3, Attr: 6},
+					},
+				},
+				tables.Event{
 					Name:   "deregister_service",
 					Kind:   tables.Deletes,
 					Target: tables.Vertex{Index: 3},
@@ -226,6 +266,35 @@ var Spec = &tables.Spec{
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+				},
+				tables.Event{
+					Name:   "announce_downtime",
+					Kind:   tables.Updates,
+					Target: tables.Vertex{Index: 2},
+					Other:  -1,
+					Params: []tables.Param{
+						tables.Param{Name: "provider_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "down_from", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+						tables.Param{Name: "down_until", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
+					},
+					Where: &tables.Expr{
+						Src:  "op.down_from <= op.down_until",
+						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FLe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 2},
+							},
+						},
+					},
+					OtherKey: -1,
+					Link:     tables.AttrRef{Entity: -1, Attr: -1},
+					Sets: []tables.Set{
+						tables.Set{Param: 1, Entity: 2, Attr: 4},
+						tables.Set{Param: 2, Entity: 2, Attr: 5},
+					},
 				},
 				tables.Event{
 					Name:   "create_data",
@@ -297,11 +366,12 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "step_id", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
 						tables.Param{Name: "workflow_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
 						tables.Param{Name: "provider", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "at", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 6}},
+					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 6}, tables.Set{Param: 3, Entity: 6, Attr: 3}},
 				},
 				tables.Event{
 					Name:   "hand_to_service",
@@ -312,11 +382,15 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "step_id", Type: tables.Type{Kind: tables.TRef, Ref: 6}},
 						tables.Param{Name: "workflow_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
 						tables.Param{Name: "service", Type: tables.Type{Kind: tables.TRef, Ref: 3}},
+						tables.Param{Name: "at", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 6, Attr: 1}},
+					Sets: []tables.Set{
+						tables.Set{Param: 2, Entity: 6, Attr: 1},
+						tables.Set{Param: 3, Entity: 6, Attr: 3},
+					},
 				},
 				tables.Event{
 					Name:   "record_outcome",
@@ -329,7 +403,7 @@ var Spec = &tables.Spec{
 					},
 					Where: &tables.Expr{
 						Src:  "op.outcome in [\"completed\", \"failed\", \"violated\"]",
-						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FInConsts,
 							Type: tables.TBool,
@@ -354,7 +428,7 @@ var Spec = &tables.Spec{
 					},
 					Where: &tables.Expr{
 						Src:  "op.score >= 0 && op.score <= 5",
-						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 16, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FAnd,
 							Type: tables.TBool,
@@ -398,7 +472,7 @@ var Spec = &tables.Spec{
 					},
 					Where: &tables.Expr{
 						Src:  "op.direction in [\"max\", \"min\"]",
-						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FInConsts,
 							Type: tables.TBool,
@@ -463,7 +537,29 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  7,
+					Event:  6,
+					Source: tables.Snapshot,
+					Key:    "services",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "id"},
+						tables.ParamSource{Param: 1, Path: "workload"},
+						tables.ParamSource{Param: 2, Path: "downtime.from"},
+						tables.ParamSource{Param: 3, Path: "downtime.until"},
+						tables.ParamSource{Param: 4, Path: "billing"},
+					},
+				},
+				tables.OpRow{
+					Event:  8,
+					Source: tables.Snapshot,
+					Key:    "providers",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "id"},
+						tables.ParamSource{Param: 1, Path: "downtime.from"},
+						tables.ParamSource{Param: 2, Path: "downtime.until"},
+					},
+				},
+				tables.OpRow{
+					Event:  9,
 					Source: tables.Snapshot,
 					Key:    "data_objects",
 					Params: []tables.ParamSource{
@@ -475,12 +571,12 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  8,
+					Event:  10,
 					Source: tables.Snapshot,
 					Key:    "data_objects",
 					When: &tables.Expr{
 						Src:  "op.location != \"\"",
-						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FNe,
 							Type: tables.TBool,
@@ -496,7 +592,7 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  10,
+					Event:  12,
 					Source: tables.Snapshot,
 					Key:    "workflows",
 					Params: []tables.ParamSource{
@@ -546,13 +642,41 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  6,
+					Event:  7,
 					Source: tables.Notify,
 					Key:    "music.service.deregistered",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.service_id"}},
 				},
 				tables.OpRow{
+					Event:  6,
+					Source: tables.Notify,
+					Key:    "music.service.updated",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.service.id"},
+						tables.ParamSource{Param: 1, Path: "payload.service.workload"},
+						tables.ParamSource{Param: 2, Path: "payload.service.downtime.from"},
+						tables.ParamSource{Param: 3, Path: "payload.service.downtime.until"},
+						tables.ParamSource{Param: 4, Path: "payload.service.billing"},
+					},
+				},
+				tables.OpRow{
 					Event:  7,
+					Source: tables.Notify,
+					Key:    "music.service.withdrawn",
+					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.service_id"}},
+				},
+				tables.OpRow{
+					Event:  8,
+					Source: tables.Notify,
+					Key:    "music.provider.downtime",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.provider_id"},
+						tables.ParamSource{Param: 1, Path: "payload.downtime.from"},
+						tables.ParamSource{Param: 2, Path: "payload.downtime.until"},
+					},
+				},
+				tables.OpRow{
+					Event:  9,
 					Source: tables.Notify,
 					Key:    "music.data.created",
 					Params: []tables.ParamSource{
@@ -564,7 +688,7 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  8,
+					Event:  10,
 					Source: tables.API,
 					Key:    "PUT /v1/data/{id}/location",
 					Params: []tables.ParamSource{
@@ -573,13 +697,13 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  9,
+					Event:  11,
 					Source: tables.Notify,
 					Key:    "music.data.deleted",
 					Params: []tables.ParamSource{tables.ParamSource{Path: "payload.data_id"}},
 				},
 				tables.OpRow{
-					Event:  10,
+					Event:  12,
 					Source: tables.Notify,
 					Key:    "music.workflow.created",
 					Params: []tables.ParamSource{
@@ -589,12 +713,12 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  11,
+					Event:  13,
 					Source: tables.API,
 					Key:    "POST /v1/workflows/{id}/steps",
 					When: &tables.Expr{
 						Src:  "op.provider != \"\"",
-						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FNe,
 							Type: tables.TBool,
@@ -608,20 +732,22 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "body.step.id"},
 						tables.ParamSource{Param: 1, Path: "path.id"},
 						tables.ParamSource{Param: 2, Path: "body.step.provider_id"},
+						tables.ParamSource{Param: 3, Path: "body.step.at"},
 					},
 				},
 				tables.OpRow{
-					Event:  12,
+					Event:  14,
 					Source: tables.API,
 					Key:    "POST /v1/workflows/{id}/steps",
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "body.step.id"},
 						tables.ParamSource{Param: 1, Path: "path.id"},
 						tables.ParamSource{Param: 2, Path: "body.step.service_id"},
+						tables.ParamSource{Param: 3, Path: "body.step.at"},
 					},
 				},
 				tables.OpRow{
-					Event:  13,
+					Event:  15,
 					Source: tables.Notify,
 					Key:    "music.step.outcome",
 					Params: []tables.ParamSource{
@@ -630,7 +756,7 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  14,
+					Event:  16,
 					Source: tables.Notify,
 					Key:    "music.provider.rated",
 					Params: []tables.ParamSource{
@@ -641,7 +767,7 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.OpRow{
-					Event:  15,
+					Event:  17,
 					Source: tables.Notify,
 					Key:    "music.metric.measured",
 					Params: []tables.ParamSource{
@@ -671,10 +797,10 @@ var Spec = &tables.Spec{
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
-					Event: 8,
+					Event: 10,
 					When: &tables.Expr{
 						Src:  "op.location != \"\"",
-						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FNe,
 							Type: tables.TBool,
@@ -686,7 +812,7 @@ var Spec = &tables.Spec{
 					},
 					Allow: &tables.Expr{
 						Src:  "op.location in watchlist",
-						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1, Watchlist: true},
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FInWL,
 							Type: tables.TBool,
@@ -719,7 +845,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.CE, tables.None, tables.None, tables.TE, tables.CE, tables.TE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.TE, tables.CE, tables.TE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "admissible",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 2}}},
@@ -765,6 +891,340 @@ var Spec = &tables.Spec{
 			},
 		},
 		&tables.Property{
+			Name: "no_step_in_downtime",
+			Doc:  "No workflow step is scheduled onto a provider, or a service, during its announced downtime (MuSIC's registry); a downtime is not announced over steps still scheduled there.",
+			Invariant: &tables.Expr{
+				Src:   "cloud.steps.all(s, s.outcome != \"\"\n      || (!(s.provider in cloud.provider_ids) || s.at < cloud.provider_by_id[s.provider].down_from || s.at >= cloud.provider_by_id[s.provider].down_until)\n      && (!(s.service in cloud.service_ids) || (s.at < cloud.service_by_id[s.service].down_from || s.at >= cloud.service_by_id[s.service].down_until)\n          && (!(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n              || s.at < cloud.provider_by_id[cloud.service_by_id[s.service].provider].down_from\n              || s.at >= cloud.provider_by_id[cloud.service_by_id[s.service].provider].down_until)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.steps"},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 13,
+					When: &tables.Expr{
+						Src:  "op.provider != \"\"",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.provider in cloud.provider_ids)\n      || op.at < cloud.provider_by_id[op.provider].down_from || op.at >= cloud.provider_by_id[op.provider].down_until",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													B:    2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FLt,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													A:    6,
+													B:    2,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FGe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+										&tables.Fast{
+											Op:   tables.FField,
+											Type: tables.TInt,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+											A:    7,
+											B:    2,
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 14,
+					When: &tables.Expr{
+						Src:  "op.service != \"\"",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.service in cloud.service_ids)\n      || (op.at < cloud.service_by_id[op.service].down_from || op.at >= cloud.service_by_id[op.service].down_until)\n        && (!(cloud.service_by_id[op.service].provider in cloud.provider_ids)\n            || op.at < cloud.provider_by_id[cloud.service_by_id[op.service].provider].down_from\n            || op.at >= cloud.provider_by_id[cloud.service_by_id[op.service].provider].down_until)",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FExists,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+											B:    3,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FLt,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TInt,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    7,
+															B:    3,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FGe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TInt,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    8,
+															B:    3,
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			A:    1,
+																			B:    3,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FLt,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TInt,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			A:    1,
+																			B:    3,
+																		},
+																	},
+																	A: 6,
+																	B: 2,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FGe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TInt,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																	A:    1,
+																	B:    3,
+																},
+															},
+															A: 7,
+															B: 2,
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 8,
+					Allow: &tables.Expr{
+						Src:  "cloud.steps_by_provider[op.provider_id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until)\n      && cloud.services_by_provider[op.provider_id].all(v, cloud.steps_by_service[v.id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until))",
+						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1},
+					},
+				},
+				tables.Critical{
+					Event: 6,
+					Allow: &tables.Expr{
+						Src:  "cloud.steps_by_service[op.service_id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until)",
+						Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Rare:       []int32{8, 6, 5, 4, 7},
+			RareInit:   true,
+			Scope:      5,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.None, tables.None, tables.WE, tables.WE, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.None, tables.TE, tables.CE, tables.CE, tables.WE, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "down",
+				Elem: tables.ElemType{
+					Types: []tables.Type{
+						tables.Type{Kind: tables.TRef, Ref: 2},
+						tables.Type{Kind: tables.TRef, Ref: 3},
+					},
+				},
+				Inits: []tables.Init{
+					tables.Init{
+						Entity: -1,
+						Expr: &tables.Expr{
+							Src:   "cloud.providers.filter(c, c.down_until > c.down_from).map(c, c.id)\n      + cloud.services.filter(v, v.down_until > v.down_from || v.provider in cloud.provider_ids\n          && cloud.provider_by_id[v.provider].down_until > cloud.provider_by_id[v.provider].down_from).map(v, v.id)",
+							Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.providers", "cloud.services"},
+						},
+					},
+				},
+				Updates: []tables.Update{
+					tables.Update{
+						Event: 8,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 8, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 6,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 6, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 5,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 5, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 4,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 7,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 7, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 15,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "op.step_id in cloud.step_ids ? [cloud.step_by_id[op.step_id].workflow] : []",
+							Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						},
+					},
+				},
+			},
+		},
+		&tables.Property{
 			Name: "workflow_admissibility",
 			Doc:  "A workflow hands its data only to providers and services whose tags cover the data's tags and whose contractual trust level reaches its protection class (MuSIC: admissible workflow paths). A step of a workflow that is not registered hands to no one.",
 			Invariant: &tables.Expr{
@@ -774,10 +1234,10 @@ var Spec = &tables.Spec{
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
-					Event: 11,
+					Event: 13,
 					When: &tables.Expr{
 						Src:  "op.provider != \"\"",
-						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FNe,
 							Type: tables.TBool,
@@ -789,7 +1249,7 @@ var Spec = &tables.Spec{
 					},
 					Allow: &tables.Expr{
 						Src:  "op.provider in watchlist",
-						Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1, Watchlist: true},
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FInWL,
 							Type: tables.TBool,
@@ -798,10 +1258,10 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.Critical{
-					Event: 12,
+					Event: 14,
 					When: &tables.Expr{
 						Src:  "op.service != \"\"",
-						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FNe,
 							Type: tables.TBool,
@@ -813,7 +1273,7 @@ var Spec = &tables.Spec{
 					},
 					Allow: &tables.Expr{
 						Src:  "op.service in watchlist",
-						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1, Watchlist: true},
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1, Watchlist: true},
 						Fast: &tables.Fast{
 							Op:   tables.FInWL,
 							Type: tables.TBool,
@@ -829,24 +1289,24 @@ var Spec = &tables.Spec{
 					},
 				},
 				tables.Critical{
-					Event: 6,
+					Event: 7,
 					Allow: &tables.Expr{
 						Src:  "size(cloud.steps_by_service[op.service_id]) == 0",
-						Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1},
+						Vars: tables.Vars{Event: 7, Elem: -1, Scope: -1},
 					},
 				},
 			},
 			Threshold:  1,
 			NMax:       1,
 			Enforce:    tables.Deny,
-			Rare:       []int32{2, 4, 5, 6},
+			Rare:       []int32{2, 4, 5, 7},
 			RareInit:   true,
 			Scope:      5,
 			ScopeBy:    -1,
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.CE, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE, tables.None, tables.None, tables.None},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.WE, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "targets",
 				Elem: tables.ElemType{
@@ -894,20 +1354,20 @@ var Spec = &tables.Spec{
 						},
 					},
 					tables.Update{
-						Event: 6,
+						Event: 7,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
 							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 6, Elem: -1, Scope: -1},
+							Vars:  tables.Vars{Event: 7, Elem: -1, Scope: -1},
 							Scans: []string{"cloud.workflow_ids"},
 						},
 					},
 					tables.Update{
-						Event: 9,
+						Event: 11,
 						Op:    tables.Rebuild,
 						For: &tables.Expr{
 							Src:  "cloud.workflows_by_data[op.data_id].map(w, w.id)",
-							Vars: tables.Vars{Event: 9, Elem: -1, Scope: -1},
+							Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
 						},
 					},
 				},
@@ -933,66 +1393,91 @@ const (
 	MusicEventSetTrust           = 3
 	MusicEventDeregisterProvider = 4
 	MusicEventRegisterService    = 5
-	MusicEventDeregisterService  = 6
-	MusicEventCreateData         = 7
-	MusicEventStoreData          = 8
-	MusicEventDeleteData         = 9
-	MusicEventCreateWorkflow     = 10
-	MusicEventHandToProvider     = 11
-	MusicEventHandToService      = 12
-	MusicEventRecordOutcome      = 13
-	MusicEventRateProvider       = 14
-	MusicEventReportMeasurement  = 15
+	MusicEventUpdateService      = 6
+	MusicEventDeregisterService  = 7
+	MusicEventAnnounceDowntime   = 8
+	MusicEventCreateData         = 9
+	MusicEventStoreData          = 10
+	MusicEventDeleteData         = 11
+	MusicEventCreateWorkflow     = 12
+	MusicEventHandToProvider     = 13
+	MusicEventHandToService      = 14
+	MusicEventRecordOutcome      = 15
+	MusicEventRateProvider       = 16
+	MusicEventReportMeasurement  = 17
 )
 
 // Indices of the properties in Spec.Properties.
 const (
 	PropertyDataPlacement         = 0
-	PropertyWorkflowAdmissibility = 1
+	PropertyNoStepInDowntime      = 1
+	PropertyWorkflowAdmissibility = 2
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
 func init() {
 	genimpl.Bind([]genimpl.Binding{
-		{Expr: Spec.Models[0].Events[13].Where, Pred: pred0},       // op.outcome in ["completed", "failed", "violated"]
-		{Expr: Spec.Models[0].Events[14].Where, Pred: pred1},       // op.score >= 0 && op.score <= 5
-		{Expr: Spec.Models[0].Events[15].Where, Pred: pred2},       // op.direction in ["max", "min"]
-		{Expr: Spec.Clouds[0].Rows[5].When, Pred: pred3},           // op.location != ""
-		{Expr: Spec.Clouds[0].Rows[16].When, Pred: pred4},          // op.provider != ""
-		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred3},  // op.location != ""
-		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred5}, // op.location in watchlist
-		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred4},  // op.provider != ""
-		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred6}, // op.provider in watchlist
-		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred4},  // op.service != ""
-		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred6}, // op.service in watchlist
+		{Expr: Spec.Models[0].Events[6].Where, Pred: pred0},         // op.down_from <= op.down_until
+		{Expr: Spec.Models[0].Events[8].Where, Pred: pred1},         // op.down_from <= op.down_until
+		{Expr: Spec.Models[0].Events[15].Where, Pred: pred2},        // op.outcome in ["completed", "failed", "violated"]
+		{Expr: Spec.Models[0].Events[16].Where, Pred: pred3},        // op.score >= 0 && op.score <= 5
+		{Expr: Spec.Models[0].Events[17].Where, Pred: pred4},        // op.direction in ["max", "min"]
+		{Expr: Spec.Clouds[0].Rows[7].When, Pred: pred5},            // op.location != ""
+		{Expr: Spec.Clouds[0].Rows[21].When, Pred: pred6},           // op.provider != ""
+		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred5},   // op.location != ""
+		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred7},  // op.location in watchlist
+		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred6},   // op.provider != ""
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred8},  // !(op.provider in cloud.provider_ids) || op.at < cloud.provider_by_id[op.provider].down_...
+		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred6},   // op.service != ""
+		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred9},  // !(op.service in cloud.service_ids) || (op.at < cloud.service_by_id[op.service].down_fro...
+		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred6},   // op.provider != ""
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred10}, // op.provider in watchlist
+		{Expr: Spec.Properties[2].Criticals[1].When, Pred: pred6},   // op.service != ""
+		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred10}, // op.service in watchlist
 	})
 }
 
 func pred0(c genimpl.Ctx) bool {
-	return inConsts(c.Str(c.Param(1).Sym()), consts0)
+	return c.Param(2).I <= c.Param(3).I
 }
 
 func pred1(c genimpl.Ctx) bool {
-	return (c.Param(3).I >= 0) && (c.Param(3).I <= 5)
+	return c.Param(1).I <= c.Param(2).I
 }
 
 func pred2(c genimpl.Ctx) bool {
-	return inConsts(c.Str(c.Param(5).Sym()), consts1)
+	return inConsts(c.Str(c.Param(1).Sym()), consts0)
 }
 
 func pred3(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return (c.Param(3).I >= 0) && (c.Param(3).I <= 5)
 }
 
 func pred4(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return inConsts(c.Str(c.Param(5).Sym()), consts1)
 }
 
 func pred5(c genimpl.Ctx) bool {
-	return c.InWatchlist(c.Param(1).Sym(), 0)
+	return c.Str(c.Param(1).Sym()) != ""
 }
 
 func pred6(c genimpl.Ctx) bool {
+	return c.Str(c.Param(2).Sym()) != ""
+}
+
+func pred7(c genimpl.Ctx) bool {
+	return c.InWatchlist(c.Param(1).Sym(), 0)
+}
+
+func pred8(c genimpl.Ctx) bool {
+	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 7).I)
+}
+
+func pred9(c genimpl.Ctx) bool {
+	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)))
+}
+
+func pred10(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(2).Sym(), 0)
 }
 
