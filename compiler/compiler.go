@@ -57,6 +57,11 @@ type Result struct {
 	ModelPos    map[string]dsl.Pos
 	// RowPos[c][r] locates row r of Spec.Clouds[c]: for tools that check rows against data.
 	RowPos [][]RowPos
+	// Derived holds the plans derived for the properties that give only their invariant
+	// (with CompileDirDerived, for every property whose plan can be derived).
+	Derived map[string]*Derived
+	// Underived says, with CompileDirDerived, why a property kept its hand-written plan.
+	Underived map[string]string
 }
 
 // RowPos locates one Event-operation row in its spec file: the source key, the if and each
@@ -75,12 +80,23 @@ type compiler struct {
 	props  []*propInfo
 	byName map[string]*modelInfo
 	scanAt map[*tables.Expr][]scan // where each checked expression scans an entity
+	// derived are the plans derived for properties without one, with their text (a source
+	// of its own, so a diagnostic in a derived clause shows its line).
+	derived    map[string]*Derived
+	derivedSrc map[string][]byte
+	deriveAll  bool
+	underived  map[string]string
 }
 
 // Compile checks the files of one spec unit and computes its tables. All
 // errors are returned together as dsl.Diagnostics, sorted.
 func Compile(name string, files []*dsl.SpecFile) (*Result, error) {
-	c := &compiler{files: files, spec: &tables.Spec{Name: name}, byName: map[string]*modelInfo{}, scanAt: map[*tables.Expr][]scan{}}
+	return compile(name, files, false)
+}
+
+func compile(name string, files []*dsl.SpecFile, deriveAll bool) (*Result, error) {
+	c := &compiler{files: files, spec: &tables.Spec{Name: name}, byName: map[string]*modelInfo{}, scanAt: map[*tables.Expr][]scan{},
+		derived: map[string]*Derived{}, derivedSrc: map[string][]byte{}, deriveAll: deriveAll, underived: map[string]string{}}
 	early := 0 // diagnostics before the properties pass: the models or rows are broken
 	for _, p := range passes {
 		if p.name == "properties" {
@@ -151,11 +167,14 @@ func (c *compiler) sources() map[string][]byte {
 	for _, f := range c.files {
 		out[f.Path] = f.Src
 	}
+	for n, src := range c.derivedSrc {
+		out[n] = src
+	}
 	return out
 }
 
 func (c *compiler) result() *Result {
-	r := &Result{Spec: c.spec, PropertyPos: map[string]dsl.Pos{}, ModelPos: map[string]dsl.Pos{}}
+	r := &Result{Spec: c.spec, PropertyPos: map[string]dsl.Pos{}, ModelPos: map[string]dsl.Pos{}, Derived: c.derived, Underived: c.underived}
 	for _, m := range c.models {
 		r.Envs = append(r.Envs, m.env)
 		r.ModelPos[m.t.Name] = dsl.PosOf(m.ast.Name.Pos)

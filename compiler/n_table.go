@@ -106,6 +106,9 @@ func (a *analysis) nTable() {
 		}
 	}
 	a.p.NMax = int32(a.p.NTable[0])
+	if a.p.Threshold == 0 { // a derived plan without a threshold: every scope is ready (its watchlist is empty)
+		a.p.Threshold = max(a.p.NMax, 1)
+	}
 	a.p.Configs = a.reachable(steps)
 }
 

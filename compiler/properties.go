@@ -27,6 +27,8 @@ type propInfo struct {
 	threshold *dsl.Int
 	watchlist *dsl.Watchlist
 	an        *analysis
+	// underivable: the property gives no plan and none could be derived (already reported)
+	underivable bool
 }
 
 // checkProperties resolves and type-checks every property clause.
@@ -50,6 +52,12 @@ func (c *compiler) checkProperty(p *propInfo) {
 	if m.broken {
 		p.bad = true
 		return
+	}
+	switch {
+	case planless(p.ast):
+		c.derivePlan(p)
+	case c.deriveAll:
+		c.rederive(p)
 	}
 	items := c.collectItems(p)
 	c.checkLets(p, items.lets)
@@ -113,6 +121,9 @@ func (c *compiler) collectItems(p *propInfo) propItems {
 }
 
 func (c *compiler) requireClauses(p *propInfo, it propItems) {
+	if p.underivable {
+		return
+	}
 	missing := func(what string) { c.errorf(p.ast.Name.Pos, "property %s: missing %s", p.t.Name, what) }
 	if it.invariant == nil {
 		missing("invariant (what the SAT baseline checks)")
@@ -123,7 +134,7 @@ func (c *compiler) requireClauses(p *propInfo, it propItems) {
 	if p.watchlist == nil {
 		missing("watchlist")
 	}
-	if p.threshold == nil {
+	if p.threshold == nil && c.derived[p.t.Name] == nil {
 		missing("threshold (N-th)")
 	}
 }

@@ -87,7 +87,8 @@ func (c *compiler) checkWatchlistRules(p *propInfo) {
 			c.checkRebuild(p, r.Rebuild)
 		}
 	}
-	if len(inits) == 0 && len(c.diags) == n {
+	// A derived plan's watchlist only names the scope: its decisions read the context.
+	if len(inits) == 0 && len(c.diags) == n && c.derived[p.ast.Name.Name] == nil {
 		c.errorf(w.Name.Pos, "watchlist %s: missing init (how it is built from the cloud state)", w.Name.Name)
 	}
 }

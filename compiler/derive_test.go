@@ -1,0 +1,96 @@
+package compiler_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/compiler"
+	"pvsc.dev/pvsc/lab/golden"
+	"pvsc.dev/pvsc/tables"
+)
+
+// TestDerivedPlansOfShippedSpecs keeps, for every shipped property, the plan derive
+// computes from its invariant alone, or why it cannot (the proofs are in solver).
+func TestDerivedPlansOfShippedSpecs(t *testing.T) {
+	for _, dir := range []string{"openstack", "music"} {
+		t.Run(dir, func(t *testing.T) {
+			res, err := compiler.CompileDirDerived(filepath.Join("..", "specs", dir))
+			require.NoError(t, err)
+			c := golden.Load(t, filepath.Join("testdata", "derive", dir+".txtar"))
+			for _, p := range res.Spec.Properties {
+				if d := res.Derived[p.Name]; d != nil {
+					c.Check(t, p.Name+".plan", []byte(d.Text("")))
+				} else {
+					c.Check(t, p.Name+".underived", []byte(res.Underived[p.Name]+"\n"))
+				}
+			}
+			c.Save(t)
+		})
+	}
+}
+
+const portModel = `model m {
+  entity tenant
+  entity net in tenant { shared: bool }
+  entity port in net, tenant { owner: string }
+  event create_net creates net (net_id: net, tenant_id: tenant, shared: bool)
+  event update_net updates net (net_id: net, shared: bool)
+  event delete_net deletes net (net_id: net)
+  event create_port creates port (port_id: port, net_id: net, tenant_id: tenant, owner: string)
+  event update_port updates port (port_id: port, owner: string)
+}
+`
+
+// A property that gives only its invariant compiles with the derived plan, as if it were
+// written in the property: critical events, conditions, allow rules, the scope and N-th.
+func TestAPropertyWithoutAPlanGetsTheDerivedOne(t *testing.T) {
+	res, err := compiler.CompileSources("m", map[string][]byte{"m.pvsc": []byte(portModel), "p.pvsc": []byte(`property own_net on m {
+  invariant ` + "`" + `cloud.ports.all(p, !(p.net in cloud.net_ids) || cloud.net_by_id[p.net].tenant == p.tenant || cloud.net_by_id[p.net].shared)` + "`" + `
+  enforce alert
+}
+`)})
+	require.NoError(t, err)
+	p := res.Spec.Property("own_net")
+	require.NotNil(t, p)
+	m := res.Spec.Models[p.Model]
+	var crit []string
+	for _, c := range p.Criticals {
+		w := ""
+		if c.When != nil {
+			w = " when " + c.When.Src
+		}
+		crit = append(crit, m.Events[c.Event].Name+w+": "+strings.Join(strings.Fields(c.Allow.Src), " "))
+	}
+	// Unsharing a network checks its ports through the index by network; a new port (or a
+	// re-delivered one) checks its own network, its tenant read as the scope; creating or
+	// deleting a network cannot break it (ids are fresh; a port on a deleted network is
+	// skipped), nor can an update of a port's owner.
+	assert.Equal(t, []string{
+		"update_net when !op.shared: cloud.ports_by_net[op.net_id].all(p, !(p.net in cloud.net_ids) || cloud.net_by_id[p.net].tenant == p.tenant || (op.net_id in cloud.net_ids ? op.shared : cloud.net_by_id[p.net].shared))",
+		"create_port: !((cloud.port_by_id[op.port_id].net != \"\" ? cloud.port_by_id[op.port_id].net : op.net_id) in cloud.net_ids) || cloud.net_by_id[cloud.port_by_id[op.port_id].net != \"\" ? cloud.port_by_id[op.port_id].net : op.net_id].tenant == tenant || cloud.net_by_id[cloud.port_by_id[op.port_id].net != \"\" ? cloud.port_by_id[op.port_id].net : op.net_id].shared",
+	}, crit)
+	assert.Equal(t, "tenant", m.Entities[p.Scope].Name)
+	assert.Equal(t, tables.Alert, p.Enforce)
+	assert.Equal(t, p.NMax, p.Threshold, "without a threshold, every scope is ready")
+	assert.Empty(t, p.Watchlist.Inits, "the derived watchlist only names the scope")
+	require.Contains(t, res.Derived, "own_net")
+	assert.Empty(t, compiler.Coverage(res), "derive chose the critical events: no coverage warning")
+}
+
+// A property with a hand-written plan keeps it; CompileDirDerived sets it aside.
+func TestHandWrittenPlansAreKeptUnlessDerivingAll(t *testing.T) {
+	res, err := compiler.CompileDir("../specs/openstack")
+	require.NoError(t, err)
+	assert.Empty(t, res.Derived)
+	all, err := compiler.CompileDirDerived("../specs/openstack")
+	require.NoError(t, err)
+	assert.Contains(t, all.Derived, "no_bypass")
+	assert.Contains(t, all.Underived["no_co_residency"], "`cloud.vms` reads more than records looked up by a key")
+	// The underived property keeps its own plan.
+	assert.Equal(t, "conflict_hosts", all.Spec.Property("no_co_residency").Watchlist.Name)
+	assert.True(t, strings.HasPrefix(all.Spec.Property("no_bypass").Watchlist.Name, "derived"))
+}
