@@ -153,6 +153,7 @@ func criticalOf(ev *tables.Event, cks []*term, paramWhen *term, scan bool) (Deri
 			dc.When = when.String()
 		}
 	}
+	allow = liftConditionals(allow)
 	dc.Allow, dc.allow = allow.String(), allow
 	return dc, true
 }

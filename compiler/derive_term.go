@@ -427,3 +427,59 @@ func sameOp(t *term, op string) []*term {
 	}
 	return []*term{t}
 }
+
+// liftConditionals rewrites a boolean term so that no conditional is left outside a
+// quantifier's body: `f(c ? x : y)` becomes `c && f(x) || !c && f(y)`. The runtime's fast
+// form has no conditional; its comparisons, lookups and connectives then decide the rule
+// without CEL.
+func liftConditionals(t *term) *term {
+	switch {
+	case t.is(operators.LogicalAnd):
+		return tAnd(liftConditionals(t.args[0]), liftConditionals(t.args[1]))
+	case t.is(operators.LogicalOr):
+		return tOr(liftConditionals(t.args[0]), liftConditionals(t.args[1]))
+	case t.is(operators.LogicalNot):
+		return tNot(liftConditionals(t.args[0]))
+	case t.is(operators.Conditional):
+		c := liftConditionals(t.args[0])
+		return tOr(tAnd(c, liftConditionals(t.args[1])), tAnd(tNot(c), liftConditionals(t.args[2])))
+	}
+	c := firstConditional(t)
+	if c == nil {
+		return t
+	}
+	cond := c.args[0]
+	return liftConditionals(tOr(tAnd(cond, replaceTerm(t, cond, tTrue())), tAnd(tNot(cond), replaceTerm(t, cond, tFalse()))))
+}
+
+// firstConditional is the first conditional in t outside a quantifier's body.
+func firstConditional(t *term) *term {
+	if t.is(operators.Conditional) {
+		return t
+	}
+	if t.recv != nil {
+		if c := firstConditional(t.recv); c != nil {
+			return c
+		}
+	}
+	if t.kind == tCall && t.recv != nil && isQuantifier(t.name) {
+		return nil
+	}
+	for _, a := range t.args {
+		if c := firstConditional(a); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// replaceTerm replaces every occurrence of x in t by with.
+func replaceTerm(t, x, with *term) *term {
+	s := x.String()
+	return mapTerm(t, func(y *term) *term {
+		if y.kind == x.kind && y.String() == s {
+			return with
+		}
+		return nil
+	})
+}
