@@ -196,7 +196,7 @@ func (m *Music) dataRec(b []byte, d int) []byte {
 	}
 	return newObj(b).str("id", m.DataID(d)).str("owner", m.OrganisationID(d%m.Sizes.Organisations)).
 		str("class", Levels[m.DataClass(d)]).num("criticality", 1+int(rnd(m.Seed, kData, d, 5)%5)).
-		strs("tags", m.DataTags(d)).str("location", loc).done()
+		strs("tags", m.DataTags(d)).str("location", loc).boolean("vault", rnd(m.Seed, kData, d, 6)%4 == 0).done()
 }
 
 func (m *Music) workflowRec(b []byte, w int) []byte {

@@ -26,7 +26,7 @@ const community = `{"op":"create_community","params":{"community_id":"icc"}}
 {"event_type":"music.provider.registered","payload":{"provider":{"id":"cloud-edge","community_id":"icc","tags":["navigation"],"trust":"confidential","sla":"confidential"}}}
 {"event_type":"music.provider.registered","payload":{"provider":{"id":"cloud-secure","community_id":"icc","tags":["navigation"],"trust":"secret","sla":"secret"}}}
 {"event_type":"music.data.created","payload":{"data":{"id":"blackspots","owner":"nav-corp","class":"confidential","criticality":3,"tags":["navigation"]}}}
-{"method":"PUT","path":"/v1/data/blackspots/location","body":{"provider_id":"cloud-edge"}}
+{"method":"PUT","path":"/v1/data/blackspots/location","body":{"provider_id":"cloud-edge","vault":true}}
 {"event_type":"music.workflow.created","payload":{"workflow":{"id":"nav-route","owner":"nav-corp","data_id":"blackspots"}}}
 `
 

@@ -26,14 +26,14 @@ const registry = `{"op":"create_community","params":{"community_id":"icc"}}
 {"event_type":"music.service.updated","payload":{"service":{"id":"svc-a","workload":80,"downtime":{"from":5000,"until":6000},"billing":"per-call"}}}
 `
 
-// verdicts replays lines on a fresh engine of the shipped tables and returns each line's
-// no_step_in_downtime verdict ("" when the property was not concerned).
-func verdicts(t *testing.T, lines string) []string {
+// verdicts replays setup then lines on a fresh engine of the shipped tables and returns each
+// of lines' verdicts of the property as a critical event ("" when it was not).
+func verdicts(t *testing.T, property, setup, lines string) []string {
 	t.Helper()
 	e, err := runtime.New(music.Spec, nil, runtime.Options{})
 	require.NoError(t, err)
 	var out bytes.Buffer
-	_, err = replay.Run(e, strings.NewReader(lines), &out)
+	_, err = replay.Run(e, strings.NewReader(setup+lines), &out)
 	require.NoError(t, err)
 	var got []string
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
@@ -42,17 +42,17 @@ func verdicts(t *testing.T, lines string) []string {
 		require.Empty(t, d.Error, l)
 		v := ""
 		for _, c := range d.Checks {
-			if c.Property == "no_step_in_downtime" && c.Kind == "CE" {
+			if c.Property == property && c.Kind == "CE" {
 				v = c.Verdict
 			}
 		}
 		got = append(got, v)
 	}
-	return got[strings.Count(registry, "\n"):]
+	return got[strings.Count(setup, "\n"):]
 }
 
 func TestNoStepInAnnouncedDowntime(t *testing.T) {
-	got := verdicts(t, registry+`{"method":"POST","path":"/v1/workflows/w/steps","body":{"step":{"id":"s1","provider_id":"cloud-a","at":1500}}}
+	got := verdicts(t, "no_step_in_downtime", registry, `{"method":"POST","path":"/v1/workflows/w/steps","body":{"step":{"id":"s1","provider_id":"cloud-a","at":1500}}}
 {"method":"POST","path":"/v1/workflows/w/steps","body":{"step":{"id":"s2","provider_id":"cloud-a","at":2000}}}
 {"method":"POST","path":"/v1/workflows/w/steps","body":{"step":{"id":"s3","service_id":"svc-a","at":5500}}}
 {"method":"POST","path":"/v1/workflows/w/steps","body":{"step":{"id":"s4","service_id":"svc-a","at":1200}}}

@@ -81,6 +81,7 @@ var Spec = &tables.Spec{
 							Type: tables.Type{Kind: tables.TList, Elem: tables.TString, Ref: -1},
 						},
 						tables.Attr{Name: "location", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Attr{Name: "vault", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
 					},
 				},
 				tables.Entity{
@@ -328,10 +329,14 @@ var Spec = &tables.Spec{
 					Params: []tables.Param{
 						tables.Param{Name: "data_id", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
 						tables.Param{Name: "location", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
+						tables.Param{Name: "vault", Type: tables.Type{Kind: tables.TBool, Ref: -1}},
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:     []tables.Set{tables.Set{Param: 1, Entity: 4, Attr: 3}},
+					Sets: []tables.Set{
+						tables.Set{Param: 1, Entity: 4, Attr: 3},
+						tables.Set{Param: 2, Entity: 4, Attr: 4},
+					},
 				},
 				tables.Event{
 					Name:     "delete_data",
@@ -589,6 +594,7 @@ var Spec = &tables.Spec{
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "location"},
+						tables.ParamSource{Param: 2, Path: "vault"},
 					},
 				},
 				tables.OpRow{
@@ -694,6 +700,7 @@ var Spec = &tables.Spec{
 					Params: []tables.ParamSource{
 						tables.ParamSource{Path: "path.id"},
 						tables.ParamSource{Param: 1, Path: "body.provider_id"},
+						tables.ParamSource{Param: 2, Path: "body.vault"},
 					},
 				},
 				tables.OpRow{
@@ -884,6 +891,139 @@ var Spec = &tables.Spec{
 						For: &tables.Expr{
 							Src:   "cloud.data_object_ids",
 							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.data_object_ids"},
+						},
+					},
+				},
+			},
+		},
+		&tables.Property{
+			Name: "data_vault",
+			Doc:  "Data of class confidential or above stored at a provider that is not involved in processing it (no step of a workflow over the data runs there, directly or through one of its services) is encrypted in a data vault (MuSIC: Data Vault).",
+			Invariant: &tables.Expr{
+				Src:   "cloud.data_objects.all(d, d.location == \"\" || d.class < level.confidential || d.vault\n      || cloud.workflows_by_data[d.id].exists(w, cloud.steps_by_workflow[w.id].exists(s, s.provider == d.location\n          || s.service in cloud.service_ids && cloud.service_by_id[s.service].provider == d.location)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.data_objects"},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 10,
+					When: &tables.Expr{
+						Src:  "op.location != \"\"",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "op.vault || cloud.data_object_by_id[op.data_id].class < level.confidential || op.location in watchlist",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1, Watchlist: true},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 2},
+										&tables.Fast{
+											Op:   tables.FLt,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    4,
+													B:    4,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 2},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FInWL,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 7,
+					Allow: &tables.Expr{
+						Src:  "!(op.service_id in cloud.service_ids) || cloud.steps_by_service[op.service_id].all(s,\n      !(s.workflow in cloud.workflow_ids) || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n      || [cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data]].all(d,\n          d.location == \"\" || d.location != cloud.service_by_id[op.service_id].provider || d.class < level.confidential || d.vault\n          || cloud.workflows_by_data[d.id].exists(w, cloud.steps_by_workflow[w.id].exists(t, t.provider == d.location\n              || t.service != op.service_id && t.service in cloud.service_ids && cloud.service_by_id[t.service].provider == d.location))))",
+						Vars: tables.Vars{Event: 7, Elem: -1, Scope: -1},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Rare:       []int32{5, 7},
+			Scope:      4,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.None, tables.None, tables.None, tables.WE, tables.None, tables.CE, tables.None, tables.TE, tables.CE, tables.TE, tables.WE, tables.WE, tables.WE, tables.None, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "processors",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TRef, Ref: 2}}},
+				Inits: []tables.Init{
+					tables.Init{
+						Entity: -1,
+						Expr: &tables.Expr{
+							Src:  "cloud.workflows_by_data[data_object].map(w, cloud.steps_by_workflow[w.id].map(s, [s.provider,\n        s.service in cloud.service_ids ? cloud.service_by_id[s.service].provider : \"\"]).flatten()).flatten().filter(p, p != \"\")",
+							Vars: tables.Vars{Event: -1, Elem: -1, Scope: 4},
+						},
+					},
+				},
+				Updates: []tables.Update{
+					tables.Update{
+						Event: 13,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "op.workflow_id in cloud.workflow_ids ? [cloud.workflow_by_id[op.workflow_id].data] : []",
+							Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						},
+					},
+					tables.Update{
+						Event: 14,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "op.workflow_id in cloud.workflow_ids ? [cloud.workflow_by_id[op.workflow_id].data] : []",
+							Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						},
+					},
+					tables.Update{
+						Event: 12,
+						Op:    tables.Rebuild,
+						For:   &tables.Expr{Src: "[op.data]", Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1}},
+					},
+					tables.Update{
+						Event: 5,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.data_object_ids",
+							Vars:  tables.Vars{Event: 5, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.data_object_ids"},
+						},
+					},
+					tables.Update{
+						Event: 7,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.data_object_ids",
+							Vars:  tables.Vars{Event: 7, Elem: -1, Scope: -1},
 							Scans: []string{"cloud.data_object_ids"},
 						},
 					},
@@ -1410,8 +1550,9 @@ const (
 // Indices of the properties in Spec.Properties.
 const (
 	PropertyDataPlacement         = 0
-	PropertyNoStepInDowntime      = 1
-	PropertyWorkflowAdmissibility = 2
+	PropertyDataVault             = 1
+	PropertyNoStepInDowntime      = 2
+	PropertyWorkflowAdmissibility = 3
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
@@ -1426,14 +1567,16 @@ func init() {
 		{Expr: Spec.Clouds[0].Rows[21].When, Pred: pred6},           // op.provider != ""
 		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred5},   // op.location != ""
 		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred7},  // op.location in watchlist
-		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred6},   // op.provider != ""
-		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred8},  // !(op.provider in cloud.provider_ids) || op.at < cloud.provider_by_id[op.provider].down_...
-		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred6},   // op.service != ""
-		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred9},  // !(op.service in cloud.service_ids) || (op.at < cloud.service_by_id[op.service].down_fro...
+		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred5},   // op.location != ""
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred8},  // op.vault || cloud.data_object_by_id[op.data_id].class < level.confidential || op.locati...
 		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred6},   // op.provider != ""
-		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred10}, // op.provider in watchlist
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred9},  // !(op.provider in cloud.provider_ids) || op.at < cloud.provider_by_id[op.provider].down_...
 		{Expr: Spec.Properties[2].Criticals[1].When, Pred: pred6},   // op.service != ""
-		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred10}, // op.service in watchlist
+		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred10}, // !(op.service in cloud.service_ids) || (op.at < cloud.service_by_id[op.service].down_fro...
+		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred6},   // op.provider != ""
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred11}, // op.provider in watchlist
+		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred6},   // op.service != ""
+		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred11}, // op.service in watchlist
 	})
 }
 
@@ -1470,14 +1613,18 @@ func pred7(c genimpl.Ctx) bool {
 }
 
 func pred8(c genimpl.Ctx) bool {
-	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 7).I)
+	return ((c.Param(2).I != 0) || (c.Field(4, c.Param(0).Sym(), 4).I < 2)) || (c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
 func pred9(c genimpl.Ctx) bool {
-	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)))
+	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 7).I)
 }
 
 func pred10(c genimpl.Ctx) bool {
+	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)))
+}
+
+func pred11(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(2).Sym(), 0)
 }
 
