@@ -50,8 +50,10 @@ func TestTrustDropReachesTheEngine(t *testing.T) {
 	lines := run(t, f, `{"method":"POST","path":"/v1/workflows/nav-route/steps","body":{"step":{"id":"s1","provider_id":"cloud-edge"}}}
 {"event_type":"music.step.outcome","payload":{"step_id":"s1","outcome":"violated"}}
 {"op":"store_data","params":{"data_id":"blackspots","location":"cloud-edge"}}
+{"method":"POST","path":"/v1/workflows/nav-route/steps","body":{"step":{"id":"s2","provider_id":"cloud-edge"}}}
+{"method":"POST","path":"/v1/workflows/nav-route/steps","body":{"step":{"id":"s3","provider_id":"cloud-secure"}}}
 `)
-	require.Len(t, lines, 3)
+	require.Len(t, lines, 5)
 	assert.Equal(t, []string{"hand_to_provider(step_id=s1, workflow_id=nav-route, provider=cloud-edge)"}, lines[0].Ops)
 	require.Len(t, lines[1].Changes, 1)
 	c := lines[1].Changes[0]
@@ -64,6 +66,8 @@ func TestTrustDropReachesTheEngine(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cloud-secure"}, st.Elements, "the watchlist was rebuilt on the set_trust")
 	assert.True(t, lines[2].Blocked, "storing confidential data on cloud-edge again is denied")
+	assert.True(t, lines[3].Blocked, "the next step to cloud-edge is refused before it runs (workflow_trust)")
+	assert.False(t, lines[4].Blocked, "the workflow goes on at cloud-secure")
 	recs, err := e.Records("provider")
 	require.NoError(t, err)
 	assert.Equal(t, "internal", recs[0]["trust"], "the model holds the manager's level")

@@ -1513,6 +1513,315 @@ var Spec = &tables.Spec{
 				},
 			},
 		},
+		&tables.Property{
+			Name: "workflow_trust",
+			Doc:  "A workflow step still to run is handed only to a provider, or a service of a provider, whose current trust level (capped by its SLA) reaches the class of the workflow's data: a trust drop from the trust level manager takes effect before the next step (MuSIC: admissible workflow paths follow the trust levels).",
+			Invariant: &tables.Expr{
+				Src:   "cloud.steps.all(s, s.outcome != \"\" || !(s.workflow in cloud.workflow_ids)\n      || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n      || (!(s.provider in cloud.provider_ids)\n          || (cloud.provider_by_id[s.provider].trust < cloud.provider_by_id[s.provider].sla\n              ? cloud.provider_by_id[s.provider].trust : cloud.provider_by_id[s.provider].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)\n      && (!(s.service in cloud.service_ids) || !(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n          || (cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust < cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla\n              ? cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.steps"},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 13,
+					When: &tables.Expr{
+						Src:  "op.provider != \"\"",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || !(op.provider in cloud.provider_ids) || op.provider in watchlist",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1, Watchlist: true},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+													B:    5,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+															A:    3,
+															B:    5,
+														},
+													},
+													B: 4,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													B:    2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FInWL,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 14,
+					When: &tables.Expr{
+						Src:  "op.service != \"\"",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || !(op.service in cloud.service_ids) || !(cloud.service_by_id[op.service].provider in cloud.provider_ids) || op.service in watchlist",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1, Watchlist: true},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNot,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FExists,
+															Type: tables.TBool,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+															B:    5,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FNot,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FExists,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															B: 4,
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													B:    3,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    1,
+															B:    3,
+														},
+													},
+													B: 2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FInWL,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 3,
+					Allow: &tables.Expr{
+						Src:  "!(op.provider_id in cloud.provider_ids)\n      || (cloud.steps_by_provider[op.provider_id] + cloud.services_by_provider[op.provider_id].map(v, cloud.steps_by_service[v.id]).flatten()).all(s,\n          s.outcome != \"\" || !(s.workflow in cloud.workflow_ids) || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n          || (op.trust < cloud.provider_by_id[op.provider_id].sla ? op.trust : cloud.provider_by_id[op.provider_id].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)",
+						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Rare:       []int32{3, 2, 4, 5, 7},
+			RareInit:   true,
+			Scope:      5,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.WE, tables.WE, tables.None, tables.WE, tables.None, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE, tables.WE, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "trusted",
+				Elem: tables.ElemType{
+					Types: []tables.Type{
+						tables.Type{Kind: tables.TRef, Ref: 2},
+						tables.Type{Kind: tables.TRef, Ref: 3},
+					},
+				},
+				Inits: []tables.Init{
+					tables.Init{
+						Entity: -1,
+						Expr: &tables.Expr{
+							Src:   "cloud.providers.filter(c, workflow in cloud.workflow_ids && cloud.workflow_by_id[workflow].data in cloud.data_object_ids\n          && (c.trust < c.sla ? c.trust : c.sla) >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class).map(c, c.id)\n      + cloud.services.filter(v, workflow in cloud.workflow_ids && cloud.workflow_by_id[workflow].data in cloud.data_object_ids\n          && v.provider in cloud.provider_ids\n          && (cloud.provider_by_id[v.provider].trust < cloud.provider_by_id[v.provider].sla\n              ? cloud.provider_by_id[v.provider].trust : cloud.provider_by_id[v.provider].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class).map(v, v.id)",
+							Vars:  tables.Vars{Event: -1, Elem: -1, Scope: 5},
+							Scans: []string{"cloud.providers", "cloud.services"},
+						},
+					},
+				},
+				Updates: []tables.Update{
+					tables.Update{
+						Event: 3,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 3, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 2,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 2, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 4,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 5,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 5, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 7,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:   "cloud.workflow_ids",
+							Vars:  tables.Vars{Event: 7, Elem: -1, Scope: -1},
+							Scans: []string{"cloud.workflow_ids"},
+						},
+					},
+					tables.Update{
+						Event: 11,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "cloud.workflows_by_data[op.data_id].map(w, w.id)",
+							Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
+						},
+					},
+					tables.Update{
+						Event: 15,
+						Op:    tables.Rebuild,
+						For: &tables.Expr{
+							Src:  "op.step_id in cloud.step_ids ? [cloud.step_by_id[op.step_id].workflow] : []",
+							Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						},
+					},
+				},
+			},
+		},
 	},
 }
 
@@ -1553,6 +1862,7 @@ const (
 	PropertyDataVault             = 1
 	PropertyNoStepInDowntime      = 2
 	PropertyWorkflowAdmissibility = 3
+	PropertyWorkflowTrust         = 4
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
@@ -1577,6 +1887,10 @@ func init() {
 		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred11}, // op.provider in watchlist
 		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred6},   // op.service != ""
 		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred11}, // op.service in watchlist
+		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred6},   // op.provider != ""
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred12}, // !(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data ...
+		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred6},   // op.service != ""
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred13}, // !(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data ...
 	})
 }
 
@@ -1626,6 +1940,14 @@ func pred10(c genimpl.Ctx) bool {
 
 func pred11(c genimpl.Ctx) bool {
 	return c.InWatchlist(c.Param(2).Sym(), 0)
+}
+
+func pred12(c genimpl.Ctx) bool {
+	return ((!(c.Exists(5, c.Param(1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym())))) || ((!(c.Exists(2, c.Param(2).Sym()))) || (c.InWatchlist(c.Param(2).Sym(), 0)))
+}
+
+func pred13(c genimpl.Ctx) bool {
+	return (((!(c.Exists(5, c.Param(1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym())))) || (!(c.Exists(3, c.Param(2).Sym())))) || ((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.InWatchlist(c.Param(2).Sym(), 0)))
 }
 
 var consts0 = []string{"completed", "failed", "violated"}
