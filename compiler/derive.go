@@ -102,6 +102,8 @@ func derivePass(m *tables.Model, property string, t *term, scope int32) (*Derive
 		if !ok {
 			continue
 		}
+		c.allow = dv.zeroLookups(c.allow) // lifting conditionals can leave lookups of ""
+		c.Allow = c.allow.String()
 		d.Criticals = append(d.Criticals, c)
 		targets = append(targets, primaryEntity(&m.Events[ev]))
 	}
@@ -192,16 +194,40 @@ func contradicts(a, b *term) bool {
 	return false
 }
 
+// prefixClash: x and y test one string, each for a prefix (x == "lit" counts as the
+// prefix lit of a string that is exactly lit) or its absence, and no string passes both.
 func prefixClash(x, y *term) bool {
-	isPrefix := func(t *term) bool {
-		return t.kind == tCall && t.recv != nil && t.name == "startsWith" && len(t.args) == 1 && t.args[0].kind == tLit
-	}
-	if !isPrefix(x) || !isPrefix(y) || !x.recv.equal(y.recv) {
+	sx, px, nx, okx := prefixTest(x)
+	sy, py, ny, oky := prefixTest(y)
+	if !okx || !oky || !sx.equal(sy) {
 		return false
 	}
-	p, q := x.args[0].lit, y.args[0].lit
-	p, q = strings.Trim(p, `"`), strings.Trim(q, `"`)
-	return !strings.HasPrefix(p, q) && !strings.HasPrefix(q, p)
+	switch {
+	case !nx && !ny: // both must hold: neither prefix starts the other
+		return !strings.HasPrefix(px, py) && !strings.HasPrefix(py, px)
+	case !nx && ny: // x's prefix (or exact value) starts with what y excludes
+		return strings.HasPrefix(px, py) && isExact(x)
+	case nx && !ny:
+		return strings.HasPrefix(py, px) && isExact(y)
+	}
+	return false
+}
+
+func isExact(t *term) bool { return t.is(operators.Equals) }
+
+// prefixTest reads s.startsWith("p"), s == "p" and their negations.
+func prefixTest(t *term) (s *term, prefix string, negated, ok bool) {
+	if t.is(operators.LogicalNot) {
+		s, prefix, _, ok = prefixTest(t.args[0])
+		return s, prefix, true, ok && !isExact(t.args[0])
+	}
+	switch {
+	case t.kind == tCall && t.recv != nil && t.name == "startsWith" && len(t.args) == 1 && t.args[0].kind == tLit:
+		return t.recv, strings.Trim(t.args[0].lit, `"`), false, true
+	case t.is(operators.Equals) && t.args[1].kind == tLit && strings.HasPrefix(t.args[1].lit, `"`):
+		return t.args[0], strings.Trim(t.args[1].lit, `"`), false, true
+	}
+	return nil, "", false, false
 }
 
 // commonWhen is the condition every conjunct's check shares, nil when they differ.
@@ -338,7 +364,7 @@ func (dv *deriver) quantified(c *term) (*quant, error) {
 	}
 	q := &quant{entity: f.Entity, v: c.args[0].name, body: c.args[1]}
 	if bad := dv.nonLocal(q.body); bad != nil {
-		return nil, fmt.Errorf("`%s` reads more than records looked up by a key (derive handles a quantifier over records whose body looks records up by id)", bad)
+		return nil, fmt.Errorf("`%s` reads more than records looked up by a key (derive handles a quantifier over records whose body looks records up by id, or counts an index's records with size)", bad)
 	}
 	return q, nil
 }
@@ -363,6 +389,10 @@ func (dv *deriver) nonLocal(t *term) *term {
 	case t.is(operators.In):
 		if f, ok := dv.cloudField(t.args[1]); ok && f.Kind == tables.CloudIDs {
 			return dv.nonLocal(t.args[0])
+		}
+	case sizeOfIndex(t) != nil:
+		if f, ok := dv.cloudField(sizeOfIndex(t).args[0]); ok && f.Kind == tables.CloudIndex {
+			return dv.nonLocal(sizeOfIndex(t).args[1])
 		}
 	case t.kind == tIdent && t.name == "cloud", t.kind == tSelect && t.recv.kind == tIdent && t.recv.name == "cloud":
 		return t

@@ -40,7 +40,25 @@ func (dv *deriver) delta(q *quant, evi int32) (check *term, scan bool, when *ter
 	if check == nil {
 		return nil, false, nil
 	}
-	return check, scan, r.boolWhen(post)
+	return dv.zeroLookups(check), scan, r.boolWhen(post)
+}
+
+// zeroLookups reads a field of the record with id "" as its zero value: no record has
+// that id (SEMANTICS.md §1), and the fast form looks records up by a value, not a literal.
+func (dv *deriver) zeroLookups(t *term) *term {
+	return mapTerm(t, func(x *term) *term {
+		if x.kind != tSelect || !x.recv.is(operators.Index) || !x.recv.args[1].equal(tStr("")) {
+			return nil
+		}
+		f, ok := dv.cloudField(x.recv.args[0])
+		if !ok || f.Kind != tables.CloudByID {
+			return nil
+		}
+		if fi := fieldIndex(dv.m, f.Entity, x.name); fi >= 0 {
+			return zeroOf(dv.m.FieldType(f.Entity, int(fi)))
+		}
+		return nil
+	})
 }
 
 // checks joins the checks of every record the event reaches.
@@ -197,6 +215,11 @@ func (r *rewriter) rw(t *term) *term {
 		if f, ok := r.dv.cloudField(t.args[1]); ok && f.Kind == tables.CloudIDs {
 			return r.member(f.Entity, r.rw(t.args[0]), t.args[0])
 		}
+	case sizeOfIndex(t) != nil:
+		idx := sizeOfIndex(t)
+		if f, ok := r.dv.cloudField(idx.args[0]); ok && f.Kind == tables.CloudIndex {
+			return r.count(f, r.rw(idx.args[1]), idx.args[1], t)
+		}
 	}
 	if t.kind == tIdent || t.kind == tLit {
 		return t
@@ -210,6 +233,29 @@ func (r *rewriter) rw(t *term) *term {
 		out.args[i] = r.rw(a)
 	}
 	return fold(&out)
+}
+
+// refKey: the key is a reference field (or an id), so ids are fresh for it: no record refers
+// to an id before its record is created. A string field may name an id before (a port's
+// device_id names a router that is created later).
+func (r *rewriter) refKey(key *term) bool {
+	m := r.dv.m
+	var e int32 = -1
+	switch {
+	case key.kind != tSelect:
+		return false
+	case key.recv.kind == tIdent && key.recv.name == r.q.v:
+		e = r.q.entity
+	case key.recv.is(operators.Index):
+		if f, ok := r.dv.cloudField(key.recv.args[0]); ok && f.Kind == tables.CloudByID {
+			e = f.Entity
+		}
+	}
+	if e < 0 {
+		return false
+	}
+	fi := fieldIndex(m, e, key.name)
+	return fi >= 0 && m.FieldType(e, int(fi)).Kind == tables.TRef
 }
 
 func (r *rewriter) note(key, val *term) {
@@ -226,7 +272,7 @@ func (r *rewriter) field(e int32, k, preKey, pre *term, f string) *term {
 	if nv == nil {
 		return pre
 	}
-	if record {
+	if record || !r.refKey(preKey) {
 		r.note(preKey, val)
 	}
 	cond := tEq(k, val)
@@ -264,6 +310,8 @@ func (r *rewriter) change(e int32, f string, pre *term) (val, side, nv *term, re
 		switch {
 		case fi == 0:
 			nv = r.key()
+		case fi <= nAnc && r.dv.scope == m.Entities[e].Ancestors[fi-1]:
+			nv = tId(m.Entities[r.dv.scope].Name) // the operation's scope is that ancestor
 		case fi <= nAnc:
 			nv = tCond(tFn(operators.NotEquals, pre, tStr("")), pre, r.resolved(e, m.Entities[e].Ancestors[fi-1], r.createParents(e)))
 		default:
@@ -307,17 +355,73 @@ func (r *rewriter) change(e int32, f string, pre *term) (val, side, nv *term, re
 	return nil, nil, nil, false
 }
 
+// sizeOfIndex is the index lookup t counts, `size(cloud.<plural>_by_<f>[k])`, or nil.
+func sizeOfIndex(t *term) *term {
+	if t.kind == tCall && t.name == "size" && (t.recv == nil && len(t.args) == 1 || t.recv != nil && len(t.args) == 0) {
+		x := t.recv
+		if x == nil {
+			x = t.args[0]
+		}
+		if x.is(operators.Index) {
+			return x
+		}
+	}
+	return nil
+}
+
+// count is `size(cloud.<plural>_by_<f>[k])` after the event: one more when the record the
+// event writes comes to hold k in f, one less when it leaves it (or is deleted). The
+// records counting k are checked again (a quota is reached by the one more).
+func (r *rewriter) count(f tables.CloudField, k, preKey, pre *term) *term {
+	m, ev := r.dv.m, r.ev
+	name := m.FieldNames(f.Entity)[f.Field]
+	if m.FieldType(f.Entity, f.Field).Kind == tables.TList {
+		return pre // a list field's index: not handled, the record is unchanged here
+	}
+	val, side, nv, _ := r.change(f.Entity, name, tSel(tIndex(tCloud(m.Entities[f.Entity].Name+"_by_id"), r.recordID(f.Entity)), name))
+	if nv == nil || val == nil {
+		return pre
+	}
+	old := tSel(tIndex(tCloud(m.Entities[f.Entity].Name+"_by_id"), val), name)
+	exists := tIn(val, tCloud(m.Entities[f.Entity].Name+"_ids"))
+	if side == nil {
+		side = tTrue()
+	}
+	one, zero := &term{kind: tLit, lit: "1"}, &term{kind: tLit, lit: "0"}
+	moved := tAnd(side, tFn(operators.NotEquals, old, nv))
+	out := pre
+	if ev.Kind != tables.Deletes {
+		out = tFn(operators.Add, out, tCond(tAnd(moved, tEq(k, nv)), one, zero))
+		r.note(preKey, nv)
+	}
+	return tFn(operators.Subtract, out, tCond(tAnd(tAnd(moved, exists), tEq(k, old)), one, zero))
+}
+
+// recordID is the id parameter of the e record the event writes.
+func (r *rewriter) recordID(e int32) *term {
+	if r.ev.Kind == tables.Associates && r.ev.Other == e && r.ev.Link.Entity != e {
+		return r.other()
+	}
+	return r.key()
+}
+
 // member is `k in cloud.<e>_ids` after the event.
 func (r *rewriter) member(e int32, k, preKey *term) *term {
 	m, ev := r.dv.m, r.ev
 	base := tIn(k, tCloud(m.Entities[e].Name+"_ids"))
 	switch {
 	case ev.Kind == tables.Creates && !ev.Target.Group && ev.Target.Index == e:
+		if !r.refKey(preKey) {
+			r.note(preKey, r.key())
+		}
 		return tOr(base, tEq(k, r.key()))
 	case ev.Kind == tables.Deletes && !ev.Target.Group && ev.Target.Index == e:
 		r.note(preKey, r.key())
 		return tAnd(base, tFn(operators.NotEquals, k, r.key()))
 	case ev.Kind == tables.Associates && ev.Other == e:
+		if !r.refKey(preKey) {
+			r.note(preKey, r.other())
+		}
 		return tOr(base, tAnd(tEq(k, r.other()), tIn(r.key(), tCloud(m.Entities[ev.Link.Entity].Name+"_ids"))))
 	}
 	return base
@@ -477,6 +581,16 @@ func firstCondition(t *term) *term {
 	return nil
 }
 
+// lowerCount: p is `a <= b` (or <) and q is `a - (c ? 1 : 0) <= b`.
+func lowerCount(p, q *term) bool {
+	if !(p.is(operators.LessEquals) || p.is(operators.Less)) || p.name != q.name || !p.args[1].equal(q.args[1]) {
+		return false
+	}
+	d := q.args[0]
+	return d.is(operators.Subtract) && d.args[0].equal(p.args[0]) && d.args[1].is(operators.Conditional) &&
+		d.args[1].args[1].lit == "1" && d.args[1].args[2].lit == "0"
+}
+
 // assumeNot replaces the equality eq by false and its negation by true.
 func assumeNot(t, eq *term) *term {
 	return assume(t, tFn(operators.NotEquals, eq.args[0], eq.args[1]))
@@ -490,6 +604,8 @@ func weakerShape(p, q *term, pos bool) bool {
 		return weakerShape(p.args[0], q.args[0], !pos)
 	case q.is(operators.Conditional) && weakerShape(p, q.args[1], pos) && weakerShape(p, q.args[2], pos):
 		return true // q is one of its branches, both of which follow from p
+	case pos && lowerCount(p, q):
+		return true // a count bounded from above, one less
 	case (p.is(operators.LogicalAnd) && q.is(operators.LogicalAnd) || p.is(operators.LogicalOr) && q.is(operators.LogicalOr)) &&
 		weakerShape(p.args[0], q.args[0], pos) && weakerShape(p.args[1], q.args[1], pos):
 		return true

@@ -221,6 +221,17 @@ func fold(t *term) *term {
 		if a[0].equal(a[1]) {
 			return tTrue()
 		}
+	case operators.NotEquals:
+		if a[0].equal(a[1]) {
+			return tFalse()
+		}
+	case operators.Add, operators.Subtract:
+		if a[1].kind == tLit && a[1].lit == "0" {
+			return a[0]
+		}
+		if t.name == operators.Subtract && a[0].is(operators.Add) && a[0].args[1].equal(a[1]) {
+			return a[0].args[0] // (x + 1) - 1
+		}
 	}
 	return t
 }

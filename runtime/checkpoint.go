@@ -236,7 +236,7 @@ func (mw *modelWorld) prop(name string) *propWorld {
 // readProp restores one property's watchlists and doubt; it returns how many watchlists.
 func readProp(r *ckpt.Reader, pw *propWorld) int {
 	pw.lastGlobal = r.U32()
-	n := r.Len(9)
+	n := r.Len(6) // a watchlist: its scope (4 bytes), kept and length (a byte each at least)
 	for range n {
 		if r.Err != nil {
 			return 0
@@ -261,7 +261,7 @@ func readProp(r *ckpt.Reader, pw *propWorld) int {
 
 func skipProp(r *ckpt.Reader) {
 	r.U32()
-	n := r.Len(9)
+	n := r.Len(6) // a watchlist: its scope (4 bytes), kept and length (a byte each at least)
 	for i := 0; i < n && r.Err == nil; i++ {
 		r.U32()
 		r.Varint()

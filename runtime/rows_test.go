@@ -117,8 +117,9 @@ func TestGuardNamesTheResourceAndItsFailMode(t *testing.T) {
 	g, ok = oe.Guard("POST", "/v2.1/servers/0c3d0a0f-a0f7-4733-b689-b1ef371b06fb/action")
 	require.True(t, ok)
 	assert.Equal(t, "POST /v2.1/servers/{id}/action", g.Pattern)
-	assert.Equal(t, []string{"no_co_residency", "no_cross_tenant_port"}, g.Properties)
-	assert.Equal(t, []string{"no_co_residency"}, g.FailClosed, "no_cross_tenant_port fails open here")
+	// router_owner_isolation: a port detached from a server may be turned into an interface.
+	assert.Equal(t, []string{"no_co_residency", "no_cross_tenant_port", "router_owner_isolation"}, g.Properties)
+	assert.Equal(t, []string{"no_co_residency", "router_owner_isolation"}, g.FailClosed, "no_cross_tenant_port fails open here")
 	_, ok = oe.Guard("GET", "/v2.1/servers/x")
 	assert.False(t, ok, "a read changes nothing")
 	_, ok = oe.Guard("POST", "/v2.1/flavors")

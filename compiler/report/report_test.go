@@ -42,7 +42,7 @@ func TestUnknownPropertyNamesTheKnownOnes(t *testing.T) {
 	res, err := compiler.CompileDir("../../specs/music")
 	require.NoError(t, err)
 	_, err = report.Build(res.Spec, "nope")
-	require.EqualError(t, err, `spec music has no property "nope" (it has: data_placement, workflow_admissibility)`)
+	require.EqualError(t, err, `spec music has no property "nope" (it has: data_placement, data_vault, no_step_in_downtime, workflow_admissibility, workflow_trust)`)
 }
 
 func TestDOTAnnotatesFig7(t *testing.T) {

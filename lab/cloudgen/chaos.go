@@ -7,8 +7,9 @@ import (
 )
 
 // Chaos draws facts with random ids of the snapshot: VMs moved to any host, roles granted
-// to anyone (directly and through groups), ports on any network, so that every property's
-// invariant gets broken somewhere.
+// to anyone (directly and through groups), ports and router interfaces on any network, a
+// tenant past its port quota now and then, so that every property's invariant gets broken
+// somewhere.
 func Chaos(snap []byte, seed uint64, n int) ([]Line, error) {
 	var doc map[string][]map[string]any
 	if err := json.Unmarshal(snap, &doc); err != nil {
@@ -30,10 +31,21 @@ func Chaos(snap []byte, seed uint64, n int) ([]Line, error) {
 		}
 	}
 	out := []Line{{Op: "create_role", Params: map[string]any{"role_id": "chaos-auditor", "domain_id": "", "name": "auditor"}}}
+	if seed%50 == 7 { // now and then a tenant past Neutron's default quota of 500 ports
+		t := pick("projects", "id")
+		for i := range 501 {
+			out = append(out, Line{Op: "create_port", Params: map[string]any{"port_id": fmt.Sprint("chaos-quota-", i),
+				"subnet_id": pick("subnets", "id"), "tenant_id": t, "device_owner": "", "device_id": ""}})
+		}
+	}
 	for i := range n {
 		id := fmt.Sprintf("chaos-%d", i)
 		var l Line
-		switch i % 6 {
+		switch i % 7 {
+		case 6: // a router's interface on any network
+			l = Line{Op: "create_network_port", Params: map[string]any{"port_id": id, "subnet_id": pick("subnets", "id"),
+				"tenant_id": pick("projects", "id"), "network_id": pick("networks", "id"),
+				"device_owner": "network:router_interface", "device_id": pick("routers", "id")}}
 		case 5: // a user holding both roles of a conflict on one project
 			u, p := pick("users", "id"), pick("projects", "id")
 			for j, q := range []string{admin, "chaos-auditor"} {

@@ -485,11 +485,12 @@ func (s *stream) next() (Line, error) {
 		t := s.props[mi][s.r.IntN(len(s.props[mi]))]
 		aim = t.name
 	}
-	for try := range 24 {
+	// A violation of a property needs the right records: aimed draws get more tries.
+	for try := range 48 {
 		ev := int32(g.r.IntN(len(g.m.Events)))
 		if wantCrit && len(s.crit[mi]) > 0 && try%4 != 3 {
 			ev = s.crit[mi][g.r.IntN(len(s.crit[mi]))]
-			if t := s.target(mi, aim); t != nil && try < 16 {
+			if t := s.target(mi, aim); t != nil && try < 40 {
 				ev = t.events[g.r.IntN(len(t.events))]
 			}
 		}
@@ -508,7 +509,7 @@ func (s *stream) next() (Line, error) {
 			return line, err
 		}
 		crit, viol := s.p.classify(sops, "")
-		if try < 16 && aim != "" {
+		if try < 40 && aim != "" {
 			crit, viol = s.p.classify(sops, aim)
 		}
 		if crit == wantCrit && viol == wantViol {

@@ -38,7 +38,11 @@ func TestDifferential(t *testing.T) {
 	if raceOps > 0 {
 		return // too few operations to meet every verdict of every property
 	}
-	for _, p := range []string{"no_bypass", "common_ownership", "no_co_residency", "no_cross_tenant_port", "role_cardinality", "separation_of_duties", "data_placement", "workflow_admissibility"} {
+	// router_owner_isolation and port_quota are not here: a violation needs a port naming a
+	// router by its device_id string, or 500 ports in a tenant, which the generator does not
+	// aim for; the audit's SAT agreement test meets both violated.
+	for _, p := range []string{"no_bypass", "common_ownership", "no_co_residency", "no_cross_tenant_port", "role_cardinality",
+		"separation_of_duties", "data_placement", "workflow_admissibility"} {
 		assert.Positive(t, rep.Verdicts[p]["allow"], "%s: allowed operations", p)
 		assert.Positive(t, rep.Verdicts[p]["deny"], "%s: denied operations", p)
 	}

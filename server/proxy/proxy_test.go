@@ -191,7 +191,7 @@ func TestAnUnmappedCallOnAGuardedResourceFailsClosed(t *testing.T) {
 	status, out := call(t, "POST", f.neutron.URL+"/v2.1/servers/vm-0-1/action", `{"os-newFeature": {"where": "anywhere"}}`)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, out["NeutronError"].(map[string]any)["message"],
-		"POST /v2.1/servers/vm-0-1/action is not understood (no operation row maps it) on a resource no_co_residency, no_cross_tenant_port guard; failing closed")
+		"POST /v2.1/servers/vm-0-1/action is not understood (no operation row maps it) on a resource no_co_residency, no_cross_tenant_port, router_owner_isolation guard; failing closed")
 	status, _ = call(t, "POST", f.neutron.URL+"/v2.1/servers/vm-0-1/action", `{"reboot": {"type": "SOFT"}}`)
 	assert.NotEqual(t, http.StatusForbidden, status, "a reboot is mapped: it moves nothing")
 	status, _ = call(t, "POST", f.neutron.URL+"/v2.0/ports/port-0-1/frobnicate", `{}`)

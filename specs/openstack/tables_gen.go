@@ -3954,6 +3954,58 @@ var Spec = &tables.Spec{
 			},
 		},
 		&tables.Property{
+			Name:  "port_quota",
+			Doc:   "No tenant holds more ports than its quota (Neutron's default: 500 ports per project).",
+			Model: 1,
+			Invariant: &tables.Expr{
+				Src:   "cloud.tenants.all(t, size(cloud.ports_by_tenant[t.id]) <= quota)",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.tenants"},
+			},
+			Lets: []tables.Let{
+				tables.Let{
+					Name: "quota",
+					Expr: &tables.Expr{Src: "500", Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1}},
+				},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 1,
+					Allow: &tables.Expr{
+						Src:  "size(cloud.ports_by_tenant[op.tenant_id]) <= quota",
+						Vars: tables.Vars{Event: 1, Elem: -1, Scope: -1},
+					},
+				},
+				tables.Critical{
+					Event: 11,
+					Allow: &tables.Expr{
+						Src:  "!(tenant in cloud.tenant_ids)\n      || cloud.port_by_id[op.port_id].tenant != tenant\n         && (op.port_id in cloud.port_ids\n                && tenant == cloud.port_by_id[op.port_id].tenant\n                && size(cloud.ports_by_tenant[tenant]) <= quota\n             || !(op.port_id in cloud.port_ids && tenant == cloud.port_by_id[op.port_id].tenant)\n                && size(cloud.ports_by_tenant[tenant]) + 1 <= quota)\n      || cloud.port_by_id[op.port_id].tenant == tenant\n         && size(cloud.ports_by_tenant[tenant]) <= quota",
+						Vars: tables.Vars{Event: 11, Elem: -1, Scope: 1},
+					},
+				},
+				tables.Critical{
+					Event: 12,
+					Allow: &tables.Expr{
+						Src:  "!(tenant in cloud.tenant_ids)\n      || cloud.port_by_id[op.port_id].tenant != tenant\n         && (op.port_id in cloud.port_ids\n                && tenant == cloud.port_by_id[op.port_id].tenant\n                && size(cloud.ports_by_tenant[tenant]) <= quota\n             || !(op.port_id in cloud.port_ids && tenant == cloud.port_by_id[op.port_id].tenant)\n                && size(cloud.ports_by_tenant[tenant]) + 1 <= quota)\n      || cloud.port_by_id[op.port_id].tenant == tenant\n         && size(cloud.ports_by_tenant[tenant]) <= quota",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: 1},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Scope:      1,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.CE, tables.None, tables.TE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "derived",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TString, Ref: -1}}},
+			},
+		},
+		&tables.Property{
 			Name: "role_cardinality",
 			Doc:  "A capped role reaches at most its cap of holders on each project, counting every way a user holds it: directly, or as a member of a group that holds it.",
 			Invariant: &tables.Expr{
@@ -4158,6 +4210,994 @@ var Spec = &tables.Spec{
 						},
 					},
 				},
+			},
+		},
+		&tables.Property{
+			Name:  "router_owner_isolation",
+			Doc:   "A router's interfaces sit only on networks its tenant owns, or on shared ones.",
+			Model: 1,
+			Invariant: &tables.Expr{
+				Src:   "cloud.ports.all(p, p.device_owner != \"network:router_interface\" || !(p.device_id in cloud.router_ids)\n      || (!(p.network in cloud.network_ids) || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n          || cloud.network_by_id[p.network].shared)\n        && (!(p.network_id in cloud.network_ids) || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n          || cloud.network_by_id[p.network_id].shared))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.ports"},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 5,
+					When: &tables.Expr{
+						Src:  "!op.shared",
+						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1}},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "cloud.ports_by_network[op.network_id].all(p,\n           p.device_owner != \"network:router_interface\"\n           || !(p.device_id in cloud.router_ids)\n           || (!(p.network in cloud.network_ids)\n                  || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n              && (!(p.network_id in cloud.network_ids)\n                  || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (p.network_id == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))\n      && cloud.ports_by_network_id[op.network_id].all(p,\n           p.device_owner != \"network:router_interface\"\n           || !(p.device_id in cloud.router_ids)\n           || (!(p.network in cloud.network_ids)\n                  || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (p.network == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n              && (!(p.network_id in cloud.network_ids)\n                  || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))",
+						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
+					},
+				},
+				tables.Critical{
+					Event: 9,
+					Allow: &tables.Expr{
+						Src:  "cloud.ports_by_device_id[op.router_id].all(p,\n        p.device_owner != \"network:router_interface\"\n        || (!(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == tenant\n               || cloud.network_by_id[p.network].shared)\n           && (!(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == tenant\n               || cloud.network_by_id[p.network_id].shared))",
+						Vars: tables.Vars{Event: 9, Elem: -1, Scope: 1},
+					},
+				},
+				tables.Critical{
+					Event: 12,
+					When: &tables.Expr{
+						Src:  "op.device_owner == \"network:router_interface\"",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 4},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.device_id in cloud.router_ids)\n      || (!(cloud.port_by_id[op.port_id].network != \"\" && cloud.port_by_id[op.port_id].network in cloud.network_ids || cloud.port_by_id[op.port_id].network == \"\" && op.subnet_id in cloud.subnet_ids && cloud.subnet_by_id[op.subnet_id].network != \"\" && cloud.subnet_by_id[op.subnet_id].network in cloud.network_ids)\n             || cloud.port_by_id[op.port_id].network != \"\"\n                && cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.port_by_id[op.port_id].network == \"\"\n                && (op.subnet_id in cloud.subnet_ids\n                       && cloud.subnet_by_id[op.subnet_id].network != \"\"\n                       && cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n                    || !(op.subnet_id in cloud.subnet_ids && cloud.subnet_by_id[op.subnet_id].network != \"\")\n                       && \"\" == cloud.router_by_id[op.device_id].tenant)\n             || cloud.port_by_id[op.port_id].network != \"\"\n                && cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared\n             || cloud.port_by_id[op.port_id].network == \"\"\n                && op.subnet_id in cloud.subnet_ids\n                && cloud.subnet_by_id[op.subnet_id].network != \"\"\n                && cloud.network_by_id[cloud.subnet_by_id[op.subnet_id].network].shared)\n         && (!(op.network_id in cloud.network_ids)\n             || cloud.network_by_id[op.network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[op.network_id].shared)",
+						Vars: tables.Vars{Event: 12, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FExists,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+											B:    4,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    3,
+																									B:    5,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    3,
+																									B:    5,
+																								},
+																							},
+																							B: 2,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FAnd,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FEq,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    3,
+																											B:    5,
+																										},
+																										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									B:    3,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FAnd,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FNe,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    1,
+																											B:    3,
+																										},
+																										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									B: 2,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    3,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    3,
+																							B:    5,
+																						},
+																					},
+																					A: 1,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+																					A:    1,
+																					B:    4,
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																							B:    3,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									A:    1,
+																									B:    3,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									A:    1,
+																									B:    3,
+																								},
+																							},
+																							A: 1,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+																							A:    1,
+																							B:    4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FAnd,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									B:    3,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FNe,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    1,
+																											B:    3,
+																										},
+																										&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																									},
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+																							A:    1,
+																							B:    4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	A: 3,
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    3,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																			B:    3,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																					A:    1,
+																					B:    3,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																					A:    1,
+																					B:    3,
+																				},
+																			},
+																			A: 3,
+																			B: 2,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	B:    2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	A:    1,
+																	B:    2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+													A:    3,
+													B:    2,
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 13,
+					When: &tables.Expr{
+						Src:  "op.device_owner == \"network:router_interface\"",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids)\n      || !(op.device_id in cloud.router_ids)\n      || (!(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (!(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													B:    5,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													B:    4,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    7,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 18,
+					When: &tables.Expr{
+						Src:  "op.device_owner == \"network:router_interface\"",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids)\n      || !(op.device_id in cloud.router_ids)\n      || (!(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (!(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													B:    5,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+													B:    4,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    7,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Scope:      1,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "derived",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TString, Ref: -1}}},
 			},
 		},
 		&tables.Property{
@@ -4447,13 +5487,15 @@ const (
 
 // Indices of the properties in Spec.Properties.
 const (
-	PropertyCommonOwnership    = 0
-	PropertyGroupOwnership     = 1
-	PropertyNoBypass           = 2
-	PropertyNoCoResidency      = 3
-	PropertyNoCrossTenantPort  = 4
-	PropertyRoleCardinality    = 5
-	PropertySeparationOfDuties = 6
+	PropertyCommonOwnership      = 0
+	PropertyGroupOwnership       = 1
+	PropertyNoBypass             = 2
+	PropertyNoCoResidency        = 3
+	PropertyNoCrossTenantPort    = 4
+	PropertyPortQuota            = 5
+	PropertyRoleCardinality      = 6
+	PropertyRouterOwnerIsolation = 7
+	PropertySeparationOfDuties   = 8
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
@@ -4513,14 +5555,21 @@ func init() {
 		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
 		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
 		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[5].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[5].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
-		{Expr: Spec.Properties[5].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
-		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred30},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred30},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
 		{Expr: Spec.Properties[6].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
 		{Expr: Spec.Properties[6].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
+		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred30},       // !op.shared
+		{Expr: Spec.Properties[7].Criticals[2].When, Pred: pred31},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[7].Criticals[2].Allow, Pred: pred32},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
+		{Expr: Spec.Properties[7].Criticals[3].When, Pred: pred33},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[7].Criticals[3].Allow, Pred: pred34},      // !(op.port_id in cloud.port_ids) || !(op.device_id in cloud.router_ids) || (!(cloud.port...
+		{Expr: Spec.Properties[7].Criticals[4].When, Pred: pred35},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[7].Criticals[4].Allow, Pred: pred36},      // !(op.port_id in cloud.port_ids) || !(op.device_id in cloud.router_ids) || (!(cloud.port...
+		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[8].Criticals[1].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[8].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
+		{Expr: Spec.Properties[8].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
 	})
 }
 
@@ -4645,6 +5694,34 @@ func pred29(c genimpl.Ctx) bool {
 }
 
 func pred30(c genimpl.Ctx) bool {
+	return !(c.Param(1).I != 0)
+}
+
+func pred31(c genimpl.Ctx) bool {
+	return c.Str(c.Param(4).Sym()) == "network:router_interface"
+}
+
+func pred32(c genimpl.Ctx) bool {
+	return (!(c.Exists(4, c.Param(5).Sym()))) || (((((!(((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym())))))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && ((((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "")) && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || ((!((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != ""))) && ("" == c.Str(c.Field(4, c.Param(5).Sym(), 1).Sym())))))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))))) && (((!(c.Exists(2, c.Param(3).Sym()))) || (c.Field(2, c.Param(3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)))
+}
+
+func pred33(c genimpl.Ctx) bool {
+	return c.Str(c.Param(1).Sym()) == "network:router_interface"
+}
+
+func pred34(c genimpl.Ctx) bool {
+	return ((!(c.Exists(5, c.Param(0).Sym()))) || (!(c.Exists(4, c.Param(2).Sym())))) || ((((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred35(c genimpl.Ctx) bool {
+	return c.Str(c.Param(2).Sym()) == "network:router_interface"
+}
+
+func pred36(c genimpl.Ctx) bool {
+	return ((!(c.Exists(5, c.Param(0).Sym()))) || (!(c.Exists(4, c.Param(1).Sym())))) || ((((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred37(c genimpl.Ctx) bool {
 	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1))
 }
 
