@@ -2,7 +2,7 @@ package cloudgen
 
 import "fmt"
 
-// workloadTags are the workloadTags of the small MuSIC workload (navigation: the paper's running workflow).
+// workloadTags are the tags of the small MuSIC workload (navigation: the paper's running workflow).
 var workloadTags = []string{"eu", "gdpr", "health", "navigation", "iso27001"}
 
 type musicGen struct {
@@ -11,7 +11,7 @@ type musicGen struct {
 }
 
 // Music generates an inter-community cloud for specs/music: providers with
-// workloadTags, trust level and SLA level, their services, organisations' data
+// tags, trust level and SLA level, their services, organisations' data
 // objects of every protection class and workflows over them; then a stream
 // in which workflow steps hand data to providers and services (admissible or
 // not), data is stored, created and given workflows, and trust Levels move.
@@ -43,10 +43,10 @@ func (g *musicGen) snapshot() {
 	for i := range max(3, g.cfg.Tenants/5) {
 		p := fmt.Sprintf("cloud-%d", i)
 		g.providers = append(g.providers, p)
-		g.record("providers", map[string]any{"id": p, "community_id": "icc", "workloadTags": g.tagSet(), "trust": g.level(), "sla": g.level()})
+		g.record("providers", map[string]any{"id": p, "community_id": "icc", "tags": g.tagSet(), "trust": g.level(), "sla": g.level()})
 		s := "svc-" + p
 		g.services = append(g.services, s)
-		g.record("services", map[string]any{"id": s, "provider_id": p, "workloadTags": g.tagSet()})
+		g.record("services", map[string]any{"id": s, "provider_id": p, "tags": g.tagSet()})
 	}
 	for i := range g.cfg.Tenants {
 		o := fmt.Sprintf("org-%d", i)
@@ -62,7 +62,7 @@ func (g *musicGen) newData(org, id string, snapshot bool) {
 	g.data = append(g.data, id)
 	wf := "wf-" + id
 	g.workflows = append(g.workflows, wf)
-	rec := map[string]any{"id": id, "owner": org, "class": g.level(), "criticality": g.r.IntN(5), "workloadTags": g.tagSet()}
+	rec := map[string]any{"id": id, "owner": org, "class": g.level(), "criticality": g.r.IntN(5), "tags": g.tagSet()}
 	if snapshot {
 		g.record("data_objects", rec)
 		g.record("workflows", map[string]any{"id": wf, "owner": org, "data_id": id})

@@ -1523,22 +1523,17 @@ var Spec = &tables.Spec{
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
-					Event: 13,
-					When: &tables.Expr{
-						Src:  "op.provider != \"\"",
-						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FNe,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString},
-							},
-						},
-					},
+					Event: 3,
 					Allow: &tables.Expr{
-						Src:  "!(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || !(op.provider in cloud.provider_ids) || op.provider in watchlist",
-						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1, Watchlist: true},
+						Src:  "cloud.steps_by_provider[op.provider_id].all(s,\n           s.outcome != \"\"\n           || !(s.workflow in cloud.workflow_ids)\n           || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n           || (!(s.provider in cloud.provider_ids)\n                  || ((op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) < cloud.provider_by_id[s.provider].sla ? (op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) : cloud.provider_by_id[s.provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)\n              && (!(s.service in cloud.service_ids)\n                  || !(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n                  || ((cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) < cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla ? (cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) : cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class))\n      && cloud.services_by_provider[op.provider_id].all(s1,\n           cloud.steps_by_service[s1.id].all(s,\n             s.outcome != \"\"\n             || !(s.workflow in cloud.workflow_ids)\n             || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n             || (!(s.provider in cloud.provider_ids)\n                    || ((s.provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) < cloud.provider_by_id[s.provider].sla ? (s.provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) : cloud.provider_by_id[s.provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)\n                && (!(s.service in cloud.service_ids)\n                    || !(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n                    || ((cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) < cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla ? (cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) : cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)))",
+						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+					},
+				},
+				tables.Critical{
+					Event: 13,
+					Allow: &tables.Expr{
+						Src:  "cloud.step_by_id[op.step_id].outcome != \"\"\n      || !(cloud.step_by_id[op.step_id].workflow != \"\" && cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids || cloud.step_by_id[op.step_id].workflow == \"\" && op.workflow_id in cloud.workflow_ids)\n      || !(cloud.step_by_id[op.step_id].workflow != \"\" && cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data in cloud.data_object_ids || cloud.step_by_id[op.step_id].workflow == \"\" && cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || (!(op.provider in cloud.provider_ids)\n             || cloud.provider_by_id[op.provider].trust < cloud.provider_by_id[op.provider].sla\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[op.provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[op.provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class)\n             || !(cloud.provider_by_id[op.provider].trust < cloud.provider_by_id[op.provider].sla)\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[op.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[op.provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class))\n         && (!(cloud.step_by_id[op.step_id].service in cloud.service_ids)\n             || !(cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class)\n             || !(cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla)\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class))",
+						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FOr,
 							Type: tables.TBool,
@@ -1548,15 +1543,17 @@ var Spec = &tables.Spec{
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FNot,
+											Op:   tables.FNe,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-													B:    5,
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    6,
+													B:    6,
 												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
 											},
 										},
 										&tables.Fast{
@@ -1564,18 +1561,70 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FExists,
+													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FField,
-															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-															A:    3,
-															B:    5,
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																	},
+																	B: 5,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	B:    5,
+																},
+															},
 														},
 													},
-													B: 4,
 												},
 											},
 										},
@@ -1590,17 +1639,868 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FExists,
+													Op:   tables.FOr,
 													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-													B:    2,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    1,
+																					B:    6,
+																				},
+																			},
+																			A: 3,
+																			B: 5,
+																		},
+																	},
+																	B: 4,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 4,
+																},
+															},
+														},
+													},
 												},
 											},
 										},
 										&tables.Fast{
-											Op:   tables.FInWL,
+											Op:   tables.FAnd,
 											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			B:    2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    3,
+																					B:    2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    4,
+																					B:    2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																									A:    3,
+																									B:    2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																									A:    3,
+																									B:    2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    3,
+																					B:    2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    4,
+																					B:    2,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																						&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																							A:    4,
+																							B:    2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    1,
+																											B:    6,
+																										},
+																									},
+																									A: 3,
+																									B: 5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																						&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																							A:    4,
+																							B:    2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									A:    3,
+																									B:    5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    5,
+																					B:    6,
+																				},
+																			},
+																			B: 3,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    5,
+																							B:    6,
+																						},
+																					},
+																					A: 1,
+																					B: 3,
+																				},
+																			},
+																			B: 2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    5,
+																													B:    6,
+																												},
+																											},
+																											A: 1,
+																											B: 3,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    5,
+																													B:    6,
+																												},
+																											},
+																											A: 1,
+																											B: 3,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FLt,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    5,
+																											B:    6,
+																										},
+																									},
+																									A: 1,
+																									B: 3,
+																								},
+																							},
+																							A: 3,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    5,
+																											B:    6,
+																										},
+																									},
+																									A: 1,
+																									B: 3,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    5,
+																													B:    6,
+																												},
+																											},
+																											A: 1,
+																											B: 3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    5,
+																													B:    6,
+																												},
+																											},
+																											A: 1,
+																											B: 3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
 										},
 									},
 								},
@@ -1610,21 +2510,9 @@ var Spec = &tables.Spec{
 				},
 				tables.Critical{
 					Event: 14,
-					When: &tables.Expr{
-						Src:  "op.service != \"\"",
-						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FNe,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString},
-							},
-						},
-					},
 					Allow: &tables.Expr{
-						Src:  "!(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || !(op.service in cloud.service_ids) || !(cloud.service_by_id[op.service].provider in cloud.provider_ids) || op.service in watchlist",
-						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1, Watchlist: true},
+						Src:  "cloud.step_by_id[op.step_id].outcome != \"\"\n      || !(cloud.step_by_id[op.step_id].workflow != \"\" && cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids || cloud.step_by_id[op.step_id].workflow == \"\" && op.workflow_id in cloud.workflow_ids)\n      || !(cloud.step_by_id[op.step_id].workflow != \"\" && cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data in cloud.data_object_ids || cloud.step_by_id[op.step_id].workflow == \"\" && cloud.workflow_by_id[op.workflow_id].data in cloud.data_object_ids)\n      || (!(cloud.step_by_id[op.step_id].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class)\n             || !(cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla)\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class))\n         && (!(op.service in cloud.service_ids)\n             || !(cloud.service_by_id[op.service].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.service_by_id[op.service].provider].trust < cloud.provider_by_id[cloud.service_by_id[op.service].provider].sla\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[op.service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[op.service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class)\n             || !(cloud.provider_by_id[cloud.service_by_id[op.service].provider].trust < cloud.provider_by_id[cloud.service_by_id[op.service].provider].sla)\n                && (cloud.step_by_id[op.step_id].workflow != \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[op.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n                    || cloud.step_by_id[op.step_id].workflow == \"\"\n                       && cloud.provider_by_id[cloud.service_by_id[op.service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[op.workflow_id].data].class))",
+						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FOr,
 							Type: tables.TBool,
@@ -1634,40 +2522,997 @@ var Spec = &tables.Spec{
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FOr,
+											Op:   tables.FNe,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FNot,
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    6,
+													B:    6,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FExists,
+															Op:   tables.FAnd,
 															Type: tables.TBool,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-															B:    5,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																	},
+																	B: 5,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	B:    5,
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    1,
+																					B:    6,
+																				},
+																			},
+																			A: 3,
+																			B: 5,
+																		},
+																	},
+																	B: 4,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    6,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 4,
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
+																				},
+																			},
+																			B: 2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    4,
+																											B:    6,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    4,
+																											B:    6,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																						&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    4,
+																									B:    6,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    1,
+																											B:    6,
+																										},
+																									},
+																									A: 3,
+																									B: 5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																						&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    4,
+																									B:    6,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																									A:    3,
+																									B:    5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FNot,
+													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FExists,
+															Op:   tables.FOr,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																	A:    3,
-																	B:    5,
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			B:    3,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    1,
+																					B:    3,
+																				},
+																			},
+																			B: 2,
+																		},
+																	},
 																},
 															},
-															B: 4,
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																							A:    1,
+																							B:    3,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																							A:    1,
+																							B:    3,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FLt,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																									A:    1,
+																									B:    3,
+																								},
+																							},
+																							A: 3,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																									A:    1,
+																									B:    3,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    1,
+																													B:    6,
+																												},
+																											},
+																											A: 3,
+																											B: 5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FGe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																											A:    3,
+																											B:    5,
+																										},
+																									},
+																									A: 4,
+																									B: 4,
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
 														},
 													},
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 15,
+					When: &tables.Expr{
+						Src:  "op.outcome == \"\"",
+						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+							},
+						},
+					},
+					Allow: &tables.Expr{
+						Src:  "!(op.step_id in cloud.step_ids)\n      || !(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids)\n      || !(cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data in cloud.data_object_ids)\n      || (!(cloud.step_by_id[op.step_id].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla)\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)\n         && (!(cloud.step_by_id[op.step_id].service in cloud.service_ids)\n             || !(cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla)\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)",
+						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													B:    6,
 												},
 											},
 										},
@@ -1678,8 +3523,16 @@ var Spec = &tables.Spec{
 												&tables.Fast{
 													Op:   tables.FExists,
 													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-													B:    3,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    6,
+														},
+													},
+													B: 5,
 												},
 											},
 										},
@@ -1700,19 +3553,530 @@ var Spec = &tables.Spec{
 														&tables.Fast{
 															Op:   tables.FField,
 															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-															A:    1,
-															B:    3,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    1,
+																	B:    6,
+																},
+															},
+															A: 3,
+															B: 5,
 														},
 													},
-													B: 2,
+													B: 4,
 												},
 											},
 										},
 										&tables.Fast{
-											Op:   tables.FInWL,
+											Op:   tables.FAnd,
 											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
+																				},
+																			},
+																			B: 2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FGe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																							},
+																							A: 3,
+																							B: 5,
+																						},
+																					},
+																					A: 4,
+																					B: 4,
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    4,
+																							B:    6,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FGe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
+																				},
+																			},
+																			A: 4,
+																			B: 2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 5,
+																				},
+																			},
+																			A: 4,
+																			B: 4,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    5,
+																					B:    6,
+																				},
+																			},
+																			B: 3,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    5,
+																							B:    6,
+																						},
+																					},
+																					A: 1,
+																					B: 3,
+																				},
+																			},
+																			B: 2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FLt,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FGe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 3,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																							},
+																							A: 3,
+																							B: 5,
+																						},
+																					},
+																					A: 4,
+																					B: 4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FLt,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    5,
+																											B:    6,
+																										},
+																									},
+																									A: 1,
+																									B: 3,
+																								},
+																							},
+																							A: 3,
+																							B: 2,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    5,
+																											B:    6,
+																										},
+																									},
+																									A: 1,
+																									B: 3,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FGe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    5,
+																									B:    6,
+																								},
+																							},
+																							A: 1,
+																							B: 3,
+																						},
+																					},
+																					A: 4,
+																					B: 2,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    1,
+																									B:    6,
+																								},
+																							},
+																							A: 3,
+																							B: 5,
+																						},
+																					},
+																					A: 4,
+																					B: 4,
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
 										},
 									},
 								},
@@ -1720,106 +4084,47 @@ var Spec = &tables.Spec{
 						},
 					},
 				},
-				tables.Critical{
-					Event: 3,
-					Allow: &tables.Expr{
-						Src:  "!(op.provider_id in cloud.provider_ids)\n      || (cloud.steps_by_provider[op.provider_id] + cloud.services_by_provider[op.provider_id].map(v, cloud.steps_by_service[v.id]).flatten()).all(s,\n          s.outcome != \"\" || !(s.workflow in cloud.workflow_ids) || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n          || (op.trust < cloud.provider_by_id[op.provider_id].sla ? op.trust : cloud.provider_by_id[op.provider_id].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)",
-						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
-					},
+			},
+			Threshold: 2,
+			NMax:      2,
+			Enforce:   tables.Deny,
+			ScopeBy:   -1,
+			Facts: []tables.Fact{
+				tables.Fact{
+					Kind:   tables.Exists,
+					Name:   "provider",
+					Entity: 2,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+					Local:  true,
+				},
+				tables.Fact{
+					Kind:   tables.Exists,
+					Name:   "workflow",
+					Entity: 5,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+					Local:  true,
+				},
+				tables.Fact{
+					Kind:   tables.Exists,
+					Name:   "step",
+					Entity: 6,
+					Link:   tables.AttrRef{Entity: -1, Attr: -1},
+					Local:  true,
 				},
 			},
-			Threshold:  1,
-			NMax:       1,
-			Enforce:    tables.Deny,
-			Rare:       []int32{3, 2, 4, 5, 7},
-			RareInit:   true,
-			Scope:      5,
-			ScopeBy:    -1,
-			Facts:      []tables.Fact{},
-			NTable:     []int8{1},
-			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.None, tables.WE, tables.CE, tables.WE, tables.WE, tables.None, tables.WE, tables.None, tables.None, tables.None, tables.WE, tables.TE, tables.CE, tables.CE, tables.WE, tables.None, tables.None},
+			NTable: []int8{2, 1, 1, 1, 1, 1, 1, 1},
+			Configs: []tables.Config{
+				tables.Config{N: 2},
+				tables.Config{Mask: 1, N: 1},
+				tables.Config{Mask: 2, N: 1},
+				tables.Config{Mask: 3, N: 1},
+				tables.Config{Mask: 6, N: 1},
+				tables.Config{Mask: 7, N: 1},
+			},
+			EventKinds: []tables.Kind{tables.TE, tables.None, tables.TE, tables.CE, tables.TE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.TE, tables.CE, tables.CE, tables.CE, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
-				Name: "trusted",
-				Elem: tables.ElemType{
-					Types: []tables.Type{
-						tables.Type{Kind: tables.TRef, Ref: 2},
-						tables.Type{Kind: tables.TRef, Ref: 3},
-					},
-				},
-				Inits: []tables.Init{
-					tables.Init{
-						Entity: -1,
-						Expr: &tables.Expr{
-							Src:   "cloud.providers.filter(c, workflow in cloud.workflow_ids && cloud.workflow_by_id[workflow].data in cloud.data_object_ids\n          && (c.trust < c.sla ? c.trust : c.sla) >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class).map(c, c.id)\n      + cloud.services.filter(v, workflow in cloud.workflow_ids && cloud.workflow_by_id[workflow].data in cloud.data_object_ids\n          && v.provider in cloud.provider_ids\n          && (cloud.provider_by_id[v.provider].trust < cloud.provider_by_id[v.provider].sla\n              ? cloud.provider_by_id[v.provider].trust : cloud.provider_by_id[v.provider].sla)\n             >= cloud.data_object_by_id[cloud.workflow_by_id[workflow].data].class).map(v, v.id)",
-							Vars:  tables.Vars{Event: -1, Elem: -1, Scope: 5},
-							Scans: []string{"cloud.providers", "cloud.services"},
-						},
-					},
-				},
-				Updates: []tables.Update{
-					tables.Update{
-						Event: 3,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 3, Elem: -1, Scope: -1},
-							Scans: []string{"cloud.workflow_ids"},
-						},
-					},
-					tables.Update{
-						Event: 2,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 2, Elem: -1, Scope: -1},
-							Scans: []string{"cloud.workflow_ids"},
-						},
-					},
-					tables.Update{
-						Event: 4,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 4, Elem: -1, Scope: -1},
-							Scans: []string{"cloud.workflow_ids"},
-						},
-					},
-					tables.Update{
-						Event: 5,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 5, Elem: -1, Scope: -1},
-							Scans: []string{"cloud.workflow_ids"},
-						},
-					},
-					tables.Update{
-						Event: 7,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:   "cloud.workflow_ids",
-							Vars:  tables.Vars{Event: 7, Elem: -1, Scope: -1},
-							Scans: []string{"cloud.workflow_ids"},
-						},
-					},
-					tables.Update{
-						Event: 11,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:  "cloud.workflows_by_data[op.data_id].map(w, w.id)",
-							Vars: tables.Vars{Event: 11, Elem: -1, Scope: -1},
-						},
-					},
-					tables.Update{
-						Event: 15,
-						Op:    tables.Rebuild,
-						For: &tables.Expr{
-							Src:  "op.step_id in cloud.step_ids ? [cloud.step_by_id[op.step_id].workflow] : []",
-							Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
-						},
-					},
-				},
+				Name: "derived",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TString, Ref: -1}}},
 			},
 		},
 	},
@@ -1887,10 +4192,10 @@ func init() {
 		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred11}, // op.provider in watchlist
 		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred6},   // op.service != ""
 		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred11}, // op.service in watchlist
-		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred6},   // op.provider != ""
-		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred12}, // !(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data ...
-		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred6},   // op.service != ""
-		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred13}, // !(op.workflow_id in cloud.workflow_ids) || !(cloud.workflow_by_id[op.workflow_id].data ...
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred12}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
+		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred13}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
+		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred14},  // op.outcome == ""
+		{Expr: Spec.Properties[4].Criticals[3].Allow, Pred: pred15}, // !(op.step_id in cloud.step_ids) || !(cloud.step_by_id[op.step_id].workflow in cloud.wor...
 	})
 }
 
@@ -1943,11 +4248,19 @@ func pred11(c genimpl.Ctx) bool {
 }
 
 func pred12(c genimpl.Ctx) bool {
-	return ((!(c.Exists(5, c.Param(1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym())))) || ((!(c.Exists(2, c.Param(2).Sym()))) || (c.InWatchlist(c.Param(2).Sym(), 0)))
+	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Param(2).Sym()))) || ((c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
 }
 
 func pred13(c genimpl.Ctx) bool {
-	return (((!(c.Exists(5, c.Param(1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym())))) || (!(c.Exists(3, c.Param(2).Sym())))) || ((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.InWatchlist(c.Param(2).Sym(), 0)))
+	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Param(2).Sym()))) || (!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
+}
+
+func pred14(c genimpl.Ctx) bool {
+	return c.Str(c.Param(1).Sym()) == ""
+}
+
+func pred15(c genimpl.Ctx) bool {
+	return ((!(c.Exists(6, c.Param(0).Sym()))) || (!(c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym())))) || ((!(c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))))))
 }
 
 var consts0 = []string{"completed", "failed", "violated"}
