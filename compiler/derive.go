@@ -55,26 +55,32 @@ func (d *Derived) Rare() []string {
 // are checked: the one the event writes, or those reaching it, found through the indexes
 // by the key that reaches it. A part outside this form is checked whole on every event
 // that writes what it reads (a scan, declared rare), and a note says so.
-func Derive(m *tables.Model, property, invariant string) (*Derived, error) {
+func Derive(m *tables.Model, property, invariant string, lets map[string]string) (*Derived, error) {
 	t, err := parseTerm(invariant)
 	if err != nil {
 		return nil, fmt.Errorf("invariant: %v", err)
 	}
+	consts := map[string]*term{}
+	for name, src := range lets {
+		if c, err := parseTerm(src); err == nil && c.kind == tList {
+			consts[name] = c
+		}
+	}
 	// The first pass finds the critical events, and so the scope; the second reads the
 	// operation's own record's scope ancestor as the scope id, which it is once known.
-	d, scope, err := derivePass(m, property, t, -1)
+	d, scope, err := derivePass(m, property, t, -1, consts)
 	if err != nil {
 		return nil, err
 	}
-	if d, scope, err = derivePass(m, property, t, scope); err != nil {
+	if d, scope, err = derivePass(m, property, t, scope, consts); err != nil {
 		return nil, err
 	}
 	d.Scope = m.Entities[scope].Name
 	return d, nil
 }
 
-func derivePass(m *tables.Model, property string, t *term, scope int32) (*Derived, int32, error) {
-	dv := &deriver{m: m, fields: cloudEntityFields(m), scope: scope}
+func derivePass(m *tables.Model, property string, t *term, scope int32, consts map[string]*term) (*Derived, int32, error) {
+	dv := &deriver{m: m, fields: cloudEntityFields(m), scope: scope, consts: consts}
 	d := &Derived{Property: property}
 	checks := make([][]*term, len(m.Events))
 	whens := make([][]*term, len(m.Events))
@@ -336,7 +342,8 @@ type deriver struct {
 	m      *tables.Model
 	fields map[string]tables.CloudField
 	fresh  int
-	scope  int32 // the scope entity, once known (-1 before)
+	scope  int32            // the scope entity, once known (-1 before)
+	consts map[string]*term // the property's lets that are list constants
 }
 
 func cloudEntityFields(m *tables.Model) map[string]tables.CloudField {
@@ -364,7 +371,7 @@ func (dv *deriver) quantified(c *term) (*quant, error) {
 	}
 	q := &quant{entity: f.Entity, v: c.args[0].name, body: c.args[1]}
 	if bad := dv.nonLocal(q.body); bad != nil {
-		return nil, fmt.Errorf("`%s` reads more than records looked up by a key (derive handles a quantifier over records whose body looks records up by id, or counts an index's records with size)", bad)
+		return nil, fmt.Errorf("`%s` reads more than records looked up by a key (derive handles a quantifier over records whose body looks records up by id, ranges over or counts an index by a key)", bad)
 	}
 	return q, nil
 }
@@ -390,6 +397,11 @@ func (dv *deriver) nonLocal(t *term) *term {
 		if f, ok := dv.cloudField(t.args[1]); ok && f.Kind == tables.CloudIDs {
 			return dv.nonLocal(t.args[0])
 		}
+	case dv.indexQuantifier(t) != nil:
+		if b := dv.nonLocal(t.recv.args[1]); b != nil {
+			return b
+		}
+		return dv.nonLocal(t.args[1])
 	case sizeOfIndex(t) != nil:
 		if f, ok := dv.cloudField(sizeOfIndex(t).args[0]); ok && f.Kind == tables.CloudIndex {
 			return dv.nonLocal(sizeOfIndex(t).args[1])

@@ -23,6 +23,16 @@ func planless(p *dsl.Property) bool {
 	return inv
 }
 
+func letSources(p *dsl.Property) map[string]string {
+	out := map[string]string{}
+	for _, it := range p.Items {
+		if it.Let != nil {
+			out[it.Let.Name.Name] = it.Let.Expr.Text()
+		}
+	}
+	return out
+}
+
 func invariantOf(p *dsl.Property) *dsl.CEL {
 	for _, it := range p.Items {
 		if it.Invariant != nil {
@@ -36,7 +46,7 @@ func invariantOf(p *dsl.Property) *dsl.CEL {
 // if written there.
 func (c *compiler) derivePlan(p *propInfo) {
 	inv := invariantOf(p.ast)
-	d, err := Derive(p.model.t, p.ast.Name.Name, inv.Text())
+	d, err := Derive(p.model.t, p.ast.Name.Name, inv.Text(), letSources(p.ast))
 	if err != nil {
 		c.errorf(inv.Pos, "property %s gives no plan, and none can be derived: %v", p.ast.Name.Name, err)
 		p.underivable = true
@@ -52,7 +62,7 @@ func (c *compiler) rederive(p *propInfo) {
 	if inv == nil {
 		return
 	}
-	d, err := Derive(p.model.t, p.ast.Name.Name, inv.Text())
+	d, err := Derive(p.model.t, p.ast.Name.Name, inv.Text(), letSources(p.ast))
 	if err != nil {
 		c.underived[p.ast.Name.Name] = err.Error()
 		return

@@ -10,15 +10,26 @@ import (
 
 // hit is a read the event changes: of the record whose id is val (an operation parameter),
 // reached from the quantified record by key (read before the event).
+// A nil key means the records reached cannot be found through an index: they are scanned.
 type hit struct{ key, val *term }
 
 // rewriter turns a conjunct's body into what it reads after one event (SEMANTICS.md §3).
 type rewriter struct {
-	dv   *deriver
-	ev   *tables.Event
-	q    *quant
-	hits []hit
-	seen map[string]bool
+	dv    *deriver
+	ev    *tables.Event
+	q     *quant
+	hits  []hit
+	seen  map[string]bool
+	inner *innerQ // the quantifier over an index being rewritten, nil outside one
+}
+
+// innerQ is `cloud.<plural>_by_<g>[key].all(v, ...)` inside the conjunct's body: its
+// records are those of entity whose g is key (read before the event, from the outer record).
+type innerQ struct {
+	v      string
+	entity int32
+	key    *term
+	g      string
 }
 
 // delta is the check an operation of event ev must pass for q to hold after it, given that
@@ -28,7 +39,7 @@ type rewriter struct {
 func (dv *deriver) delta(q *quant, evi int32) (check *term, scan bool, when *term) {
 	ev := &dv.m.Events[evi]
 	r := &rewriter{dv: dv, ev: ev, q: q, seen: map[string]bool{}}
-	post := r.rw(q.body)
+	post := dv.zeroLookups(r.rw(q.body))
 	creates := ev.Kind == tables.Creates && !ev.Target.Group && ev.Target.Index == q.entity
 	if !creates && weaker(q.body, post, true) {
 		return nil, false, nil // every record's body after the event follows from it before
@@ -43,10 +54,42 @@ func (dv *deriver) delta(q *quant, evi int32) (check *term, scan bool, when *ter
 	return dv.zeroLookups(check), scan, r.boolWhen(post)
 }
 
+// constIn decides `[a, b] in c` for a list constant c of lists when no element of c
+// matches the literal positions of [a, b]: false (a deleted role's name is "", which no
+// conflict names). Nil when it cannot tell.
+func (dv *deriver) constIn(x *term) *term {
+	if !x.is(operators.In) || x.args[0].kind != tList || x.args[1].kind != tIdent {
+		return nil
+	}
+	c, ok := dv.consts[x.args[1].name]
+	if !ok {
+		return nil
+	}
+	l := x.args[0]
+	for _, e := range c.args {
+		if e.kind != tList || len(e.args) != len(l.args) {
+			return nil
+		}
+		match := true
+		for i, a := range l.args {
+			if a.kind == tLit && e.args[i].kind == tLit && a.lit != e.args[i].lit {
+				match = false
+			}
+		}
+		if match {
+			return nil
+		}
+	}
+	return tFalse()
+}
+
 // zeroLookups reads a field of the record with id "" as its zero value: no record has
 // that id (SEMANTICS.md §1), and the fast form looks records up by a value, not a literal.
 func (dv *deriver) zeroLookups(t *term) *term {
 	return mapTerm(t, func(x *term) *term {
+		if c := dv.constIn(x); c != nil {
+			return c
+		}
 		if x.kind != tSelect || !x.recv.is(operators.Index) || !x.recv.args[1].equal(tStr("")) {
 			return nil
 		}
@@ -120,6 +163,9 @@ func (r *rewriter) other() *term {
 // check is the body after the event for the records reached from val by key.
 func (r *rewriter) check(post, key, val *term) (*term, bool) {
 	m, q := r.dv.m, r.q
+	if key == nil {
+		return tMember(tCloud(m.Entities[q.entity].Plural), "all", tId(q.v), residual(q.body, post)), true
+	}
 	switch {
 	case key.kind == tSelect && key.recv.kind == tIdent && key.recv.name == q.v:
 		if key.name == "id" {
@@ -130,6 +176,7 @@ func (r *rewriter) check(post, key, val *term) (*term, bool) {
 			if weaker(assume(q.body, tEq(key, val)), body, true) {
 				return nil, false
 			}
+			body = residual(assume(q.body, tEq(key, val)), body)
 			return tMember(tIndex(tCloud(idx.Name), val), "all", tId(q.v), body), false
 		}
 	case key.kind == tSelect && key.recv.is(operators.Index):
@@ -152,7 +199,26 @@ func (r *rewriter) check(post, key, val *term) (*term, bool) {
 		}
 		return tMember(tIndex(tCloud(idx.Name), val), "all", tId(z), c), scan
 	}
-	return tMember(tCloud(m.Entities[q.entity].Plural), "all", tId(q.v), post), true
+	return tMember(tCloud(m.Entities[q.entity].Plural), "all", tId(q.v), residual(q.body, post)), true
+}
+
+// residual is what is left of post to check where pre held before the event: the parts of
+// it that pre implies are dropped (post = d || (a && b) is checked as d || a and d || b).
+func residual(pre, post *term) *term {
+	switch {
+	case weaker(pre, post, true):
+		return tTrue()
+	case post.is(operators.LogicalAnd):
+		return tAnd(residual(pre, post.args[0]), residual(pre, post.args[1]))
+	case post.is(operators.LogicalOr):
+		for i, side := range post.args {
+			if side.is(operators.LogicalAnd) {
+				other := post.args[1-i]
+				return tAnd(residual(pre, tOr(other, side.args[0])), residual(pre, tOr(other, side.args[1])))
+			}
+		}
+	}
+	return post
 }
 
 // self is the body for the record with id val, after the event: none when the event
@@ -173,10 +239,11 @@ func (r *rewriter) self(post, val *term) *term {
 	if ev.Kind == tables.Creates && ev.Target.Index == x && val.equal(r.key()) {
 		return body
 	}
-	if weaker(assume(substRecord(pre, r.q.v, val, name), ids), body, true) {
+	before := assume(substRecord(pre, r.q.v, val, name), ids)
+	if weaker(before, body, true) {
 		return nil // the record held the body before, and the event only weakens it
 	}
-	return tOr(tNot(ids), body)
+	return tOr(tNot(ids), residual(before, body))
 }
 
 // scopedBody is the body, for the operation's own record, with its ancestor of the
@@ -206,6 +273,13 @@ func (r *rewriter) rw(t *term) *term {
 	switch {
 	case t.kind == tSelect && t.recv.kind == tIdent && t.recv.name == r.q.v:
 		return r.field(r.q.entity, tSel(t.recv, "id"), tSel(t.recv, "id"), t, t.name)
+	case t.kind == tSelect && t.recv.kind == tIdent && r.inner != nil && t.recv.name == r.inner.v:
+		if r.ev.Kind == tables.Creates && !r.ev.Target.Group && r.ev.Target.Index == r.inner.entity {
+			return t // a created record enters the range with its new values (quantIndex)
+		}
+		return r.field(r.inner.entity, tSel(t.recv, "id"), tSel(t.recv, "id"), t, t.name)
+	case r.dv.indexQuantifier(t) != nil:
+		return r.quantIndex(t)
 	case t.kind == tSelect && t.recv.is(operators.Index):
 		if f, ok := r.dv.cloudField(t.recv.args[0]); ok && f.Kind == tables.CloudByID {
 			k := r.rw(t.recv.args[1])
@@ -246,6 +320,8 @@ func (r *rewriter) refKey(key *term) bool {
 		return false
 	case key.recv.kind == tIdent && key.recv.name == r.q.v:
 		e = r.q.entity
+	case key.recv.kind == tIdent && r.inner != nil && key.recv.name == r.inner.v:
+		e = r.inner.entity
 	case key.recv.is(operators.Index):
 		if f, ok := r.dv.cloudField(key.recv.args[0]); ok && f.Kind == tables.CloudByID {
 			e = f.Entity
@@ -258,7 +334,101 @@ func (r *rewriter) refKey(key *term) bool {
 	return fi >= 0 && m.FieldType(e, int(fi)).Kind == tables.TRef
 }
 
+// indexQuantifier is the index field a quantifier `cloud.<plural>_by_<g>[k].all(v, ...)`
+// ranges over (a field holding one value), or nil.
+func (dv *deriver) indexQuantifier(t *term) *tables.CloudField {
+	if t.kind != tCall || t.recv == nil || (t.name != "all" && t.name != "exists") || len(t.args) != 2 ||
+		t.args[0].kind != tIdent || !t.recv.is(operators.Index) {
+		return nil
+	}
+	f, ok := dv.cloudField(t.recv.args[0])
+	if !ok || f.Kind != tables.CloudIndex || dv.m.FieldType(f.Entity, f.Field).Kind == tables.TList {
+		return nil
+	}
+	return &f
+}
+
+// quantIndex is a quantifier over an index after the event: the records in it read after
+// the event, a deleted one dropped, a created one added when it lands on the key. The
+// outer records whose range a created record enters are checked again.
+func (r *rewriter) quantIndex(t *term) *term {
+	m, ev := r.dv.m, r.ev
+	f := r.dv.indexQuantifier(t)
+	y, g, name := t.args[0].name, m.FieldNames(f.Entity)[f.Field], m.Entities[f.Entity].Name
+	preKey := t.recv.args[1]
+	k := r.rw(preKey)
+	saved := r.inner
+	r.inner = &innerQ{v: y, entity: f.Entity, key: preKey, g: g}
+	body := r.rw(t.args[1])
+	r.inner = saved
+	writes := !ev.Target.Group && ev.Target.Index == f.Entity
+	if writes && ev.Kind == tables.Deletes {
+		body = tOr(tEq(tSel(tId(y), "id"), r.key()), body)
+	}
+	out := tMember(tIndex(t.recv.args[0], k), t.name, tId(y), body)
+	if writes && ev.Kind == tables.Creates {
+		pre := tSel(tIndex(tCloud(name+"_by_id"), r.key()), g)
+		_, _, lands, _ := r.change(f.Entity, g, pre)
+		if lands == nil {
+			lands = pre
+		}
+		created := substRecord(r.inner0(t.args[1], y, f.Entity), y, r.key(), name)
+		enters := tEq(k, lands)
+		if t.name == "all" {
+			out = tAnd(out, tOr(tNot(enters), created))
+		} else {
+			out = tOr(out, tAnd(enters, created))
+		}
+		r.note(preKey, lands)
+	}
+	if ev.Kind != tables.Creates && ev.Kind != tables.Deletes && r.setsField(f.Entity, g) {
+		r.hits = append(r.hits, hit{val: r.key()}) // a record moving between keys: scanned
+	}
+	return out
+}
+
+// inner0 is an inner quantifier's body rewritten for the record the event creates, read
+// with its new values.
+func (r *rewriter) inner0(body *term, y string, e int32) *term {
+	saved := r.inner
+	r.inner = &innerQ{v: y, entity: e, key: nil}
+	defer func() { r.inner = saved }()
+	out := mapTerm(body, func(x *term) *term {
+		if x.kind == tSelect && x.recv.kind == tIdent && x.recv.name == y {
+			v, _, nv, _ := r.change(e, x.name, x)
+			if nv != nil && v != nil {
+				return nv
+			}
+		}
+		return nil
+	})
+	return r.rw(out)
+}
+
+// setsField reports whether the event writes field f of e records otherwise than by
+// creating or deleting them.
+func (r *rewriter) setsField(e int32, f string) bool {
+	fi := int(fieldIndex(r.dv.m, e, f))
+	for _, s := range r.ev.Sets {
+		if s.Entity == e && r.dv.m.AttrField(e, s.Attr) == fi {
+			return true
+		}
+	}
+	return (r.ev.Kind == tables.Associates || r.ev.Kind == tables.Dissociates) && r.ev.Link.Entity == e && r.dv.m.AttrField(e, r.ev.Link.Attr) == fi
+}
+
 func (r *rewriter) note(key, val *term) {
+	if in := r.inner; in != nil && key.kind == tSelect && key.recv.kind == tIdent && key.recv.name == in.v {
+		if key.name != "id" || in.key == nil {
+			r.hits = append(r.hits, hit{val: val}) // reached from a record of an inner range: scanned
+			return
+		}
+		// The record val sits in the range of the outer records whose key is its g.
+		r.inner = nil
+		r.note(in.key, tSel(tIndex(tCloud(r.dv.m.Entities[in.entity].Name+"_by_id"), val), in.g))
+		r.inner = in
+		return
+	}
 	k := key.String() + "\x00" + val.String()
 	if !r.seen[k] {
 		r.seen[k] = true
@@ -602,6 +772,9 @@ func weakerShape(p, q *term, pos bool) bool {
 		return true
 	case p.is(operators.LogicalNot) && q.is(operators.LogicalNot):
 		return weakerShape(p.args[0], q.args[0], !pos)
+	case p.kind == tCall && q.kind == tCall && p.recv != nil && q.recv != nil && p.name == q.name &&
+		(p.name == "all" || p.name == "exists") && p.recv.equal(q.recv) && p.args[0].equal(q.args[0]):
+		return weakerShape(p.args[1], q.args[1], pos) // the same range, a weaker body
 	case q.is(operators.Conditional) && weakerShape(p, q.args[1], pos) && weakerShape(p, q.args[2], pos):
 		return true // q is one of its branches, both of which follow from p
 	case pos && lowerCount(p, q):

@@ -20,7 +20,7 @@ func TestAuditCommandListsViolationsAndExits1(t *testing.T) {
 	code, out, stderr := pvsc("audit", "--spec", "../../specs/openstack", "--snapshot", captured)
 	require.Equal(t, 1, code, stderr)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	assert.Regexp(t, `pvsc-snapshot.json: \d+ violations \(9 properties, \d+ records checked in .*\)$`, lines[len(lines)-1])
+	assert.Regexp(t, `pvsc-snapshot.json: \d+ violations \(10 properties, \d+ records checked in .*\)$`, lines[len(lines)-1])
 	assert.Contains(t, out, `role_cardinality: assignment "`)
 	assert.Contains(t, out, "breaks the invariant: `a.inherited || !(cloud.role_by_id[a.role].name in caps)")
 
@@ -38,7 +38,7 @@ func TestAuditCommandListsViolationsAndExits1(t *testing.T) {
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
-	assert.Equal(t, 9, rep.Stats.Properties)
+	assert.Equal(t, 10, rep.Stats.Properties)
 	require.NotEmpty(t, rep.Violations)
 	props := map[string]int{}
 	for _, v := range rep.Violations {
@@ -59,7 +59,7 @@ func TestAuditCommandListsViolationsAndExits1(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "audit."+format)
 		code, _, stderr = pvsc("audit", "--spec", "../../specs/openstack", "--snapshot", captured, "--format", format, "--out", path)
 		require.Equal(t, 1, code, stderr)
-		assert.Contains(t, stderr, "violations (9 properties")
+		assert.Contains(t, stderr, "violations (10 properties")
 		b, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Contains(t, string(b), want)
@@ -75,7 +75,7 @@ func TestAuditCommandCleanAndErrors(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	code, out, stderr := pvsc("audit", "--spec", "../../specs/openstack", "--snapshot", snap)
 	require.Equal(t, 0, code, stderr)
-	assert.Regexp(t, `clean.json: clean \(9 properties, \d+ records checked`, out)
+	assert.Regexp(t, `clean.json: clean \(10 properties, \d+ records checked`, out)
 
 	b, err := os.ReadFile(snap)
 	require.NoError(t, err)

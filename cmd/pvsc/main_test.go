@@ -25,7 +25,7 @@ func pvsc(args ...string) (int, string, string) {
 func TestCheckShippedSpecs(t *testing.T) {
 	code, out, errOut := pvsc("check", "../../specs/...")
 	assert.Equal(t, 0, code, errOut)
-	assert.Contains(t, out, "ok  ../../specs/openstack  (2 models, 2 operation blocks, 9 properties)")
+	assert.Contains(t, out, "ok  ../../specs/openstack  (2 models, 2 operation blocks, 10 properties)")
 	assert.Contains(t, out, "ok  ../../specs/music  (1 models, 1 operation blocks, 5 properties)")
 }
 

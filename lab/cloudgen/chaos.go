@@ -46,11 +46,15 @@ func Chaos(snap []byte, seed uint64, n int) ([]Line, error) {
 			l = Line{Op: "create_network_port", Params: map[string]any{"port_id": id, "subnet_id": pick("subnets", "id"),
 				"tenant_id": pick("projects", "id"), "network_id": pick("networks", "id"),
 				"device_owner": "network:router_interface", "device_id": pick("routers", "id")}}
-		case 5: // a user holding both roles of a conflict on one project
+		case 5: // a user holding both roles of a conflict on one project, now and then with more admins
 			u, p := pick("users", "id"), pick("projects", "id")
 			for j, q := range []string{admin, "chaos-auditor"} {
 				out = append(out, Line{Op: "grant_role", Params: map[string]any{"assignment_id": fmt.Sprint(id, "-", j),
 					"user_id": u, "project_id": p, "role_id": q, "inherited": false}})
+			}
+			for j := range 2 * r.IntN(2) { // past role_cardinality's cap of 2 admins
+				out = append(out, Line{Op: "grant_role", Params: map[string]any{"assignment_id": fmt.Sprint(id, "-admin-", j),
+					"user_id": pick("users", "id"), "project_id": p, "role_id": admin, "inherited": false}})
 			}
 			continue
 		case 0:

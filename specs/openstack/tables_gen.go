@@ -3199,6 +3199,55 @@ var Spec = &tables.Spec{
 			},
 		},
 		&tables.Property{
+			Name: "domain_separation_of_duties",
+			Doc:  "No user holds two conflicting roles on projects of one domain, whichever projects of it they are.",
+			Invariant: &tables.Expr{
+				Src:   "cloud.assignments.all(a, a.inherited || !(a.project in cloud.project_ids)\n      || cloud.assignments_by_user[a.user].all(b, b.inherited || !(b.project in cloud.project_ids)\n        || cloud.project_by_id[a.project].domain != cloud.project_by_id[b.project].domain\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts)))",
+				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
+				Scans: []string{"cloud.assignments"},
+			},
+			Lets: []tables.Let{
+				tables.Let{
+					Name: "conflicts",
+					Expr: &tables.Expr{
+						Src:  "[[\"admin\", \"auditor\"], [\"approver\", \"requester\"]]",
+						Vars: tables.Vars{Event: -1, Elem: -1, Scope: -1},
+					},
+				},
+			},
+			Criticals: []tables.Critical{
+				tables.Critical{
+					Event: 9,
+					Allow: &tables.Expr{
+						Src:   "cloud.assignments.all(a,\n        a.inherited\n        || !(a.project in cloud.project_ids)\n        || cloud.assignments_by_user[a.user].all(b,\n             b.inherited\n             || !(b.project in cloud.project_ids)\n             || cloud.project_by_id[a.project].domain != cloud.project_by_id[b.project].domain\n             || !([a.role == op.role_id ? \"\" : cloud.role_by_id[a.role].name, b.role == op.role_id ? \"\" : cloud.role_by_id[b.role].name] in conflicts)))",
+						Vars:  tables.Vars{Event: 9, Elem: -1, Scope: -1},
+						Scans: []string{"cloud.assignments"},
+					},
+				},
+				tables.Critical{
+					Event: 10,
+					Allow: &tables.Expr{
+						Src:  "(cloud.assignment_by_id[op.assignment_id].user != \"\"\n             && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(a,\n                  ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || cloud.assignments_by_user[a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user].all(b,\n                           b.inherited\n                           || !(b.project in cloud.project_ids)\n                           || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[b.project].domain\n                           || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[b.role].name] in conflicts)))\n                  && ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || (a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user) != cloud.assignment_by_id[op.assignment_id].user\n                      || op.inherited\n                      || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                      || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                      || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[role].name] in conflicts)))\n          || cloud.assignment_by_id[op.assignment_id].user == \"\"\n             && cloud.assignments_by_user[op.user_id].all(a,\n                  ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || cloud.assignments_by_user[a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user].all(b,\n                           b.inherited\n                           || !(b.project in cloud.project_ids)\n                           || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[b.project].domain\n                           || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[b.role].name] in conflicts)))\n                  && ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || (a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user) != op.user_id\n                      || op.inherited\n                      || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                      || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                      || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[role].name] in conflicts))))\n      && (op.inherited\n          || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n          || (cloud.assignment_by_id[op.assignment_id].user != \"\"\n                    && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts))\n                 || cloud.assignment_by_id[op.assignment_id].user == \"\"\n                    && cloud.assignments_by_user[op.user_id].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts)))\n             && (op.inherited\n                 || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n                 || !([cloud.role_by_id[role].name, cloud.role_by_id[role].name] in conflicts)))",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: 4},
+					},
+				},
+			},
+			Threshold:  1,
+			NMax:       1,
+			Enforce:    tables.Deny,
+			Rare:       []int32{9},
+			Scope:      4,
+			ScopeBy:    -1,
+			Facts:      []tables.Fact{},
+			NTable:     []int8{1},
+			Configs:    []tables.Config{tables.Config{N: 1}},
+			EventKinds: []tables.Kind{tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.TE, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None, tables.None},
+			Watchlist: tables.Watchlist{
+				Name: "derived",
+				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TString, Ref: -1}}},
+			},
+		},
+		&tables.Property{
 			Name: "group_ownership",
 			Doc:  "Through a group, a user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
 			Invariant: &tables.Expr{
@@ -4234,14 +4283,14 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "cloud.ports_by_network[op.network_id].all(p,\n           p.device_owner != \"network:router_interface\"\n           || !(p.device_id in cloud.router_ids)\n           || (!(p.network in cloud.network_ids)\n                  || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n              && (!(p.network_id in cloud.network_ids)\n                  || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (p.network_id == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))\n      && cloud.ports_by_network_id[op.network_id].all(p,\n           p.device_owner != \"network:router_interface\"\n           || !(p.device_id in cloud.router_ids)\n           || (!(p.network in cloud.network_ids)\n                  || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (p.network == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n              && (!(p.network_id in cloud.network_ids)\n                  || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n                  || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))",
+						Src:  "cloud.ports_by_network[op.network_id].all(p,\n           (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n               || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n           && (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n               || (p.network_id == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))\n      && cloud.ports_by_network_id[op.network_id].all(p,\n           (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n               || (p.network == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n           && (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n               || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
 					},
 				},
 				tables.Critical{
 					Event: 9,
 					Allow: &tables.Expr{
-						Src:  "cloud.ports_by_device_id[op.router_id].all(p,\n        p.device_owner != \"network:router_interface\"\n        || (!(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == tenant\n               || cloud.network_by_id[p.network].shared)\n           && (!(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == tenant\n               || cloud.network_by_id[p.network_id].shared))",
+						Src:  "cloud.ports_by_device_id[op.router_id].all(p,\n        (p.device_owner != \"network:router_interface\"\n            || !(p.network in cloud.network_ids)\n            || cloud.network_by_id[p.network].tenant == tenant\n            || cloud.network_by_id[p.network].shared)\n        && (p.device_owner != \"network:router_interface\"\n            || !(p.network_id in cloud.network_ids)\n            || cloud.network_by_id[p.network_id].tenant == tenant\n            || cloud.network_by_id[p.network_id].shared))",
 						Vars: tables.Vars{Event: 9, Elem: -1, Scope: 1},
 					},
 				},
@@ -4765,52 +4814,22 @@ var Spec = &tables.Spec{
 				},
 				tables.Critical{
 					Event: 13,
-					When: &tables.Expr{
-						Src:  "op.device_owner == \"network:router_interface\"",
-						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FEq,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-							},
-						},
-					},
 					Allow: &tables.Expr{
-						Src:  "!(op.port_id in cloud.port_ids)\n      || !(op.device_id in cloud.router_ids)\n      || (!(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (!(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
 						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FOr,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FOr,
+									Op:   tables.FNot,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FNot,
+											Op:   tables.FExists,
 											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-													B:    5,
-												},
-											},
-										},
-										&tables.Fast{
-											Op:   tables.FNot,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-													B:    4,
-												},
-											},
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+											B:    5,
 										},
 									},
 								},
@@ -4827,6 +4846,32 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
 															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
@@ -4846,6 +4891,12 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FEq,
 															Type: tables.TBool,
@@ -4874,22 +4925,22 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
-													},
-												},
-												&tables.Fast{
-													Op:   tables.FField,
-													Type: tables.TBool,
-													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FField,
-															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-															A:    3,
-															B:    5,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
 														},
 													},
-													A: 3,
-													B: 2,
 												},
 											},
 										},
@@ -4902,6 +4953,32 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
 															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
@@ -4921,6 +4998,12 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FEq,
 															Type: tables.TBool,
@@ -4949,22 +5032,267 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
+														},
 													},
 												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+				tables.Critical{
+					Event: 17,
+					Allow: &tables.Expr{
+						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FExists,
+											Type: tables.TBool,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+											B:    5,
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
 												&tables.Fast{
-													Op:   tables.FField,
+													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FField,
-															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-															A:    7,
-															B:    5,
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
 														},
 													},
-													A: 3,
-													B: 2,
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    7,
+																			B:    5,
+																		},
+																	},
+																	A: 1,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	A:    1,
+																	B:    4,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
+														},
+													},
 												},
 											},
 										},
@@ -4976,52 +5304,22 @@ var Spec = &tables.Spec{
 				},
 				tables.Critical{
 					Event: 18,
-					When: &tables.Expr{
-						Src:  "op.device_owner == \"network:router_interface\"",
-						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
-						Fast: &tables.Fast{
-							Op:   tables.FEq,
-							Type: tables.TBool,
-							Args: []*tables.Fast{
-								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-								&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-							},
-						},
-					},
 					Allow: &tables.Expr{
-						Src:  "!(op.port_id in cloud.port_ids)\n      || !(op.device_id in cloud.router_ids)\n      || (!(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (!(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
 						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FOr,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FOr,
+									Op:   tables.FNot,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FNot,
+											Op:   tables.FExists,
 											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-													B:    5,
-												},
-											},
-										},
-										&tables.Fast{
-											Op:   tables.FNot,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-													B:    4,
-												},
-											},
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+											B:    5,
 										},
 									},
 								},
@@ -5038,6 +5336,32 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
 															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
@@ -5057,6 +5381,12 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FEq,
 															Type: tables.TBool,
@@ -5085,22 +5415,22 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
-													},
-												},
-												&tables.Fast{
-													Op:   tables.FField,
-													Type: tables.TBool,
-													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FField,
-															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-															A:    3,
-															B:    5,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
 														},
 													},
-													A: 3,
-													B: 2,
 												},
 											},
 										},
@@ -5113,6 +5443,32 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																			B:    4,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
 															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
@@ -5132,6 +5488,12 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FEq,
 															Type: tables.TBool,
@@ -5160,22 +5522,22 @@ var Spec = &tables.Spec{
 																},
 															},
 														},
-													},
-												},
-												&tables.Fast{
-													Op:   tables.FField,
-													Type: tables.TBool,
-													Args: []*tables.Fast{
 														&tables.Fast{
 															Op:   tables.FField,
-															Type: tables.TString,
-															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-															A:    7,
-															B:    5,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 3,
+															B: 2,
 														},
 													},
-													A: 3,
-													B: 2,
 												},
 											},
 										},
@@ -5194,7 +5556,7 @@ var Spec = &tables.Spec{
 			Facts:      []tables.Fact{},
 			NTable:     []int8{1},
 			Configs:    []tables.Config{tables.Config{N: 1}},
-			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.None},
+			EventKinds: []tables.Kind{tables.None, tables.TE, tables.None, tables.TE, tables.None, tables.CE, tables.None, tables.None, tables.None, tables.CE, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None, tables.CE, tables.CE, tables.None, tables.None, tables.None},
 			Watchlist: tables.Watchlist{
 				Name: "derived",
 				Elem: tables.ElemType{Types: []tables.Type{tables.Type{Kind: tables.TString, Ref: -1}}},
@@ -5487,15 +5849,16 @@ const (
 
 // Indices of the properties in Spec.Properties.
 const (
-	PropertyCommonOwnership      = 0
-	PropertyGroupOwnership       = 1
-	PropertyNoBypass             = 2
-	PropertyNoCoResidency        = 3
-	PropertyNoCrossTenantPort    = 4
-	PropertyPortQuota            = 5
-	PropertyRoleCardinality      = 6
-	PropertyRouterOwnerIsolation = 7
-	PropertySeparationOfDuties   = 8
+	PropertyCommonOwnership          = 0
+	PropertyDomainSeparationOfDuties = 1
+	PropertyGroupOwnership           = 2
+	PropertyNoBypass                 = 3
+	PropertyNoCoResidency            = 4
+	PropertyNoCrossTenantPort        = 5
+	PropertyPortQuota                = 6
+	PropertyRoleCardinality          = 7
+	PropertyRouterOwnerIsolation     = 8
+	PropertySeparationOfDuties       = 9
 )
 
 // init binds the predicates compiled to Go to their expressions; the runtime prefers them to the fast interpreter.
@@ -5542,34 +5905,33 @@ func init() {
 		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
 		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
 		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[1].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred18},       // op.device_owner.startsWith("network:")
-		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred19},      // op.port_id in watchlist
-		{Expr: Spec.Properties[2].Watchlist.Inits[0].Expr, Pred: pred20}, // !(port.vm in cloud.vm_ids)
-		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred21},       // op.host != ""
-		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred22},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred23},       // op.host != ""
-		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred24},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
-		{Expr: Spec.Properties[4].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[6].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[6].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[6].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
-		{Expr: Spec.Properties[6].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
-		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred30},       // !op.shared
-		{Expr: Spec.Properties[7].Criticals[2].When, Pred: pred31},       // op.device_owner == "network:router_interface"
-		{Expr: Spec.Properties[7].Criticals[2].Allow, Pred: pred32},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
-		{Expr: Spec.Properties[7].Criticals[3].When, Pred: pred33},       // op.device_owner == "network:router_interface"
-		{Expr: Spec.Properties[7].Criticals[3].Allow, Pred: pred34},      // !(op.port_id in cloud.port_ids) || !(op.device_id in cloud.router_ids) || (!(cloud.port...
-		{Expr: Spec.Properties[7].Criticals[4].When, Pred: pred35},       // op.device_owner == "network:router_interface"
-		{Expr: Spec.Properties[7].Criticals[4].Allow, Pred: pred36},      // !(op.port_id in cloud.port_ids) || !(op.device_id in cloud.router_ids) || (!(cloud.port...
-		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[8].Criticals[1].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[8].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
-		{Expr: Spec.Properties[8].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
+		{Expr: Spec.Properties[2].Watchlist.Inits[0].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred18},       // op.device_owner.startsWith("network:")
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred19},      // op.port_id in watchlist
+		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred20}, // !(port.vm in cloud.vm_ids)
+		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred21},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred22},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred23},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred24},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[5].Criticals[0].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[1].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+		{Expr: Spec.Properties[5].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
+		{Expr: Spec.Properties[7].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
+		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred30},       // !op.shared
+		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred31},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred32},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
+		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred33},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
+		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred34},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
+		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred35},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
+		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
+		{Expr: Spec.Properties[9].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
 	})
 }
 
@@ -5706,22 +6068,18 @@ func pred32(c genimpl.Ctx) bool {
 }
 
 func pred33(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) == "network:router_interface"
+	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
 }
 
 func pred34(c genimpl.Ctx) bool {
-	return ((!(c.Exists(5, c.Param(0).Sym()))) || (!(c.Exists(4, c.Param(2).Sym())))) || ((((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
 }
 
 func pred35(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) == "network:router_interface"
+	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
 }
 
 func pred36(c genimpl.Ctx) bool {
-	return ((!(c.Exists(5, c.Param(0).Sym()))) || (!(c.Exists(4, c.Param(1).Sym())))) || ((((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym()))) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym())) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
-}
-
-func pred37(c genimpl.Ctx) bool {
 	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1))
 }
 
