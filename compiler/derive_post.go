@@ -54,6 +54,24 @@ func (dv *deriver) delta(q *quant, evi int32) (check *term, scan bool, when *ter
 	return dv.zeroLookups(check), scan, r.boolWhen(post)
 }
 
+// missingHolds reports whether body holds when the e record with id val is missing (its
+// fields read as zero values), so the existence guard can go.
+func (dv *deriver) missingHolds(body, val *term, e int32) bool {
+	by := tCloud(dv.m.Entities[e].Name + "_by_id").String()
+	zero := mapTerm(body, func(x *term) *term {
+		if x.kind == tSelect && x.recv.is(operators.Index) && x.recv.args[0].String() == by && x.recv.args[1].equal(val) {
+			if fi := fieldIndex(dv.m, e, x.name); fi >= 0 {
+				return zeroOf(dv.m.FieldType(e, int(fi)))
+			}
+		}
+		if x.is(operators.In) && x.args[0].equal(val) && x.args[1].equal(tCloud(dv.m.Entities[e].Name+"_ids")) {
+			return tFalse()
+		}
+		return nil
+	})
+	return dv.zeroLookups(zero).isTrue()
+}
+
 // constIn decides `[a, b] in c` for a list constant c of lists when no element of c
 // matches the literal positions of [a, b]: false (a deleted role's name is "", which no
 // conflict names). Nil when it cannot tell.
@@ -243,7 +261,11 @@ func (r *rewriter) self(post, val *term) *term {
 	if weaker(before, body, true) {
 		return nil // the record held the body before, and the event only weakens it
 	}
-	return tOr(tNot(ids), residual(before, body))
+	body = residual(before, body)
+	if r.dv.missingHolds(body, val, x) {
+		return body // a missing record reads zero values, which pass: no need to ask
+	}
+	return tOr(tNot(ids), body)
 }
 
 // scopedBody is the body, for the operation's own record, with its ancestor of the

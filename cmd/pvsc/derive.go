@@ -14,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "derive",
 		summary: "derive each property's proactive plan from its invariant, print it as spec text, and compare it with the hand-written plan",
-		usage:   "[--property P,...] [--verify] PATH...",
+		usage:   "[--property P,...] [--verify [--redeliver] [--reuse-ids] [--from-empty]] PATH...",
 		run:     runDerive,
 	})
 }
@@ -23,9 +23,14 @@ func runDerive(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(commands["derive"], stderr)
 	property := fs.String("property", "", "derive only these properties (comma-separated)")
 	verify := fs.Bool("verify", false, "prove each derived plan (as pvsc verify does; bounded-only proofs fail)")
+	var vf verifyFlags
+	fs.BoolVar(&vf.fromEmpty, "from-empty", false, "with --verify: start runs from the empty cloud")
+	fs.BoolVar(&vf.reuseIDs, "reuse-ids", false, "with --verify: let operations reuse deleted ids")
+	fs.BoolVar(&vf.redeliver, "redeliver", false, "with --verify: let creates name records that exist (re-delivered notifications)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	vf.bounds.FromEmpty, vf.bounds.ReuseIDs, vf.bounds.Redeliver = vf.fromEmpty, vf.reuseIDs, vf.redeliver
 	dirs, err := specDirs(fs.Args())
 	if err != nil {
 		return err
@@ -49,7 +54,11 @@ func runDerive(args []string, stdout, stderr io.Writer) error {
 				continue
 			}
 			seen[p.Name] = true
-			ok = deriveOne(stdout, dir, hand, derived, p, *verify) && ok
+			var v *verifyFlags
+			if *verify {
+				v = &vf
+			}
+			ok = deriveOne(stdout, dir, hand, derived, p, v) && ok
 		}
 	}
 	for _, p := range want {
@@ -72,7 +81,7 @@ func compileUnitDerived(path string) (*compiler.Result, error) {
 
 // deriveOne prints one property's derived plan, or why it has none, then how it differs
 // from the hand-written plan, and with verify its proof. It reports whether all went well.
-func deriveOne(w io.Writer, dir string, hand, derived *compiler.Result, p *tables.Property, verify bool) bool {
+func deriveOne(w io.Writer, dir string, hand, derived *compiler.Result, p *tables.Property, verify *verifyFlags) bool {
 	d := derived.Derived[p.Name]
 	if d == nil {
 		fmt.Fprintf(w, "// %s: %s: no plan can be derived: %s\n\n", dir, p.Name, derived.Underived[p.Name])
@@ -87,9 +96,8 @@ func deriveOne(w io.Writer, dir string, hand, derived *compiler.Result, p *table
 		}
 	}
 	ok := true
-	if verify {
-		f := verifyFlags{}
-		ok = f.verifyProperty(w, dir, derived.Spec, p)
+	if verify != nil {
+		ok = verify.verifyProperty(w, dir, derived.Spec, p)
 	}
 	fmt.Fprintln(w)
 	return ok

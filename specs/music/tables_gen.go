@@ -3494,7 +3494,7 @@ var Spec = &tables.Spec{
 						},
 					},
 					Allow: &tables.Expr{
-						Src:  "!(op.step_id in cloud.step_ids)\n      || !(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids)\n      || !(cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data in cloud.data_object_ids)\n      || (!(cloud.step_by_id[op.step_id].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla)\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)\n         && (!(cloud.step_by_id[op.step_id].service in cloud.service_ids)\n             || !(cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla)\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)",
+						Src:  "!(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids)\n      || !(cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data in cloud.data_object_ids)\n      || (!(cloud.step_by_id[op.step_id].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].trust < cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla)\n                && cloud.provider_by_id[cloud.step_by_id[op.step_id].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)\n         && (!(cloud.step_by_id[op.step_id].service in cloud.service_ids)\n             || !(cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider in cloud.provider_ids)\n             || cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class\n             || !(cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].trust < cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla)\n                && cloud.provider_by_id[cloud.service_by_id[cloud.step_by_id[op.step_id].service].provider].sla >= cloud.data_object_by_id[cloud.workflow_by_id[cloud.step_by_id[op.step_id].workflow].data].class)",
 						Vars: tables.Vars{Event: 15, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
 							Op:   tables.FOr,
@@ -3504,18 +3504,6 @@ var Spec = &tables.Spec{
 									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FNot,
-											Type: tables.TBool,
-											Args: []*tables.Fast{
-												&tables.Fast{
-													Op:   tables.FExists,
-													Type: tables.TBool,
-													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-													B:    6,
-												},
-											},
-										},
 										&tables.Fast{
 											Op:   tables.FNot,
 											Type: tables.TBool,
@@ -3536,12 +3524,6 @@ var Spec = &tables.Spec{
 												},
 											},
 										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FOr,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
 										&tables.Fast{
 											Op:   tables.FNot,
 											Type: tables.TBool,
@@ -3570,8 +3552,14 @@ var Spec = &tables.Spec{
 												},
 											},
 										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
 										&tables.Fast{
-											Op:   tables.FAnd,
+											Op:   tables.FOr,
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
@@ -3579,16 +3567,36 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
-																	Op:   tables.FNot,
+																	Op:   tables.FExists,
 																	Type: tables.TBool,
 																	Args: []*tables.Fast{
 																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    4,
+																			B:    6,
+																		},
+																	},
+																	B: 2,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FLt,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
 																					Op:   tables.FField,
@@ -3598,141 +3606,23 @@ var Spec = &tables.Spec{
 																					B:    6,
 																				},
 																			},
+																			A: 3,
 																			B: 2,
 																		},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FAnd,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
 																		&tables.Fast{
-																			Op:   tables.FLt,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TInt,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
 																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																							A:    4,
-																							B:    6,
-																						},
-																					},
-																					A: 3,
-																					B: 2,
-																				},
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																							A:    4,
-																							B:    6,
-																						},
-																					},
-																					A: 4,
-																					B: 2,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
 																				},
 																			},
-																		},
-																		&tables.Fast{
-																			Op:   tables.FGe,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																							A:    4,
-																							B:    6,
-																						},
-																					},
-																					A: 3,
-																					B: 2,
-																				},
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																									A:    1,
-																									B:    6,
-																								},
-																							},
-																							A: 3,
-																							B: 5,
-																						},
-																					},
-																					A: 4,
-																					B: 4,
-																				},
-																			},
-																		},
-																	},
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FAnd,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FLt,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																							A:    4,
-																							B:    6,
-																						},
-																					},
-																					A: 3,
-																					B: 2,
-																				},
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																							A:    4,
-																							B:    6,
-																						},
-																					},
-																					A: 4,
-																					B: 2,
-																				},
-																			},
+																			A: 4,
+																			B: 2,
 																		},
 																	},
 																},
@@ -3752,7 +3642,7 @@ var Spec = &tables.Spec{
 																					B:    6,
 																				},
 																			},
-																			A: 4,
+																			A: 3,
 																			B: 2,
 																		},
 																		&tables.Fast{
@@ -3785,20 +3675,138 @@ var Spec = &tables.Spec{
 													},
 												},
 												&tables.Fast{
+													Op:   tables.FAnd,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FLt,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
+																				},
+																			},
+																			A: 3,
+																			B: 2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    4,
+																					B:    6,
+																				},
+																			},
+																			A: 4,
+																			B: 2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FGe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TInt,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    4,
+																			B:    6,
+																		},
+																	},
+																	A: 4,
+																	B: 2,
+																},
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TInt,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    1,
+																					B:    6,
+																				},
+																			},
+																			A: 3,
+																			B: 5,
+																		},
+																	},
+																	A: 4,
+																	B: 4,
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
 													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNot,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
-																	Op:   tables.FNot,
+																	Op:   tables.FExists,
 																	Type: tables.TBool,
 																	Args: []*tables.Fast{
 																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    5,
+																			B:    6,
+																		},
+																	},
+																	B: 3,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
 																					Op:   tables.FField,
@@ -3808,17 +3816,31 @@ var Spec = &tables.Spec{
 																					B:    6,
 																				},
 																			},
+																			A: 1,
 																			B: 3,
 																		},
 																	},
+																	B: 2,
 																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
 																&tables.Fast{
-																	Op:   tables.FNot,
+																	Op:   tables.FLt,
 																	Type: tables.TBool,
 																	Args: []*tables.Fast{
 																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TInt,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
 																					Op:   tables.FField,
@@ -3836,18 +3858,94 @@ var Spec = &tables.Spec{
 																					B: 3,
 																				},
 																			},
+																			A: 3,
 																			B: 2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    5,
+																							B:    6,
+																						},
+																					},
+																					A: 1,
+																					B: 3,
+																				},
+																			},
+																			A: 4,
+																			B: 2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FGe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    5,
+																							B:    6,
+																						},
+																					},
+																					A: 1,
+																					B: 3,
+																				},
+																			},
+																			A: 3,
+																			B: 2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
+																						},
+																					},
+																					A: 3,
+																					B: 5,
+																				},
+																			},
+																			A: 4,
+																			B: 4,
 																		},
 																	},
 																},
 															},
 														},
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FAnd,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
-																	Op:   tables.FAnd,
+																	Op:   tables.FNot,
 																	Type: tables.TBool,
 																	Args: []*tables.Fast{
 																		&tables.Fast{
@@ -3902,173 +4000,57 @@ var Spec = &tables.Spec{
 																				},
 																			},
 																		},
-																		&tables.Fast{
-																			Op:   tables.FGe,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																									A:    5,
-																									B:    6,
-																								},
-																							},
-																							A: 1,
-																							B: 3,
-																						},
-																					},
-																					A: 3,
-																					B: 2,
-																				},
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																									A:    1,
-																									B:    6,
-																								},
-																							},
-																							A: 3,
-																							B: 5,
-																						},
-																					},
-																					A: 4,
-																					B: 4,
-																				},
-																			},
-																		},
 																	},
 																},
 																&tables.Fast{
-																	Op:   tables.FAnd,
+																	Op:   tables.FGe,
 																	Type: tables.TBool,
 																	Args: []*tables.Fast{
 																		&tables.Fast{
-																			Op:   tables.FNot,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TInt,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
-																					Op:   tables.FLt,
-																					Type: tables.TBool,
+																					Op:   tables.FField,
+																					Type: tables.TString,
 																					Args: []*tables.Fast{
 																						&tables.Fast{
 																							Op:   tables.FField,
-																							Type: tables.TInt,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{
-																										&tables.Fast{
-																											Op:   tables.FField,
-																											Type: tables.TString,
-																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																											A:    5,
-																											B:    6,
-																										},
-																									},
-																									A: 1,
-																									B: 3,
-																								},
-																							},
-																							A: 3,
-																							B: 2,
-																						},
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TInt,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{
-																										&tables.Fast{
-																											Op:   tables.FField,
-																											Type: tables.TString,
-																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																											A:    5,
-																											B:    6,
-																										},
-																									},
-																									A: 1,
-																									B: 3,
-																								},
-																							},
-																							A: 4,
-																							B: 2,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    5,
+																							B:    6,
 																						},
 																					},
+																					A: 1,
+																					B: 3,
 																				},
 																			},
+																			A: 4,
+																			B: 2,
 																		},
 																		&tables.Fast{
-																			Op:   tables.FGe,
-																			Type: tables.TBool,
+																			Op:   tables.FField,
+																			Type: tables.TInt,
 																			Args: []*tables.Fast{
 																				&tables.Fast{
 																					Op:   tables.FField,
-																					Type: tables.TInt,
+																					Type: tables.TString,
 																					Args: []*tables.Fast{
 																						&tables.Fast{
 																							Op:   tables.FField,
 																							Type: tables.TString,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																									A:    5,
-																									B:    6,
-																								},
-																							},
-																							A: 1,
-																							B: 3,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    6,
 																						},
 																					},
-																					A: 4,
-																					B: 2,
-																				},
-																				&tables.Fast{
-																					Op:   tables.FField,
-																					Type: tables.TInt,
-																					Args: []*tables.Fast{
-																						&tables.Fast{
-																							Op:   tables.FField,
-																							Type: tables.TString,
-																							Args: []*tables.Fast{
-																								&tables.Fast{
-																									Op:   tables.FField,
-																									Type: tables.TString,
-																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																									A:    1,
-																									B:    6,
-																								},
-																							},
-																							A: 3,
-																							B: 5,
-																						},
-																					},
-																					A: 4,
-																					B: 4,
+																					A: 3,
+																					B: 5,
 																				},
 																			},
+																			A: 4,
+																			B: 4,
 																		},
 																	},
 																},
@@ -4195,7 +4177,7 @@ func init() {
 		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred12}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
 		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred13}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
 		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred14},  // op.outcome == ""
-		{Expr: Spec.Properties[4].Criticals[3].Allow, Pred: pred15}, // !(op.step_id in cloud.step_ids) || !(cloud.step_by_id[op.step_id].workflow in cloud.wor...
+		{Expr: Spec.Properties[4].Criticals[3].Allow, Pred: pred15}, // !(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids) || !(cloud.workflow_by_i...
 	})
 }
 
@@ -4260,7 +4242,7 @@ func pred14(c genimpl.Ctx) bool {
 }
 
 func pred15(c genimpl.Ctx) bool {
-	return ((!(c.Exists(6, c.Param(0).Sym()))) || (!(c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym())))) || ((!(c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))))))
+	return ((!(c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym())))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)))))
 }
 
 var consts0 = []string{"completed", "failed", "violated"}

@@ -4815,26 +4815,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 13,
 					Allow: &tables.Expr{
-						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Src:  "(op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n      && (op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
 						Vars: tables.Vars{Event: 13, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FOr,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FNot,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FExists,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-											B:    5,
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FAnd,
+									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
@@ -4846,29 +4834,11 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -4878,55 +4848,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -4937,7 +4871,6 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
@@ -4949,33 +4882,70 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
 													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -4985,55 +4955,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -5044,10 +4978,58 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    7,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
 												},
 											},
 										},
@@ -5060,26 +5042,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 17,
 					Allow: &tables.Expr{
-						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Src:  "(op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n      && (op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
 						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FOr,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FNot,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FExists,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-											B:    5,
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FAnd,
+									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
@@ -5091,29 +5061,11 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -5123,55 +5075,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -5182,7 +5098,6 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
@@ -5194,33 +5109,70 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
 													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -5230,55 +5182,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -5289,10 +5205,58 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    7,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
 												},
 											},
 										},
@@ -5305,26 +5269,14 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 18,
 					Allow: &tables.Expr{
-						Src:  "!(op.port_id in cloud.port_ids)\n      || (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n         && (op.device_owner != \"network:router_interface\"\n             || !(op.device_id in cloud.router_ids)\n             || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n             || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
+						Src:  "(op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network].shared)\n      && (op.device_owner != \"network:router_interface\"\n          || !(op.device_id in cloud.router_ids)\n          || !(cloud.port_by_id[op.port_id].network_id in cloud.network_ids)\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].tenant == cloud.router_by_id[op.device_id].tenant\n          || cloud.network_by_id[cloud.port_by_id[op.port_id].network_id].shared)",
 						Vars: tables.Vars{Event: 18, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FOr,
+							Op:   tables.FAnd,
 							Type: tables.TBool,
 							Args: []*tables.Fast{
 								&tables.Fast{
-									Op:   tables.FNot,
-									Type: tables.TBool,
-									Args: []*tables.Fast{
-										&tables.Fast{
-											Op:   tables.FExists,
-											Type: tables.TBool,
-											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-											B:    5,
-										},
-									},
-								},
-								&tables.Fast{
-									Op:   tables.FAnd,
+									Op:   tables.FOr,
 									Type: tables.TBool,
 									Args: []*tables.Fast{
 										&tables.Fast{
@@ -5336,29 +5288,11 @@ var Spec = &tables.Spec{
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -5368,55 +5302,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    3,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -5427,7 +5325,6 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
@@ -5439,33 +5336,70 @@ var Spec = &tables.Spec{
 											Type: tables.TBool,
 											Args: []*tables.Fast{
 												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    3,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
 													Op:   tables.FOr,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FOr,
+															Op:   tables.FNe,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FNe,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
-																		&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
-																	},
-																},
-																&tables.Fast{
-																	Op:   tables.FNot,
-																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FExists,
-																			Type: tables.TBool,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																			B:    4,
-																		},
-																	},
-																},
+																&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
 															},
 														},
 														&tables.Fast{
@@ -5475,55 +5409,19 @@ var Spec = &tables.Spec{
 																&tables.Fast{
 																	Op:   tables.FExists,
 																	Type: tables.TBool,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	B: 2,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+																	B:    4,
 																},
 															},
 														},
 													},
 												},
 												&tables.Fast{
-													Op:   tables.FOr,
+													Op:   tables.FNot,
 													Type: tables.TBool,
 													Args: []*tables.Fast{
 														&tables.Fast{
-															Op:   tables.FEq,
-															Type: tables.TBool,
-															Args: []*tables.Fast{
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{
-																		&tables.Fast{
-																			Op:   tables.FField,
-																			Type: tables.TString,
-																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
-																			A:    7,
-																			B:    5,
-																		},
-																	},
-																	A: 1,
-																	B: 2,
-																},
-																&tables.Fast{
-																	Op:   tables.FField,
-																	Type: tables.TString,
-																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
-																	A:    1,
-																	B:    4,
-																},
-															},
-														},
-														&tables.Fast{
-															Op:   tables.FField,
+															Op:   tables.FExists,
 															Type: tables.TBool,
 															Args: []*tables.Fast{
 																&tables.Fast{
@@ -5534,10 +5432,58 @@ var Spec = &tables.Spec{
 																	B:    5,
 																},
 															},
-															A: 3,
 															B: 2,
 														},
 													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																	A:    7,
+																	B:    5,
+																},
+															},
+															A: 1,
+															B: 2,
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+															A:    1,
+															B:    4,
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    7,
+															B:    5,
+														},
+													},
+													A: 3,
+													B: 2,
 												},
 											},
 										},
@@ -5925,9 +5871,9 @@ func init() {
 		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred30},       // !op.shared
 		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred31},       // op.device_owner == "network:router_interface"
 		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred32},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
-		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred33},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
-		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred34},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
-		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred35},      // !(op.port_id in cloud.port_ids) || (op.device_owner != "network:router_interface" || !(...
+		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred33},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred34},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred35},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
 		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
 		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
 		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
@@ -6068,15 +6014,15 @@ func pred32(c genimpl.Ctx) bool {
 }
 
 func pred33(c genimpl.Ctx) bool {
-	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
+	return ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
 }
 
 func pred34(c genimpl.Ctx) bool {
-	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
 }
 
 func pred35(c genimpl.Ctx) bool {
-	return (!(c.Exists(5, c.Param(0).Sym()))) || (((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0))))
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
 }
 
 func pred36(c genimpl.Ctx) bool {
