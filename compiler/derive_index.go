@@ -1,0 +1,99 @@
+package compiler
+
+import (
+	"cel.dev/cel-go/common/operators"
+
+	"pvsc.dev/pvsc/tables"
+)
+
+// innerQ is `cloud.<plural>_by_<g>[key].all(v, ...)` inside the conjunct's body: its
+// records are those of entity whose g is key (read before the event, from the outer record).
+type innerQ struct {
+	v      string
+	entity int32
+	key    *term
+	g      string
+}
+
+// indexQuantifier is the index field a quantifier `cloud.<plural>_by_<g>[k].all(v, ...)`
+// ranges over (a field holding one value), or nil.
+func (dv *deriver) indexQuantifier(t *term) *tables.CloudField {
+	if t.kind != tCall || t.recv == nil || (t.name != "all" && t.name != "exists") || len(t.args) != 2 ||
+		t.args[0].kind != tIdent || !t.recv.is(operators.Index) {
+		return nil
+	}
+	f, ok := dv.cloudField(t.recv.args[0])
+	if !ok || f.Kind != tables.CloudIndex || dv.m.FieldType(f.Entity, f.Field).Kind == tables.TList {
+		return nil
+	}
+	return &f
+}
+
+// quantIndex is a quantifier over an index after the event: the records in it read after
+// the event, a deleted one dropped, a created one added when it lands on the key. The
+// outer records whose range a created record enters are checked again.
+func (r *rewriter) quantIndex(t *term) *term {
+	m, ev := r.dv.m, r.ev
+	f := r.dv.indexQuantifier(t)
+	y, g, name := t.args[0].name, m.FieldNames(f.Entity)[f.Field], m.Entities[f.Entity].Name
+	preKey := t.recv.args[1]
+	k := r.rw(preKey)
+	saved := r.inner
+	r.inner = &innerQ{v: y, entity: f.Entity, key: preKey, g: g}
+	body := r.rw(t.args[1])
+	r.inner = saved
+	writes := !ev.Target.Group && ev.Target.Index == f.Entity
+	if writes && ev.Kind == tables.Deletes {
+		body = tOr(tEq(tSel(tId(y), "id"), r.key()), body)
+	}
+	out := tMember(tIndex(t.recv.args[0], k), t.name, tId(y), body)
+	if writes && ev.Kind == tables.Creates {
+		pre := tSel(tIndex(tCloud(name+"_by_id"), r.key()), g)
+		_, _, lands, _ := r.change(f.Entity, g, pre)
+		if lands == nil {
+			lands = pre
+		}
+		created := substRecord(r.inner0(t.args[1], y, f.Entity), y, r.key(), name)
+		enters := tEq(k, lands)
+		if t.name == "all" {
+			out = tAnd(out, tOr(tNot(enters), created))
+		} else {
+			out = tOr(out, tAnd(enters, created))
+		}
+		r.note(preKey, lands)
+	}
+	if ev.Kind != tables.Creates && ev.Kind != tables.Deletes && r.setsField(f.Entity, g) {
+		r.hits = append(r.hits, hit{val: r.key()}) // a record moving between keys: scanned
+	}
+	return out
+}
+
+// inner0 is an inner quantifier's body rewritten for the record the event creates, read
+// with its new values.
+func (r *rewriter) inner0(body *term, y string, e int32) *term {
+	saved := r.inner
+	r.inner = &innerQ{v: y, entity: e, key: nil}
+	defer func() { r.inner = saved }()
+	out := mapTerm(body, func(x *term) *term {
+		if x.kind == tSelect && x.recv.kind == tIdent && x.recv.name == y {
+			v, _, nv, _ := r.change(e, x.name, x)
+			if nv != nil && v != nil {
+				return nv
+			}
+		}
+		return nil
+	})
+	return r.rw(out)
+}
+
+// setsField reports whether the event writes field f of e records otherwise than by
+// creating or deleting them.
+func (r *rewriter) setsField(e int32, f string) bool {
+	fi := int(fieldIndex(r.dv.m, e, f))
+	for _, s := range r.ev.Sets {
+		if s.Entity == e && r.dv.m.AttrField(e, s.Attr) == fi {
+			return true
+		}
+	}
+	return (r.ev.Kind == tables.Associates || r.ev.Kind == tables.Dissociates) && r.ev.Link.Entity == e && r.dv.m.AttrField(e, r.ev.Link.Attr) == fi
+}
