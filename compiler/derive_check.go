@@ -27,7 +27,142 @@ func (dv *deriver) delta(q *quant, evi int32) (check *term, scan bool, when *ter
 	if check == nil {
 		return nil, false, nil
 	}
-	return dv.zeroLookups(check), scan, r.boolWhen(post)
+	check = dv.zeroLookups(check)
+	when = r.boolWhen(post)
+	if when == nil {
+		when = r.constWhen(check)
+	}
+	return check, scan, when
+}
+
+// constWhen finds a value E, read from the operation or looked up by it, that the check
+// compares with a constant table of pairs (`[E, x] in conflicts`): when E is none of the
+// table's values in those places, the check holds, so the event is critical only when it
+// is (a grant of a role in no conflict cannot break separation of duties).
+func (r *rewriter) constWhen(check *term) *term {
+	for _, c := range r.constPlaces(check) {
+		pv := mapTerm(check, func(x *term) *term {
+			if x.is(operators.In) && x.args[0].kind == tList && x.args[1].kind == tIdent && listHas(x.args[0], c.value) {
+				return tFalse()
+			}
+			return nil
+		})
+		if pv.isTrue() {
+			var lits []*term
+			for _, l := range c.lits {
+				lits = append(lits, &term{kind: tLit, lit: l})
+			}
+			return r.unscoped(tIn(c.value, &term{kind: tList, args: lits}))
+		}
+	}
+	return nil
+}
+
+// unscoped reads the scope id, which a critical condition does not see, as the operation's
+// own record's ancestor of the scope's type after the event.
+func (r *rewriter) unscoped(t *term) *term {
+	m, s := r.dv.m, r.dv.scope
+	if s < 0 {
+		return t
+	}
+	name := m.Entities[s].Name
+	uses := map[string]bool{}
+	t.idents(uses)
+	if !uses[name] {
+		return t
+	}
+	e := primaryEntity(r.ev)
+	pre := tSel(tIndex(tCloud(m.Entities[e].Name+"_by_id"), r.key()), name)
+	r.dv.scope = -1
+	_, _, nv, _ := r.change(e, name, pre)
+	r.dv.scope = s
+	if nv == nil {
+		nv = pre
+	}
+	return liftConditionals(t.subst(name, nv))
+}
+
+type constPlace struct {
+	value *term
+	lits  []string
+}
+
+// constPlaces lists the values that sit in a list tested against a constant table, each
+// with every literal the table holds where the value sits, when the value reads no
+// quantified record.
+func (r *rewriter) constPlaces(t *term) []constPlace {
+	byValue := map[string]*constPlace{}
+	var order []string
+	var walk func(x *term, bound map[string]bool)
+	walk = func(x *term, bound map[string]bool) {
+		if x.is(operators.In) && x.args[0].kind == tList && x.args[1].kind == tIdent {
+			if c, ok := r.dv.consts[x.args[1].name]; ok {
+				for i, e := range x.args[0].args {
+					if e.kind == tLit || readsBound(e, bound) {
+						continue
+					}
+					k := e.String()
+					if byValue[k] == nil {
+						byValue[k] = &constPlace{value: e}
+						order = append(order, k)
+					}
+					for _, row := range c.args {
+						if row.kind == tList && i < len(row.args) && row.args[i].kind == tLit && !slicesContains(byValue[k].lits, row.args[i].lit) {
+							byValue[k].lits = append(byValue[k].lits, row.args[i].lit)
+						}
+					}
+				}
+			}
+		}
+		if x.recv != nil {
+			walk(x.recv, bound)
+		}
+		inner := bound
+		if x.kind == tCall && x.recv != nil && isQuantifier(x.name) && len(x.args) == 2 && x.args[0].kind == tIdent {
+			inner = map[string]bool{x.args[0].name: true}
+			for k := range bound {
+				inner[k] = true
+			}
+		}
+		for _, a := range x.args {
+			walk(a, inner)
+		}
+	}
+	walk(t, map[string]bool{r.q.v: true})
+	out := make([]constPlace, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byValue[k])
+	}
+	return out
+}
+
+func readsBound(t *term, bound map[string]bool) bool {
+	uses := map[string]bool{}
+	t.idents(uses)
+	for v := range uses {
+		if bound[v] {
+			return true
+		}
+	}
+	return false
+}
+
+func listHas(l, v *term) bool {
+	for _, e := range l.args {
+		if e.equal(v) {
+			return true
+		}
+	}
+	return false
+}
+
+func slicesContains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
 
 // missingHolds reports whether body holds when the e record with id val is missing (its
@@ -159,6 +294,10 @@ func (r *rewriter) check(post, key, val *term) (*term, bool) {
 		}
 		if idx, ok := r.dv.fields[m.Entities[q.entity].Plural+"_by_"+key.name]; ok && idx.Kind == tables.CloudIndex {
 			body := assume(post, tEq(key, val))
+			if r.ev.Kind == tables.Creates && !r.ev.Target.Group && r.ev.Target.Index == q.entity {
+				// The created (or re-created) record is the self check's: here the others.
+				body = assume(body, tFn(operators.NotEquals, tSel(tId(q.v), "id"), r.key()))
+			}
 			if weaker(assume(q.body, tEq(key, val)), body, true) {
 				return nil, false
 			}

@@ -3226,8 +3226,94 @@ var Spec = &tables.Spec{
 				},
 				tables.Critical{
 					Event: 10,
+					When: &tables.Expr{
+						Src:  "cloud.assignment_by_id[op.assignment_id].role != \"\" && cloud.role_by_id[cloud.assignment_by_id[op.assignment_id].role].name in [\"auditor\", \"requester\", \"admin\", \"approver\"] || cloud.assignment_by_id[op.assignment_id].role == \"\" && cloud.role_by_id[op.role_id].name in [\"auditor\", \"requester\", \"admin\", \"approver\"]",
+						Vars: tables.Vars{Event: 10, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNe,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    3,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FInConsts,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    3,
+															B:    5,
+														},
+													},
+													A: 2,
+													B: 4,
+												},
+											},
+											Strs: []string{"auditor", "requester", "admin", "approver"},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    3,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FInConsts,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 3}},
+													A:    2,
+													B:    4,
+												},
+											},
+											Strs: []string{"auditor", "requester", "admin", "approver"},
+										},
+									},
+								},
+							},
+						},
+					},
 					Allow: &tables.Expr{
-						Src:  "(cloud.assignment_by_id[op.assignment_id].user != \"\"\n             && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(a,\n                  ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || cloud.assignments_by_user[a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user].all(b,\n                           b.inherited\n                           || !(b.project in cloud.project_ids)\n                           || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[b.project].domain\n                           || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[b.role].name] in conflicts)))\n                  && ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || (a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user) != cloud.assignment_by_id[op.assignment_id].user\n                      || op.inherited\n                      || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                      || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                      || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[role].name] in conflicts)))\n          || cloud.assignment_by_id[op.assignment_id].user == \"\"\n             && cloud.assignments_by_user[op.user_id].all(a,\n                  ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || cloud.assignments_by_user[a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user].all(b,\n                           b.inherited\n                           || !(b.project in cloud.project_ids)\n                           || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[b.project].domain\n                           || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[b.role].name] in conflicts)))\n                  && ((a.id == op.assignment_id ? op.inherited : a.inherited)\n                      || !((a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project) in cloud.project_ids)\n                      || (a.id == op.assignment_id ? (a.user != \"\" ? a.user : op.user_id) : a.user) != op.user_id\n                      || op.inherited\n                      || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                      || cloud.project_by_id[a.id == op.assignment_id ? (a.project != \"\" ? a.project : op.project_id) : a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                      || !([cloud.role_by_id[a.id == op.assignment_id ? role : a.role].name, cloud.role_by_id[role].name] in conflicts))))\n      && (op.inherited\n          || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n          || (cloud.assignment_by_id[op.assignment_id].user != \"\"\n                    && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts))\n                 || cloud.assignment_by_id[op.assignment_id].user == \"\"\n                    && cloud.assignments_by_user[op.user_id].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts)))\n             && (op.inherited\n                 || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n                 || !([cloud.role_by_id[role].name, cloud.role_by_id[role].name] in conflicts)))",
+						Src:  "(cloud.assignment_by_id[op.assignment_id].user != \"\"\n             && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(a,\n                  a.inherited\n                  || !(a.project in cloud.project_ids)\n                  || a.user != cloud.assignment_by_id[op.assignment_id].user\n                  || op.inherited\n                  || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                  || cloud.project_by_id[a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                  || !([cloud.role_by_id[a.role].name, cloud.role_by_id[role].name] in conflicts))\n          || cloud.assignment_by_id[op.assignment_id].user == \"\"\n             && cloud.assignments_by_user[op.user_id].all(a,\n                  a.inherited\n                  || !(a.project in cloud.project_ids)\n                  || a.user != op.user_id\n                  || op.inherited\n                  || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                  || cloud.project_by_id[a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                  || !([cloud.role_by_id[a.role].name, cloud.role_by_id[role].name] in conflicts)))\n      && (op.inherited\n          || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n          || (cloud.assignment_by_id[op.assignment_id].user != \"\"\n                    && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts))\n                 || cloud.assignment_by_id[op.assignment_id].user == \"\"\n                    && cloud.assignments_by_user[op.user_id].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts)))\n             && (op.inherited\n                 || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n                 || !([cloud.role_by_id[role].name, cloud.role_by_id[role].name] in conflicts)))",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: 4},
 					},
 				},
@@ -5851,33 +5937,34 @@ func init() {
 		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
 		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
 		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred17}, // true
+		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred18},       // cloud.assignment_by_id[op.assignment_id].role != "" && cloud.role_by_id[cloud.assignmen...
 		{Expr: Spec.Properties[2].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred18},       // op.device_owner.startsWith("network:")
-		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred19},      // op.port_id in watchlist
-		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred20}, // !(port.vm in cloud.vm_ids)
-		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred21},       // op.host != ""
-		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred22},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred23},       // op.host != ""
-		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred24},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[5].Criticals[0].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[5].Criticals[1].Allow, Pred: pred25},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[5].Criticals[2].Allow, Pred: pred26},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-		{Expr: Spec.Properties[5].Criticals[3].When, Pred: pred27},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred19},       // op.device_owner.startsWith("network:")
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred20},      // op.port_id in watchlist
+		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred21}, // !(port.vm in cloud.vm_ids)
+		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred22},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred23},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred24},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred25},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[5].Criticals[0].Allow, Pred: pred26},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[1].Allow, Pred: pred26},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[2].Allow, Pred: pred27},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+		{Expr: Spec.Properties[5].Criticals[3].When, Pred: pred28},       // !op.shared && cloud.network_by_id[op.network_id].shared
 		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[7].Criticals[1].When, Pred: pred28},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[7].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
-		{Expr: Spec.Properties[7].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
-		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred30},       // !op.shared
-		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred31},       // op.device_owner == "network:router_interface"
-		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred32},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
-		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred33},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred34},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred35},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred29}, // !assignment.inherited
-		{Expr: Spec.Properties[9].Watchlist.Inits[1].Expr, Pred: pred29}, // !group_assignment.inherited
+		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred29},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Criticals[1].When, Pred: pred29},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Watchlist.Inits[0].Expr, Pred: pred30}, // !assignment.inherited
+		{Expr: Spec.Properties[7].Watchlist.Inits[1].Expr, Pred: pred30}, // !group_assignment.inherited
+		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred31},       // !op.shared
+		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred32},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred33},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
+		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred34},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred35},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred36},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred30}, // !assignment.inherited
+		{Expr: Spec.Properties[9].Watchlist.Inits[1].Expr, Pred: pred30}, // !group_assignment.inherited
 	})
 }
 
@@ -5954,83 +6041,88 @@ func pred17(c genimpl.Ctx) bool {
 }
 
 func pred18(c genimpl.Ctx) bool {
-	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
+	return ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (inConsts(c.Str(c.Field(4, c.Field(5, c.Param(0).Sym(), 3).Sym(), 2).Sym()), consts0))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts0)))
 }
 
 func pred19(c genimpl.Ctx) bool {
-	return c.InWatchlist(c.Param(0).Sym(), 0)
+	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
 }
 
 func pred20(c genimpl.Ctx) bool {
-	return !(c.Exists(7, c.Elem(8).Sym()))
+	return c.InWatchlist(c.Param(0).Sym(), 0)
 }
 
 func pred21(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return !(c.Exists(7, c.Elem(8).Sym()))
 }
 
 func pred22(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(1).Sym(), 0))
+	return c.Str(c.Param(1).Sym()) != ""
 }
 
 func pred23(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return !(c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
 func pred24(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(2).Sym(), 0))
+	return c.Str(c.Param(2).Sym()) != ""
 }
 
 func pred25(c genimpl.Ctx) bool {
-	return (((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))
+	return !(c.InWatchlist(c.Param(2).Sym(), 0))
 }
 
 func pred26(c genimpl.Ctx) bool {
-	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
+	return (((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))
 }
 
 func pred27(c genimpl.Ctx) bool {
-	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
+	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
 }
 
 func pred28(c genimpl.Ctx) bool {
-	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts0))
+	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
 }
 
 func pred29(c genimpl.Ctx) bool {
-	return !(c.Elem(5).I != 0)
-}
-
-func pred30(c genimpl.Ctx) bool {
-	return !(c.Param(1).I != 0)
-}
-
-func pred31(c genimpl.Ctx) bool {
-	return c.Str(c.Param(4).Sym()) == "network:router_interface"
-}
-
-func pred32(c genimpl.Ctx) bool {
-	return (!(c.Exists(4, c.Param(5).Sym()))) || (((((!(((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym())))))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && ((((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "")) && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || ((!((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != ""))) && ("" == c.Str(c.Field(4, c.Param(5).Sym(), 1).Sym())))))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))))) && (((!(c.Exists(2, c.Param(3).Sym()))) || (c.Field(2, c.Param(3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)))
-}
-
-func pred33(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
-}
-
-func pred34(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
-}
-
-func pred35(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
-}
-
-func pred36(c genimpl.Ctx) bool {
 	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1))
 }
 
-var consts0 = []string{"admin", "owner"}
-var consts1 = []string{"admin", "approver", "auditor", "requester"}
+func pred30(c genimpl.Ctx) bool {
+	return !(c.Elem(5).I != 0)
+}
+
+func pred31(c genimpl.Ctx) bool {
+	return !(c.Param(1).I != 0)
+}
+
+func pred32(c genimpl.Ctx) bool {
+	return c.Str(c.Param(4).Sym()) == "network:router_interface"
+}
+
+func pred33(c genimpl.Ctx) bool {
+	return (!(c.Exists(4, c.Param(5).Sym()))) || (((((!(((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym())))))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && ((((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "")) && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || ((!((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != ""))) && ("" == c.Str(c.Field(4, c.Param(5).Sym(), 1).Sym())))))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))))) && (((!(c.Exists(2, c.Param(3).Sym()))) || (c.Field(2, c.Param(3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)))
+}
+
+func pred34(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred35(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred36(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred37(c genimpl.Ctx) bool {
+	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts2))
+}
+
+var consts0 = []string{"auditor", "requester", "admin", "approver"}
+var consts1 = []string{"admin", "owner"}
+var consts2 = []string{"admin", "approver", "auditor", "requester"}
 
 func inConsts(s string, set []string) bool {
 	for _, c := range set {
