@@ -17,9 +17,6 @@ type Derived struct {
 	Property  string
 	Scope     string // the scope entity: the nearest ancestor-or-self of every critical event's record
 	Criticals []DerivedCritical
-	// Notes say, for each part with no lookup plan, which part and why; its events scan
-	// and are declared rare, so the runtime counts them.
-	Notes []string
 }
 
 // DerivedCritical is one critical event with its condition and allow rule.
@@ -428,9 +425,6 @@ func (d *Derived) Text(indent string) string {
 	line := func(f string, a ...any) { fmt.Fprintf(&b, indent+f+"\n", a...) }
 	line("// Derived by pvsc derive from the invariant: each critical operation is checked")
 	line("// against what it changes, found by lookups and indexes.")
-	for _, n := range d.Notes {
-		line("// %s", n)
-	}
 	for _, c := range d.Criticals {
 		if c.When != "" {
 			line("critical %s when `%s`", c.Event, c.When)

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 
 	"cel.dev/cel-go/common/operators"
 
@@ -107,7 +108,7 @@ func (r *rewriter) constPlaces(t *term) []constPlace {
 						order = append(order, k)
 					}
 					for _, row := range c.args {
-						if row.kind == tList && i < len(row.args) && row.args[i].kind == tLit && !slicesContains(byValue[k].lits, row.args[i].lit) {
+						if row.kind == tList && i < len(row.args) && row.args[i].kind == tLit && !slices.Contains(byValue[k].lits, row.args[i].lit) {
 							byValue[k].lits = append(byValue[k].lits, row.args[i].lit)
 						}
 					}
@@ -150,15 +151,6 @@ func readsBound(t *term, bound map[string]bool) bool {
 func listHas(l, v *term) bool {
 	for _, e := range l.args {
 		if e.equal(v) {
-			return true
-		}
-	}
-	return false
-}
-
-func slicesContains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
 			return true
 		}
 	}

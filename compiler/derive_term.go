@@ -20,7 +20,6 @@ type term struct {
 	recv    *term   // operand of a select, target of a member call
 	args    []*term // call arguments, list elements, map keys and values in turn
 	lit     string  // a literal as CEL text
-	par     bool    // a call written with parentheses around it: kept as written
 	boolean int8    // for a literal bool: 1 true, -1 false
 }
 

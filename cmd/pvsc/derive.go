@@ -61,15 +61,7 @@ func runDerive(args []string, stdout, stderr io.Writer) error {
 			ok = deriveOne(stdout, dir, hand, derived, p, v) && ok
 		}
 	}
-	for _, p := range want {
-		if !seen[p] {
-			return fmt.Errorf("no property %s in %v", p, dirs)
-		}
-	}
-	if !ok {
-		return exitError{code: 1}
-	}
-	return nil
+	return propertiesResult(want, seen, dirs, ok)
 }
 
 func compileUnitDerived(path string) (*compiler.Result, error) {

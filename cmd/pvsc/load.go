@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -95,9 +94,7 @@ func (l *loadFlags) run(stdout, stderr io.Writer) error {
 		return err
 	}
 	if l.asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(results)
+		return writeJSON(stdout, results)
 	}
 	return loadgen.WriteTable(stdout, results)
 }
@@ -116,9 +113,7 @@ func (l *loadFlags) compare(ctx context.Context, rates []int, stdout, stderr io.
 		return err
 	}
 	if l.asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(pairs)
+		return writeJSON(stdout, pairs)
 	}
 	return loadgen.WriteComparison(stdout, "pvsc", l.vsName, pairs)
 }

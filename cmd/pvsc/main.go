@@ -2,6 +2,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -134,4 +135,11 @@ func deprecated(fs *flag.FlagSet, old, now string) {
 func registerCloudBlock(fs *flag.FlagSet, dst *string) {
 	fs.StringVar(dst, "operations-block", "", "use only this operation block (`operations NAME for ...`)")
 	deprecated(fs, "cloud", "operations-block")
+}
+
+// writeJSON writes v as indented JSON: what every --json and --format json prints.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -73,9 +73,7 @@ func runTrust(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if f.format == "json" {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return writeJSON(stdout, rep)
 	}
 	return rep.writeText(stdout)
 }

@@ -71,6 +71,12 @@ func (f *verifyFlags) run(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
+	return propertiesResult(want, seen, dirs, ok)
+}
+
+// propertiesResult is a command's outcome over the properties it was asked for: an error
+// naming one that no spec has, else exit 1 unless all went well.
+func propertiesResult(want []string, seen map[string]bool, dirs []string, ok bool) error {
 	for _, p := range want {
 		if !seen[p] {
 			return fmt.Errorf("no property %s in %v", p, dirs)
