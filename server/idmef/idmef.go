@@ -29,6 +29,15 @@ type Alert struct {
 	Blocked   bool   // the operation was refused
 	Reason    string // what a person can act on
 	Params    map[string]string
+	// Title is the classification's text; empty: "<property> violation".
+	Title string
+}
+
+func (a *Alert) title() string {
+	if a.Title != "" {
+		return a.Title
+	}
+	return a.Property + " violation"
 }
 
 // Analyzer identifies the reporting pvsc instance.
@@ -138,7 +147,7 @@ func convert(an Analyzer, a Alert) alert {
 		MessageID:      messageID(a),
 		Analyzer:       analyzer{ID: an.ID, Name: an.Name, Class: "Proactive security compliance verifier", Version: an.Version},
 		CreateTime:     createTime{NTPStamp: ntpStamp(a.Time), Value: a.Time.UTC().Format(time.RFC3339Nano)},
-		Classification: classification{Text: a.Property + " violation", Reference: reference{Origin: "vendor-specific", Name: "pvsc:" + a.Property, URL: "pvsc:property/" + a.Property}},
+		Classification: classification{Text: a.title(), Reference: reference{Origin: "vendor-specific", Name: "pvsc:" + a.Property, URL: "pvsc:property/" + a.Property}},
 		Assessment:     assessment{Impact: impactOf(a), Action: actionOf(a)},
 	}
 	if a.Scope != "" {
