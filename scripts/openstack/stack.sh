@@ -12,6 +12,7 @@
 #   stack.sh status    # exit 0 iff every service is running and answering
 #   stack.sh ensure    # install if missing, then up unless already running and healthy
 #   stack.sh rabbitmqctl ARGS...   # rabbitmqctl against this stack's broker (tests use it)
+#   stack.sh rabbitmq-plugins ARGS...  # rabbitmq-plugins against it (music-link.sh enables the shovel)
 #   stack.sh restart-compute HOST  # stop and start nova-compute of compute1 or compute2
 #
 # Environment: BASE (state dir, default /tmp/pvsc-openstack), ADMIN_PW (default adminpw).
@@ -728,6 +729,7 @@ case "${1:-}" in
   status) do_status ;;
   ensure) do_ensure ;;
   rabbitmqctl) shift; rabbitmqctl "$@" ;;
+  rabbitmq-plugins) shift; ( rabbit_env; /usr/lib/rabbitmq/bin/rabbitmq-plugins -n rabbit@localhost "$@" ) ;;
   restart-compute) do_restart_compute "${2:?usage: $0 restart-compute compute1|compute2}" ;;
-  *) echo "usage: $0 install|up|down|status|ensure|restart-compute HOST|rabbitmqctl ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 install|up|down|status|ensure|restart-compute HOST|rabbitmqctl ARGS...|rabbitmq-plugins ARGS..." >&2; exit 2 ;;
 esac
