@@ -108,3 +108,34 @@ func BenchmarkMixedOperation(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCatalogueDecision decides critical operations of no_bypass and
+// common_ownership, allowed and denied, with every property on: what each
+// operation concerns in the other properties is decided too.
+func BenchmarkCatalogueDecision(b *testing.B) {
+	catalogue(b)
+	e := allProps(b)
+	_, err := e.LoadSnapshot(bytes.NewReader(catCk), "d1")
+	require.NoError(b, err)
+	c := cloudgen.NewOpenStack(1, cloudgen.Dataset(1))
+	var batch []runtime.Op
+	for j := uint64(0); len(batch) < 256; j++ {
+		s, err := c.NewStream(j, cloudgen.StreamConfig{})
+		require.NoError(b, err)
+		l, ok := s.Critical(cloudgen.StreamProperties[j%2], j%4 >= 2)
+		if !ok {
+			continue
+		}
+		op, err := e.NewOp(l.Op, l.Params)
+		require.NoError(b, err)
+		batch = append(batch, op)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if d := e.Decide(&batch[i&255]); d.Len() == 0 {
+			b.Fatal("no check")
+		}
+		i++
+	}
+}

@@ -248,6 +248,14 @@ func (pw *propWorld) stored(st *state.Store, s sym) int32 {
 	return pw.ncp(st, s)
 }
 
+// storedOrUnknown is stored, but -1 for an unknown scope as ncp says.
+func (pw *propWorld) storedOrUnknown(st *state.Store, s sym) int32 {
+	if s == 0 {
+		return -1
+	}
+	return pw.stored(st, s)
+}
+
 func (pw *propWorld) ncp(st *state.Store, s sym) int32 {
 	if s == 0 {
 		return -1
@@ -260,7 +268,7 @@ func (e *Engine) critical(c *Ctx, pw *propWorld, cn concern, ch *Check, shared b
 	p, s := cn.p, ch.Scope
 	c.scope, c.hasWL, c.looked, c.found, c.err, c.missed = s, false, false, false, nil, false
 	if x := p.when[cn.crit]; x != nil && !c.test(x) {
-		ch.Verdict, ch.Why, ch.NCP = Pass, WhyNotCritical, pw.ncp(c.st, s)
+		ch.Verdict, ch.Why, ch.NCP = Pass, WhyNotCritical, pw.storedOrUnknown(c.st, s)
 		return
 	}
 	allow := p.allow[cn.crit]

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"strings"
+	"sync"
 
 	"pvsc.dev/pvsc/runtime/jsondoc"
 	"pvsc.dev/pvsc/runtime/state"
@@ -43,8 +44,9 @@ type rowRT struct {
 	// for API rows: the method and the path template's segments
 	method string
 	segs   []string
-	glob   glob   // a key with *: the pattern it stands for
-	simple []bool // per parameter source: a path without | or # (tables.SimplePath)
+	holes  []string // per segment, its placeholder's name ("" for a literal segment)
+	glob   glob     // a key with *: the pattern it stands for
+	simple []bool   // per parameter source: a path without | or # (tables.SimplePath)
 }
 
 func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
@@ -67,6 +69,12 @@ func prepareRow(mr *modelRT, c *tables.Cloud, r *tables.OpRow) (rowRT, error) {
 	if r.Source == tables.API {
 		method, path, _ := strings.Cut(r.Key, " ")
 		out.method, out.segs = method, splitPath(path)
+		out.holes = make([]string, len(out.segs))
+		for i, t := range out.segs {
+			if len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' {
+				out.holes[i] = t[1 : len(t)-1]
+			}
+		}
 	} else if strings.Contains(r.Key, "*") {
 		out.glob = glob(strings.Split(r.Key, "*"))
 	}
@@ -105,39 +113,58 @@ func sourceName(k tables.SourceKind) string {
 	return "snapshot"
 }
 
-func splitPath(p string) []string {
+func splitPath(p string) []string { return appendSegs(nil, p) }
+
+// appendSegs appends a path's non-empty segments (query and fragment cut off) to segs:
+// into a caller's buffer, a request's path is split without allocating.
+func appendSegs(segs []string, p string) []string {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
-	return strings.FieldsFunc(p, func(r rune) bool { return r == '/' })
+	for p != "" {
+		seg, rest, _ := strings.Cut(p, "/")
+		if seg != "" {
+			segs = append(segs, seg)
+		}
+		p = rest
+	}
+	return segs
 }
 
 // matchPath matches a request path against a row's template; placeholders
 // capture segments. The template may match the end of a longer path (an
 // endpoint mounted under a prefix, e.g. /networking/v2.0/ports).
-func (r *rowRT) matchPath(segs []string) (map[string]any, bool) {
+func (r *rowRT) matchPath(segs []string) (pathVars, bool) {
 	if len(segs) < len(r.segs) {
-		return nil, false
+		return pathVars{}, false
 	}
 	segs = segs[len(segs)-len(r.segs):]
-	var ph map[string]any
 	for i, t := range r.segs {
-		if len(t) > 2 && t[0] == '{' && t[len(t)-1] == '}' {
-			if ph == nil {
-				ph = map[string]any{}
-			}
-			ph[t[1:len(t)-1]] = segs[i]
-			continue
-		}
-		if t != segs[i] {
-			return nil, false
+		if r.holes[i] == "" && t != segs[i] {
+			return pathVars{}, false
 		}
 	}
-	if ph == nil {
-		ph = map[string]any{}
-	}
-	return ph, true
+	return pathVars{names: r.holes, segs: segs}, true
 }
+
+// pathVars are the segments of a request path that a row's template names: the
+// document's "path", read in place.
+type pathVars struct {
+	names []string // the template's placeholder names by segment ("" for a literal)
+	segs  []string // the request's segments the template matched
+}
+
+func (v *pathVars) Member(key string) (any, bool) {
+	for i, n := range v.names {
+		if n != "" && n == key {
+			return v.segs[i], true
+		}
+	}
+	return nil, false
+}
+
+func (v *pathVars) Index(int) (any, bool) { return nil, false }
+func (v *pathVars) Null() bool            { return false }
 
 // candidate is a row that may decide an operation, with the document it reads.
 type candidate struct {
@@ -145,17 +172,31 @@ type candidate struct {
 	doc any
 }
 
+// matchScratch is the memory one Match works in: the request path's segments, and
+// the candidates with the documents they read (pathDocs point into docs, which is
+// never grown past the capacity it had when they were taken).
+type matchScratch struct {
+	segs         []string
+	docs         []pathDoc
+	decide, also []candidate
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(matchScratch) }}
+
 // candidates lists the rows of a model whose source and key fit: the rows that may decide,
 // conditional ones first, each group in source order; then the also rows, in source order.
-func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decide, also []candidate) {
-	var segs []string
+func (mr *modelRT) candidates(sc *matchScratch, src tables.SourceKind, key string, doc any) (decide, also []candidate) {
 	method := ""
 	if src == tables.API {
 		var path string
 		method, path, _ = strings.Cut(key, " ")
-		segs = splitPath(path)
+		sc.segs = appendSegs(sc.segs[:0], path)
 	}
 	rows := mr.rowsFor(src, key, method)
+	if cap(sc.docs) < len(rows) {
+		sc.docs = make([]pathDoc, 0, len(rows))
+	}
+	sc.docs, sc.decide, sc.also = sc.docs[:0], sc.decide[:0], sc.also[:0]
 	for pass := 0; pass < 3; pass++ {
 		for _, i := range rows {
 			r := &mr.rows[i]
@@ -164,20 +205,21 @@ func (mr *modelRT) candidates(src tables.SourceKind, key string, doc any) (decid
 			}
 			d := doc
 			if src == tables.API {
-				ph, ok := r.matchPath(segs)
+				ph, ok := r.matchPath(sc.segs)
 				if !ok {
 					continue
 				}
-				d = withPath(doc, ph)
+				sc.docs = append(sc.docs, pathDoc{base: doc, path: ph})
+				d = &sc.docs[len(sc.docs)-1]
 			}
 			if pass == 2 {
-				also = append(also, candidate{row: r, doc: d})
+				sc.also = append(sc.also, candidate{row: r, doc: d})
 			} else {
-				decide = append(decide, candidate{row: r, doc: d})
+				sc.decide = append(sc.decide, candidate{row: r, doc: d})
 			}
 		}
 	}
-	return decide, also
+	return sc.decide, sc.also
 }
 
 // rowIndex finds the rows a key may match without scanning every row: API rows by
@@ -254,18 +296,15 @@ func (r *rowRT) pass() int {
 	return 1
 }
 
-// withPath is an API document with the template's placeholders under "path".
-func withPath(doc any, ph map[string]any) any { return &pathDoc{base: doc, path: ph} }
-
 // pathDoc is a request's document seen through one row's path template.
 type pathDoc struct {
 	base any
-	path map[string]any
+	path pathVars
 }
 
 func (d *pathDoc) Member(key string) (any, bool) {
 	if key == "path" {
-		return d.path, true
+		return &d.path, true
 	}
 	return tables.Member(d.base, key)
 }
@@ -289,8 +328,10 @@ type Mapping struct {
 // "METHOD /request/path" and the document's "path" is filled from the template.
 func (e *Engine) Match(src tables.SourceKind, key string, doc any) (Mapping, error) {
 	var out Mapping
+	sc := scratchPool.Get().(*matchScratch)
+	defer scratchPool.Put(sc)
 	for _, mr := range e.models {
-		decide, also := mr.candidates(src, key, doc)
+		decide, also := mr.candidates(sc, src, key, doc)
 		if len(decide)+len(also) == 0 {
 			continue
 		}

@@ -128,19 +128,13 @@ func (in *Interceptor) request(r Request) (runtime.Mapping, error) {
 	p := in.parsers()
 	defer in.pool.Put(p)
 	what := label{kind: "request", name: r.Method, detail: r.Path}
-	doc := map[string]any{"context": tokenContext(r.Token)}
-	q := map[string]any{}
-	for k, v := range r.Query {
-		if len(v) > 0 {
-			q[k] = v[0]
-		}
-	}
-	doc["query"] = q
+	doc := &reqDoc{ctx: tokenDoc{t: &r.Token}, query: queryDoc(r.Query)}
 	for _, part := range []struct {
 		name string
 		data []byte
 		p    *jsondoc.Parser
-	}{{"body", r.Body, &p.body}, {"response", r.Response, &p.resp}} {
+		to   *any
+	}{{"body", r.Body, &p.body, &doc.body}, {"response", r.Response, &p.resp, &doc.resp}} {
 		if len(bytes.TrimSpace(part.data)) == 0 {
 			continue
 		}
@@ -148,11 +142,79 @@ func (in *Interceptor) request(r Request) (runtime.Mapping, error) {
 		if err != nil {
 			return in.mapped(what, runtime.Mapping{}, fmt.Errorf("%s: %w", part.name, err))
 		}
-		doc[part.name] = v
+		*part.to = v
 	}
 	m, err := in.eng.Match(tables.API, strings.ToUpper(r.Method)+" "+r.Path, doc)
 	return in.mapped(what, m, err)
 }
+
+// reqDoc is a REST call's document (SEMANTICS.md §2): context, query, body and
+// response, read in place rather than gathered into maps.
+type reqDoc struct {
+	ctx        tokenDoc
+	query      queryDoc
+	body, resp any // nil when absent
+}
+
+func (d *reqDoc) Member(key string) (any, bool) {
+	switch key {
+	case "context":
+		return &d.ctx, true
+	case "query":
+		return d.query, true
+	case "body":
+		return d.body, d.body != nil
+	case "response":
+		return d.resp, d.resp != nil
+	}
+	return nil, false
+}
+
+func (d *reqDoc) Index(int) (any, bool) { return nil, false }
+func (d *reqDoc) Null() bool            { return false }
+
+// tokenDoc is the identity Keystone gave a request: ids that are set, and its roles.
+type tokenDoc struct {
+	t     *Token
+	roles []any // built when a row first reads them
+}
+
+func (d *tokenDoc) Member(key string) (any, bool) {
+	var v string
+	switch key {
+	case "roles":
+		if d.roles == nil {
+			d.roles = make([]any, len(d.t.Roles))
+			for i, r := range d.t.Roles {
+				d.roles[i] = r
+			}
+		}
+		return d.roles, true
+	case "project_id":
+		v = d.t.ProjectID
+	case "user_id":
+		v = d.t.UserID
+	case "domain_id":
+		v = d.t.DomainID
+	}
+	return v, v != ""
+}
+
+func (d *tokenDoc) Index(int) (any, bool) { return nil, false }
+func (d *tokenDoc) Null() bool            { return false }
+
+// queryDoc is a request's query: a parameter's first value.
+type queryDoc url.Values
+
+func (q queryDoc) Member(key string) (any, bool) {
+	if v := q[key]; len(v) > 0 {
+		return v[0], true
+	}
+	return nil, false
+}
+
+func (q queryDoc) Index(int) (any, bool) { return nil, false }
+func (q queryDoc) Null() bool            { return false }
 
 // HTTP decodes an http.Request; its body is read and put back for the upstream.
 func (in *Interceptor) HTTP(r *http.Request, tok Token) ([]runtime.Op, error) {
@@ -165,20 +227,6 @@ func (in *Interceptor) HTTP(r *http.Request, tok Token) ([]runtime.Op, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	return in.Request(Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body, Token: tok})
-}
-
-func tokenContext(t Token) map[string]any {
-	roles := make([]any, len(t.Roles))
-	for i, r := range t.Roles {
-		roles[i] = r
-	}
-	ctx := map[string]any{"roles": roles}
-	for k, v := range map[string]string{"project_id": t.ProjectID, "user_id": t.UserID, "domain_id": t.DomainID} {
-		if v != "" {
-			ctx[k] = v
-		}
-	}
-	return ctx
 }
 
 // Neutral decodes the neutral form {"op": "<event>", "params": {...}}.
