@@ -63,6 +63,9 @@ type Config struct {
 	Findings findings.SinkConfig
 
 	Log io.Writer // default os.Stderr
+	// Attach starts work beside the node once it follows the cloud (the MuSIC alert
+	// exchange); an error stops the node from starting.
+	Attach []func(ctx context.Context, n *Node) error
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
 	DebugListen string
 }
@@ -125,7 +128,19 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n.follow(ctx)
 	go n.auditContinuously(ctx, audited)
+	for _, attach := range cfg.Attach {
+		if err := attach(ctx, n); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
 	return n, nil
+}
+
+// Apply applies one event as the notification feed does (journaled before it returns,
+// deduplicated by msgID): for parts beside the node that turn what they receive into events.
+func (n *Node) Apply(msgID string, data []byte) (feed.Outcome, error) {
+	return n.pipe.Apply(msgID, data)
 }
 
 func (c *Config) check() error {

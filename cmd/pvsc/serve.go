@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"pvsc.dev/pvsc/music/exchange"
 	"pvsc.dev/pvsc/server"
 	"pvsc.dev/pvsc/specs"
 )
@@ -111,8 +112,10 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags(commands["serve"], stderr)
 	var n nodeFlags
 	var a apiFlags
+	var x exchange.Flags
 	n.register(fs)
 	a.register(fs, "listen", "127.0.0.1:9797")
+	x.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -121,6 +124,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.API = a.config()
+	if x.Enabled() {
+		cfg.Attach = append(cfg.Attach, func(ctx context.Context, n *server.Node) error { return x.Start(ctx, n, stderr) })
+	}
 	return server.Serve(context.Background(), cfg)
 }
 

@@ -189,7 +189,10 @@ func additional(a Alert) []additionalData {
 	return out
 }
 
-// messageID is stable for the same alert, so a re-sent alert can be recognised.
+// MessageID is the alert's messageid (XML) and ID (JSON): stable for the same alert, so a
+// re-sent alert can be recognised.
+func MessageID(a Alert) string { return messageID(a) }
+
 func messageID(a Alert) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%s|%s|%d", a.Property, a.Event, a.Scope, a.Reason, a.Time.UnixNano())
