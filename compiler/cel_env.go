@@ -4,6 +4,7 @@ import (
 	"regexp"
 
 	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/ext"
 
 	"pvsc.dev/pvsc/dsl"
 	"pvsc.dev/pvsc/tables"
@@ -44,7 +45,7 @@ type exprCtx struct {
 // checkExpr type-checks one embedded CEL expression, reporting errors at their
 // position in the .pvsc file, and checks that its type is one of want.
 func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx exprCtx, want ...*cel.Type) (*tables.Expr, bool) {
-	ast, ok := c.compileCEL(m, src, vars, ctx)
+	ast, text, ok := c.compileCEL(m, src, vars, ctx)
 	if !ok {
 		return nil, false
 	}
@@ -53,7 +54,7 @@ func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx e
 		return nil, false
 	}
 	vars = usedVars(m.t, ast, vars)
-	x := &tables.Expr{Src: src.Text(), Vars: vars}
+	x := &tables.Expr{Src: text, Vars: vars}
 	x.Fast = lowerFast(m.t, ast, vars, ctx.lets)
 	if sc := scans(m.t, ast, src); len(sc) > 0 {
 		c.scanAt[x] = sc
@@ -64,21 +65,59 @@ func (c *compiler) checkExpr(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx e
 	return x, true
 }
 
-// compileCEL parses and checks an expression in the environment its variables give.
-func (c *compiler) compileCEL(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx exprCtx) (*cel.Ast, bool) {
+// compileCEL parses and checks an expression in the environment its variables give. The
+// text it returns is the expression as the tables keep it: with its bindings inlined.
+func (c *compiler) compileCEL(m *modelInfo, src *dsl.CEL, vars tables.Vars, ctx exprCtx) (*cel.Ast, string, bool) {
 	env, err := m.env.For(vars, ctx.wl, ctx.lets)
 	if err != nil {
 		c.errorf(src.Pos, "%v", err)
-		return nil, false
+		return nil, "", false
 	}
-	ast, iss := env.Compile(src.Text())
-	if iss != nil && iss.Err() != nil {
-		for _, e := range iss.Errors() {
-			c.errorf(src.At(e.Location.Line(), e.Location.Column()), "%s%s", e.Message, celHint(m, ctx, e.Message))
+	text := src.Text()
+	if hasBind(text) {
+		// Checked as written first, so errors point into the text the engineer wrote.
+		if !c.celOK(src, ctx, m, bindEnv(env), text) {
+			return nil, "", false
 		}
-		return nil, false
+		if text, err = inlineBindsText(text); err != nil {
+			c.errorf(src.At(1, 0), "%v", err)
+			return nil, "", false
+		}
 	}
-	return ast, true
+	ast, iss := env.Compile(text)
+	if iss != nil && iss.Err() != nil {
+		c.reportCEL(src, ctx, m, iss)
+		return nil, "", false
+	}
+	return ast, text, true
+}
+
+// bindEnv is env with CEL's bindings extension (cel.bind); nil when it cannot be extended.
+func bindEnv(env *cel.Env) *cel.Env {
+	b, err := env.Extend(ext.Bindings())
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// celOK checks text in env, reporting its errors.
+func (c *compiler) celOK(src *dsl.CEL, ctx exprCtx, m *modelInfo, env *cel.Env, text string) bool {
+	if env == nil {
+		c.errorf(src.Pos, "cel.bind is not available here")
+		return false
+	}
+	if _, iss := env.Compile(text); iss != nil && iss.Err() != nil {
+		c.reportCEL(src, ctx, m, iss)
+		return false
+	}
+	return true
+}
+
+func (c *compiler) reportCEL(src *dsl.CEL, ctx exprCtx, m *modelInfo, iss *cel.Issues) {
+	for _, e := range iss.Errors() {
+		c.errorf(src.At(e.Location.Line(), e.Location.Column()), "%s%s", e.Message, celHint(m, ctx, e.Message))
+	}
 }
 
 func typeIn(t *cel.Type, want []*cel.Type) bool {

@@ -54,6 +54,9 @@ func (d *Derived) Rare() []string {
 // that writes what it reads (a scan, declared rare), and a note says so.
 func Derive(m *tables.Model, property, invariant string, lets map[string]string) (*Derived, error) {
 	t, err := parseTerm(invariant)
+	if err == nil {
+		t, err = inlineBinds(t)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("invariant: %v", err)
 	}

@@ -46,6 +46,10 @@ func invariantOf(p *dsl.Property) *dsl.CEL {
 // if written there.
 func (c *compiler) derivePlan(p *propInfo) {
 	inv := invariantOf(p.ast)
+	if _, err := inlineBindsText(inv.Text()); err != nil {
+		p.underivable = true // the invariant's own check reports the binding
+		return
+	}
 	d, err := Derive(p.model.t, p.ast.Name.Name, inv.Text(), letSources(p.ast))
 	if err != nil {
 		c.errorf(inv.Pos, "property %s gives no plan, and none can be derived: %v", p.ast.Name.Name, err)

@@ -147,12 +147,12 @@ func (c *compiler) checkLets(p *propInfo, lets []*dsl.Let) {
 			c.errorf(l.Name.Pos, "let %s: the name is taken", name)
 			continue
 		}
-		ast, ok := c.compileCEL(m, &l.Expr, noVars(), exprCtx{lets: p.lets})
+		ast, text, ok := c.compileCEL(m, &l.Expr, noVars(), exprCtx{lets: p.lets})
 		if !ok {
 			continue
 		}
 		p.lets = append(p.lets, celenv.LetDecl{Name: name, Type: ast.OutputType(), Strs: c.letStrings(m, ast, p, name)})
-		p.t.Lets = append(p.t.Lets, tables.Let{Name: name, Expr: &tables.Expr{Src: l.Expr.Text(), Vars: noVars()}})
+		p.t.Lets = append(p.t.Lets, tables.Let{Name: name, Expr: &tables.Expr{Src: text, Vars: noVars()}})
 	}
 }
 
