@@ -33,7 +33,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.In, "alerts-in", "", "consume the other clouds' IDMEF alerts from this RabbitMQ URL and rate their providers (needs the music spec)")
 	fs.StringVar(&f.Org, "alerts-org", "", "the organisation this pvsc speaks for: the analyzer id of its alerts, the rater of the ratings others derive from them")
 	fs.StringVar(&f.Format, "alerts-format", "xml", "alerts out as xml (IDMEF, RFC 4765) or json (the IDMEFv2 draft); both are read in")
-	fs.StringVar(&f.Queue, "alerts-queue", "", "our durable queue of incoming alerts (default pvsc.alerts.in.<org>)")
+	fs.StringVar(&f.Queue, "alerts-queue", DefaultInExchange, "our durable queue of incoming alerts (music-link.sh declares pvsc.alerts.in)")
 	fs.StringVar(&f.TrustConfig, "alerts-trust-config", "", "JSON file of the trust rule's parameters for the ratings received (as pvsc trust --config)")
 	fs.DurationVar(&f.Window, "alerts-window", time.Hour, "a cloud's rating of a provider is the worst it reported within this window")
 }

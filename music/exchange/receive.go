@@ -26,7 +26,7 @@ type Sink interface {
 type ReceiveConfig struct {
 	URL      string // the cloud's own vhost
 	Exchange string // default pvsc.alerts.in (what the links deliver to)
-	Queue    string // our durable queue; default pvsc.alerts.in.<Self>
+	Queue    string // our durable queue; default pvsc.alerts.in, which music-link.sh declares so that nothing sent before we first start is lost
 	Self     string // our organisation: alerts from ourselves are not rated
 	Trust    trust.Config
 	Window   time.Duration // the correlation window (NewCorrelator)
@@ -79,7 +79,7 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 		cfg.Log = slog.Default()
 	}
 	cfg.Exchange = first(cfg.Exchange, DefaultInExchange)
-	cfg.Queue = first(cfg.Queue, "pvsc.alerts.in."+first(cfg.Self, "pvsc"))
+	cfg.Queue = first(cfg.Queue, DefaultInExchange)
 	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window)}
 	if _, err := trust.NewFeed(sink.Engine(), m).Seed(); err != nil {
 		return nil, fmt.Errorf("alerts in: the trust level manager's start: %w", err)

@@ -11,7 +11,8 @@
 #   user X (password $MUSIC_PASSWORD, default the name) with rights on vhost X only: the pvsc of X
 #     publishes to exchange pvsc.alerts and consumes from a queue bound to pvsc.alerts.in;
 #   exchange pvsc.alerts (topic, durable): what X's pvsc publishes (--alerts-out);
-#   exchange pvsc.alerts.in (topic, durable): what the links deliver to X (--alerts-in binds to it);
+#   exchange pvsc.alerts.in (topic, durable): what the links deliver to X, into the durable queue
+#     pvsc.alerts.in that X's pvsc consumes (--alerts-in; dead letters to pvsc.alerts.in.dlq);
 #   for every other cloud Y, a durable queue pvsc.alerts.to.Y bound to pvsc.alerts with "#" and the
 #     shovel "alerts-to-Y" (in vhost X) moving it to vhost Y's pvsc.alerts.in, acknowledging only
 #     once Y's broker confirmed (ack-mode on-confirm): an alert waits in the queue while Y is away.
@@ -34,25 +35,43 @@ LINK_PW=${MUSIC_LINK_PASSWORD:-music-link}
 ctl() { bash "$stack" rabbitmqctl -q "$@"; }
 log() { echo "[$(date +%T)] music-link: $*" >&2; }
 
-# eval runs an Erlang expression on the broker; declarations there are idempotent.
-declare_exchange() { # vhost name
-  ctl eval "rabbit_exchange:declare(rabbit_misc:r(<<\"$1\">>, exchange, <<\"$2\">>), topic, true, false, false, [], <<\"$LINK_USER\">>), ok." >/dev/null
+# The declarations and permissions of every cloud are collected as Erlang terms and run in
+# one `rabbitmqctl eval` (each rabbitmqctl call costs most of a second); all are idempotent.
+ERL=()
+bin() { printf '<<"%s">>' "$1"; }
+res() { printf 'rabbit_misc:r(%s, %s, %s)' "$(bin "$1")" "$2" "$(bin "$3")"; } # vhost kind name
+declare_exchange() { # vhost name type
+  ERL+=("rabbit_exchange:declare($(res "$1" exchange "$2"), $3, true, false, false, [], $(bin $LINK_USER))")
 }
-declare_queue() { # vhost name
-  ctl eval "rabbit_amqqueue:declare(rabbit_misc:r(<<\"$1\">>, queue, <<\"$2\">>), true, false, [], none, <<\"$LINK_USER\">>), ok." >/dev/null
+declare_queue() { # vhost name [dead-letter exchange]
+  local args="[]"
+  [ -n "${3:-}" ] && args="[{<<\"x-dead-letter-exchange\">>, longstr, $(bin "$3")}]"
+  ERL+=("rabbit_amqqueue:declare($(res "$1" queue "$2"), true, false, $args, none, $(bin $LINK_USER))")
 }
 bind_queue() { # vhost exchange queue key
-  ctl eval "ok = rabbit_binding:add({binding, rabbit_misc:r(<<\"$1\">>, exchange, <<\"$2\">>), <<\"$4\">>, rabbit_misc:r(<<\"$1\">>, queue, <<\"$3\">>), []}, <<\"$LINK_USER\">>)." >/dev/null
+  ERL+=("rabbit_binding:add({binding, $(res "$1" exchange "$2"), $(bin "$4"), $(res "$1" queue "$3"), []}, $(bin $LINK_USER))")
+}
+permit() { # vhost user
+  ERL+=("rabbit_auth_backend_internal:set_permissions($(bin "$2"), $(bin "$1"), <<\".*\">>, <<\".*\">>, <<\".*\">>, $(bin $LINK_USER))")
+}
+run_erl() {
+  local IFS=,
+  ctl eval "[${ERL[*]}], ok." >/dev/null
+  ERL=()
 }
 
+# the broker's users and vhosts, listed once a run
+USERS="" VHOSTS=""
 ensure_user() { # name password
-  if ! ctl list_users | awk '{print $1}' | grep -qx "$1"; then
+  [ -n "$USERS" ] || USERS=$(ctl list_users | awk '{print $1}')
+  if ! grep -qx "$1" <<<"$USERS"; then
     ctl add_user "$1" "$2" >/dev/null
   fi
 }
 
 ensure_vhost() { # name
-  if ! ctl list_vhosts | grep -qx "$1"; then
+  [ -n "$VHOSTS" ] || VHOSTS=$(ctl list_vhosts)
+  if ! grep -qx "$1" <<<"$VHOSTS"; then
     ctl add_vhost "$1" >/dev/null
   fi
 }
@@ -64,32 +83,45 @@ enable_shovel() {
   fi
 }
 
+# cloud_up makes the vhost and its user, and collects its exchanges and its incoming queue
+# pvsc.alerts.in (with the dead-letter pair pvsc serve --alerts-in declares alike), so that an
+# alert delivered before the cloud's pvsc first starts waits for it.
 cloud_up() { # vhost
   local v=$1
   ensure_vhost "$v"
   ensure_user "$v" "${MUSIC_PASSWORD:-$v}"
-  ctl set_permissions -p "$v" "$v" '.*' '.*' '.*' >/dev/null
-  ctl set_permissions -p "$v" "$LINK_USER" '.*' '.*' '.*' >/dev/null
-  declare_exchange "$v" pvsc.alerts
-  declare_exchange "$v" pvsc.alerts.in
+  permit "$v" "$v"
+  permit "$v" "$LINK_USER"
+  declare_exchange "$v" pvsc.alerts topic
+  declare_exchange "$v" pvsc.alerts.in topic
+  declare_exchange "$v" pvsc.alerts.in.dlx fanout
+  declare_queue "$v" pvsc.alerts.in.dlq
+  bind_queue "$v" pvsc.alerts.in.dlx pvsc.alerts.in.dlq ""
+  declare_queue "$v" pvsc.alerts.in pvsc.alerts.in.dlx
+  bind_queue "$v" pvsc.alerts.in pvsc.alerts.in "#"
 }
 
+link_queue() { # from to
+  declare_queue "$1" "pvsc.alerts.to.$2"
+  bind_queue "$1" pvsc.alerts "pvsc.alerts.to.$2" "#"
+}
+
+# link_up collects the shovel from one cloud's queue for the other to the other's incoming
+# exchange (rabbitmqctl set_parameter's own call, so the same JSON definition).
 link_up() { # from to
-  local q="pvsc.alerts.to.$2"
-  declare_queue "$1" "$q"
-  bind_queue "$1" pvsc.alerts "$q" "#"
-  local uri="amqp://$LINK_USER:$LINK_PW@$AMQP"
-  ctl set_parameter -p "$1" shovel "alerts-to-$2" "{\"src-protocol\": \"amqp091\", \"src-uri\": \"$uri/$1\", \"src-queue\": \"$q\",
-    \"dest-protocol\": \"amqp091\", \"dest-uri\": \"$uri/$2\", \"dest-exchange\": \"pvsc.alerts.in\",
-    \"ack-mode\": \"on-confirm\", \"reconnect-delay\": 1}" >/dev/null
+  local uri="amqp://$LINK_USER:$LINK_PW@$AMQP" def
+  # shellcheck disable=SC2059 # the format is the JSON with its quotes escaped for Erlang
+  def=$(printf '{\\"src-protocol\\": \\"amqp091\\", \\"src-uri\\": \\"%s\\", \\"src-queue\\": \\"%s\\", \\"dest-protocol\\": \\"amqp091\\", \\"dest-uri\\": \\"%s\\", \\"dest-exchange\\": \\"pvsc.alerts.in\\", \\"ack-mode\\": \\"on-confirm\\", \\"reconnect-delay\\": 1}' \
+    "$uri/$1" "pvsc.alerts.to.$2" "$uri/$2")
+  ERL+=("rabbit_runtime_parameters:parse_set($(bin "$1"), <<\"shovel\">>, $(bin "alerts-to-$2"), <<\"$def\">>, $(bin $LINK_USER))")
 }
 
-# wait_running waits until every shovel of these clouds reports running.
-wait_running() { # count
-  local want=$1
+# wait_running waits until every shovel of these clouds (by the vhost it runs in) reports running.
+wait_running() { # count clouds...
+  local want=$1 n
+  shift
   for _ in $(seq 1 60); do
-    local n
-    n=$(ctl shovel_status | grep -c 'alerts-to-.*running' || true)
+    n=$(ctl shovel_status | awk -v set=" $* " '/alerts-to-/ && /running/ { if (index(set, " " $NF " ")) c++ } END { print c + 0 }')
     [ "$n" -ge "$want" ] && return 0
     sleep 0.5
   done
@@ -107,11 +139,13 @@ do_up() {
   for a in "$@"; do
     for b in "$@"; do
       [ "$a" = "$b" ] && continue
+      link_queue "$a" "$b"
       link_up "$a" "$b"
       links=$((links + 1))
     done
   done
-  wait_running "$links"
+  run_erl
+  wait_running "$links" "$@"
   log "$# clouds, $links links running: $*"
 }
 
