@@ -32,6 +32,9 @@ var passes = []pass{
 	{name: "cel-env", run: (*compiler).buildEnvs},
 	{name: "operations", run: (*compiler).checkOperations},
 	{name: "properties", run: (*compiler).checkProperties},
+	// metrics read only the models; after properties, so that their errors do not keep the
+	// table passes from reporting theirs.
+	{name: "metrics", run: (*compiler).checkMetrics},
 	{name: "facts", run: (*compiler).computeFacts, tables: true},
 	{name: "n-table", run: (*compiler).computeN, tables: true},
 	{name: "model-event", run: (*compiler).computeKinds, tables: true},

@@ -109,7 +109,7 @@ func factNames(p *tables.Property) []string {
 
 func TestPassesRunInDocumentedOrder(t *testing.T) {
 	assert.Equal(t, []string{
-		"declare", "resolve-models", "precedence", "event-roles", "cel-env", "operations", "properties",
+		"declare", "resolve-models", "precedence", "event-roles", "cel-env", "operations", "properties", "metrics",
 		"facts", "n-table", "model-event", "plan",
 	}, compiler.PassNames())
 }
@@ -162,4 +162,51 @@ func TestOnlyNovaLinksAPortToAVM(t *testing.T) {
 	require.NotZero(t, link)
 	assert.Equal(t, int32(4), p.N(port), "network, subnet, create_vm, then the critical update")
 	assert.Equal(t, int32(1), p.N(port|link))
+}
+
+// TestMusicMetricsCompile pins the shipped metric definitions as the runtime receives them.
+func TestMusicMetricsCompile(t *testing.T) {
+	res := shipped(t, "music")
+	m := res.Spec.Models[0]
+	type def struct {
+		name, unit, point string
+		dir               tables.Direction
+		target            int64
+		penalty           int32
+	}
+	var got []def
+	for _, mt := range res.Spec.Metrics {
+		assert.Equal(t, "report_measurement", m.Events[mt.Event].Name, mt.Name)
+		assert.NotEmpty(t, mt.Doc, mt.Name)
+		got = append(got, def{mt.Name, mt.Unit, mt.Point, mt.Direction, mt.Target, mt.Penalty})
+	}
+	assert.Equal(t, []def{
+		{"patch_latency_days", "days", "patch management", tables.AtMost, 7, 1},
+		{"open_incidents", "incidents", "incident tracker", tables.AtMost, 2, 1},
+		{"audit_findings", "findings", "audit", tables.AtMost, 0, 2},
+		{"availability", "per mille", "uptime probe", tables.AtLeast, 995, 1},
+	}, got)
+	avail := res.Spec.Metric("availability")
+	require.NotNil(t, avail)
+	assert.True(t, avail.Missed(994), "below an at-least target is a miss")
+	assert.False(t, avail.Missed(995), "the target itself meets it")
+	assert.True(t, res.Spec.Metric("patch_latency_days").Missed(8))
+}
+
+// TestMetricWithoutPenaltyCostsOneLevel: the miss clause may be left out.
+func TestMetricWithoutPenaltyCostsOneLevel(t *testing.T) {
+	res, err := compiler.CompileSources("m", map[string][]byte{"m.pvsc": []byte(`model m {
+  entity provider
+  event report updates provider (provider_id: provider, name: string, value: int)
+}
+metric incidents on m {
+  unit "incidents"
+  target at most 3
+  reported by report
+}
+`)})
+	require.NoError(t, err)
+	require.Len(t, res.Spec.Metrics, 1)
+	assert.Equal(t, int32(1), res.Spec.Metrics[0].Penalty)
+	assert.Equal(t, "", res.Spec.Metrics[0].Point)
 }

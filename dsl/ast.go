@@ -2,6 +2,7 @@
 package dsl
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -28,6 +29,7 @@ type Decl struct {
 	Model      *Model      `parser:"  @@"`
 	Operations *Operations `parser:"| @@"`
 	Property   *Property   `parser:"| @@"`
+	Metric     *Metric     `parser:"| @@"`
 }
 
 // Ident is a name with its position.
@@ -307,4 +309,67 @@ type Rebuild struct {
 	Pos    lexer.Position
 	Events []Ident `parser:"\"rebuild\" \"on\" @@ ( \",\" @@ )*"`
 	For    *CEL    `parser:"( \"for\" @@ )?"`
+}
+
+// ---- security metrics ----
+
+// Metric is a security metric of a model's providers (MuSIC: security metrics with
+// measurement points and target values whose misses degrade trust). Its clauses are checked by
+// the compiler, not the grammar, so a missing or repeated one is a diagnostic with its position.
+type Metric struct {
+	Tokens []lexer.Token
+	Pos    lexer.Position
+	Name   Ident         `parser:"\"metric\" @@"`
+	Model  Ident         `parser:"\"on\" @@ \"{\""`
+	Items  []*MetricItem `parser:"@@* \"}\""`
+}
+
+// MetricItem is one clause of a metric.
+type MetricItem struct {
+	Tokens   []lexer.Token
+	Pos      lexer.Position
+	Doc      *Str         `parser:"  \"doc\" @@"`
+	Unit     *Str         `parser:"| \"unit\" @@"`
+	Target   *Target      `parser:"| @@"`
+	Reported *Reported    `parser:"| @@"`
+	Miss     *MissPenalty `parser:"| @@"`
+}
+
+// Target is the value a measurement must not exceed (at most) or fall below (at least). The
+// direction is a word the compiler checks, so a misspelt one is reported by name.
+type Target struct {
+	Pos       lexer.Position
+	Direction Ident `parser:"\"target\" \"at\" @@"`
+	Value     SInt  `parser:"@@"`
+}
+
+// SInt is a signed integer literal.
+type SInt struct {
+	Pos   lexer.Position
+	Neg   bool `parser:"@\"-\"?"`
+	Value int  `parser:"@Int"`
+}
+
+// Int is the literal's value.
+func (s SInt) Int() int {
+	if s.Neg {
+		return -s.Value
+	}
+	return s.Value
+}
+
+// String renders the literal as written.
+func (s SInt) String() string { return strconv.Itoa(s.Int()) }
+
+// Reported names the event a measurement point reports the metric with, and the point.
+type Reported struct {
+	Pos   lexer.Position
+	Event Ident `parser:"\"reported\" \"by\" @@"`
+	Point *Str  `parser:"( \"at\" @@ )?"`
+}
+
+// MissPenalty is how a miss degrades the provider's trust: by a number of levels.
+type MissPenalty struct {
+	Pos    lexer.Position
+	Levels SInt `parser:"\"miss\" \"lowers\" \"trust\" \"by\" @@"`
 }

@@ -130,3 +130,24 @@ func FuzzParse(f *testing.F) {
 		require.Equal(t, string(out), string(dsl.Format(again)), "fmt of fmt must be stable")
 	})
 }
+
+func TestMetricParsesWithPositions(t *testing.T) {
+	src := "metric availability on music {\n  unit \"per mille\"\n  target at least -5\n  reported by report_measurement at \"uptime probe\"\n  miss lowers trust by 2\n}\n"
+	f, err := dsl.Parse("m.pvsc", []byte(src))
+	require.NoError(t, err)
+	m := f.Decls[0].Metric
+	require.NotNil(t, m)
+	assert.Equal(t, "availability", m.Name.Name)
+	assert.Equal(t, "music", m.Model.Name)
+	require.Len(t, m.Items, 4)
+	assert.Equal(t, "per mille", m.Items[0].Unit.Value)
+	tg := m.Items[1].Target
+	assert.Equal(t, "least", tg.Direction.Name)
+	assert.Equal(t, -5, tg.Value.Int(), "a signed literal keeps its sign for the compiler to judge")
+	assert.Equal(t, 3, tg.Direction.Pos.Line)
+	assert.Equal(t, 13, tg.Direction.Pos.Column)
+	assert.Equal(t, "report_measurement", m.Items[2].Reported.Event.Name)
+	assert.Equal(t, "uptime probe", m.Items[2].Reported.Point.Value)
+	assert.Equal(t, 2, m.Items[3].Miss.Levels.Int())
+	assert.Equal(t, src, string(dsl.Format(f)), "the canonical form round-trips")
+}

@@ -144,6 +144,8 @@ func (p *printer) decl(d *Decl) {
 		p.operations(d.Operations)
 	case d.Property != nil:
 		p.property(d.Property)
+	case d.Metric != nil:
+		p.metric(d.Metric)
 	}
 }
 
@@ -434,4 +436,32 @@ func joinIdents(ids []Ident) string {
 		names[i] = id.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+func (p *printer) metric(m *Metric) {
+	p.open(m.Pos, "", "metric "+m.Name.Name+" on "+m.Model.Name+" {", first(len(m.Items), func(i int) lexer.Position { return m.Items[i].Pos }))
+	for _, it := range m.Items {
+		p.line(spanOf(it.Pos, it.Tokens), "  ", metricItemText(it))
+	}
+	p.close(m.Tokens, "", "  ")
+}
+
+func metricItemText(it *MetricItem) string {
+	switch {
+	case it.Doc != nil:
+		return "doc " + strconv.Quote(it.Doc.Value)
+	case it.Unit != nil:
+		return "unit " + strconv.Quote(it.Unit.Value)
+	case it.Target != nil:
+		return "target at " + it.Target.Direction.Name + " " + it.Target.Value.String()
+	case it.Reported != nil:
+		s := "reported by " + it.Reported.Event.Name
+		if it.Reported.Point != nil {
+			s += " at " + strconv.Quote(it.Reported.Point.Value)
+		}
+		return s
+	case it.Miss != nil:
+		return "miss lowers trust by " + it.Miss.Levels.String()
+	}
+	return ""
 }

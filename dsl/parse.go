@@ -18,7 +18,7 @@ var specLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "String", Pattern: `"(\\.|[^"\\\n])*"`},
 	{Name: "Int", Pattern: `[0-9]+`},
 	{Name: "Ident", Pattern: `[A-Za-z_][A-Za-z0-9_]*`},
-	{Name: "Punct", Pattern: `[{}()\[\],:=<|]`},
+	{Name: "Punct", Pattern: `[{}()\[\],:=<|-]`},
 	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
 })
 

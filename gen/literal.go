@@ -18,6 +18,7 @@ var enumNames = map[reflect.Type]map[int64]string{
 	reflect.TypeOf(tables.FactKind(0)):    {1: "Exists", 2: "Linked"},
 	reflect.TypeOf(tables.Enforcement(0)): {1: "Deny", 2: "Alert", 3: "Log"},
 	reflect.TypeOf(tables.UpdateOp(0)):    {1: "Add", 2: "Remove", 3: "Rebuild"},
+	reflect.TypeOf(tables.Direction(0)):   {1: "AtMost", 2: "AtLeast"},
 	reflect.TypeOf(tables.FastOp(0)): {
 		1: "FLit", 2: "FParam", 3: "FElem", 4: "FScope", 5: "FField", 6: "FExists", 7: "FInWL", 8: "FInList",
 		9: "FInConsts", 10: "FNot", 11: "FAnd", 12: "FOr", 13: "FEq", 14: "FNe", 15: "FLt", 16: "FLe",

@@ -12,6 +12,8 @@ type Spec struct {
 	Models     []*Model
 	Clouds     []*Cloud
 	Properties []*Property
+	// Metrics are the security metrics the spec defines, in declaration order.
+	Metrics []Metric
 }
 
 // TypeKind is the kind of a value type.

@@ -13,7 +13,13 @@ import (
 // operations (Observe) and says which set_trust operations the model needs. It is not safe
 // for concurrent use.
 type Manager struct {
-	cfg       Config
+	cfg Config
+	// metrics are the security metrics' definitions (Define): a measurement of a metric
+	// defined is judged by its target, and a miss costs its penalty; one not defined is judged
+	// by the measurement's own target and direction, and a miss costs the rule's MissPenalty.
+	// Apart from Config, which stays comparable.
+	metrics   Metrics
+	misses    []Miss // every measurement that missed its target, in arrival order
 	providers map[string]*provider
 	services  map[string]string // service → its provider
 	steps     map[string]string // step → the provider it was handed to (directly or by a service)
@@ -34,12 +40,15 @@ type rating struct {
 	score int64
 }
 
-// Metric is a security metric's latest measurement.
+// Metric is a security metric's latest measurement, judged by its definition.
 type Metric struct {
 	Name      string `json:"metric"`
 	Value     int64  `json:"value"`
 	Target    int64  `json:"target"`
 	Direction string `json:"direction"` // max: value must not exceed target; min: must not fall below
+	Unit      string `json:"unit,omitempty"`
+	Point     string `json:"point,omitempty"` // the measurement point the definition names
+	Penalty   int    `json:"penalty"`         // levels a miss costs
 }
 
 // Missed reports whether the measurement misses its target.
@@ -87,6 +96,19 @@ func New(cfg Config) (*Manager, error) {
 	}
 	return &Manager{cfg: cfg, providers: map[string]*provider{}, services: map[string]string{}, steps: map[string]string{}}, nil
 }
+
+// Define sets the security metrics' definitions (Definitions of the spec, a config file's
+// overrides over them); measurements read before keep the target they were judged by.
+func (m *Manager) Define(ms Metrics) error {
+	if err := ms.validate(); err != nil {
+		return err
+	}
+	m.metrics = ms
+	return nil
+}
+
+// Metrics are the definitions the manager judges measurements by.
+func (m *Manager) Metrics() Metrics { return m.metrics }
 
 // Config is the manager's rule.
 func (m *Manager) Config() Config { return m.cfg }
@@ -256,13 +278,32 @@ func (m *Manager) reportMeasurement(p params) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	mt := Metric{Name: p.str("name"), Value: p.int("value"), Target: p.int("target"), Direction: p.str("direction")}
+	mt, defined := m.measurement(p)
 	if mt.Direction != "max" && mt.Direction != "min" {
-		return "", fmt.Errorf("report_measurement: %s of %s: direction %q (want max or min)", mt.Name, pr.id, mt.Direction)
+		return "", fmt.Errorf("report_measurement: %s of %s: no definition, and direction %q (want max or min)", mt.Name, pr.id, mt.Direction)
 	}
 	pr.metrics[mt.Name] = mt
+	if mt.Missed() {
+		m.misses = append(m.misses, Miss{Provider: pr.id, Metric: mt, Defined: defined})
+	}
 	return fmt.Sprintf("%s %s", pr.id, mt), nil
 }
+
+// measurement reads a report_measurement: a metric the rule defines is judged by its
+// definition (the spec is the contract; a measurement point reports values), any other by
+// the target and direction the measurement carries.
+func (m *Manager) measurement(p params) (Metric, bool) {
+	mt := Metric{Name: p.str("name"), Value: p.int("value")}
+	if def, ok := m.metrics[mt.Name]; ok {
+		mt.Target, mt.Direction, mt.Unit, mt.Point, mt.Penalty = def.Target, def.Direction, def.Unit, def.Point, def.Penalty
+		return mt, true
+	}
+	mt.Target, mt.Direction, mt.Penalty = p.int("target"), p.str("direction"), m.cfg.MissPenalty
+	return mt, false
+}
+
+// Misses are every measurement that missed its target so far, in arrival order.
+func (m *Manager) Misses() []Miss { return m.misses }
 
 func (m *Manager) known(event string, p params) (*provider, error) {
 	pr := m.providers[p.str("provider_id")]
@@ -280,8 +321,9 @@ type Status struct {
 	Experience Experience `json:"experience"`
 	Reputation Reputation `json:"reputation"`
 	Misses     []Metric   `json:"misses"`
-	Score      float64    `json:"score"`  // experience and reputation combined
-	Offset     int        `json:"offset"` // levels the score moves the base by
+	Penalty    int        `json:"penalty"` // levels the misses cost together
+	Score      float64    `json:"score"`   // experience and reputation combined
+	Offset     int        `json:"offset"`  // levels the score moves the base by
 	Current    Level      `json:"current"`
 }
 
@@ -329,11 +371,12 @@ func (m *Manager) status(pr *provider) Status {
 	for _, name := range sortedKeys(pr.metrics) {
 		if mt := pr.metrics[name]; mt.Missed() {
 			s.Misses = append(s.Misses, mt)
+			s.Penalty += mt.Penalty
 		}
 	}
 	s.Score = m.cfg.combine(s.Experience.Score, s.Reputation.Score)
 	s.Offset = m.cfg.offset(s.Score)
-	s.Current = m.cfg.Level(pr.base, pr.sla, s.Score, len(s.Misses))
+	s.Current = m.cfg.levelAfter(pr.base, pr.sla, s.Score, s.Penalty)
 	return s
 }
 

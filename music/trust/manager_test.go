@@ -205,14 +205,15 @@ func TestMetricMissesDegradeUntilMet(t *testing.T) {
 	changes = measure("availability_permille", 990, 995, "min")
 	assert.Equal(t, Internal, changes[0].To, "each miss costs a level")
 	s, _ := m.Status("cloud-a")
-	assert.Equal(t, []Metric{{"availability_permille", 990, 995, "min"}, {"patch_latency_days", 12, 7, "max"}}, s.Misses)
+	assert.Equal(t, []Metric{{Name: "availability_permille", Value: 990, Target: 995, Direction: "min", Penalty: 1},
+		{Name: "patch_latency_days", Value: 12, Target: 7, Direction: "max", Penalty: 1}}, s.Misses)
 
 	assert.Equal(t, Confidential, measure("availability_permille", 999, 995, "min")[0].To, "a met target gives the level back")
 	assert.Equal(t, Secret, measure("patch_latency_days", 7, 7, "max")[0].To, "the target itself is met")
 	assert.Empty(t, measure("patch_latency_days", 2, 7, "max"))
 
 	_, err := m.Observe(op("report_measurement", "provider_id", "cloud-a", "name", "x", "value", 1, "target", 1, "direction", "up"))
-	assert.EqualError(t, err, `report_measurement: x of cloud-a: direction "up" (want max or min)`)
+	assert.EqualError(t, err, `report_measurement: x of cloud-a: no definition, and direction "up" (want max or min)`)
 }
 
 func TestStepsThroughServicesCountForTheirProvider(t *testing.T) {

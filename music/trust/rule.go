@@ -135,6 +135,11 @@ func (c Config) combine(experience, reputation float64) float64 {
 // Level is the rule: the base moved by the score's offset and lowered by the metric misses,
 // kept between public and the SLA.
 func (c Config) Level(base, sla Level, score float64, misses int) Level {
-	l := min(base, sla) + Level(c.offset(score)) - Level(c.MissPenalty*misses)
+	return c.levelAfter(base, sla, score, c.MissPenalty*misses)
+}
+
+// levelAfter is the rule with the levels the current misses cost (each its own penalty).
+func (c Config) levelAfter(base, sla Level, score float64, penalty int) Level {
+	l := min(base, sla) + Level(c.offset(score)) - Level(penalty)
 	return max(Public, min(l, sla))
 }

@@ -89,7 +89,13 @@ var Spec = &tables.Spec{
 					Plural:    "workflows",
 					Parents:   []int32{1},
 					Ancestors: []int32{1, 0},
-					Attrs:     []tables.Attr{tables.Attr{Name: "data", Type: tables.Type{Kind: tables.TRef, Ref: 4}}},
+					Attrs: []tables.Attr{
+						tables.Attr{Name: "data", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Attr{
+							Name: "kinds",
+							Type: tables.Type{Kind: tables.TList, Elem: tables.TString, Ref: -1},
+						},
+					},
 				},
 				tables.Entity{
 					Name:      "step",
@@ -356,11 +362,15 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "workflow_id", Type: tables.Type{Kind: tables.TRef, Ref: 5}},
 						tables.Param{Name: "organisation_id", Type: tables.Type{Kind: tables.TRef, Ref: 1}},
 						tables.Param{Name: "data", Type: tables.Type{Kind: tables.TRef, Ref: 4}},
+						tables.Param{
+							Name: "kinds",
+							Type: tables.Type{Kind: tables.TList, Elem: tables.TString, Ref: -1},
+						},
 					},
 					OtherKey:   -1,
 					ParentKeys: []int32{1},
 					Link:       tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 5}},
+					Sets:       []tables.Set{tables.Set{Param: 2, Entity: 5}, tables.Set{Param: 3, Entity: 5, Attr: 1}},
 				},
 				tables.Event{
 					Name:   "hand_to_provider",
@@ -476,13 +486,24 @@ var Spec = &tables.Spec{
 						tables.Param{Name: "direction", Type: tables.Type{Kind: tables.TString, Ref: -1}},
 					},
 					Where: &tables.Expr{
-						Src:  "op.direction in [\"max\", \"min\"]",
+						Src:  "!has(op.direction) || op.direction in [\"max\", \"min\"]",
 						Vars: tables.Vars{Event: 17, Elem: -1, Scope: -1},
 						Fast: &tables.Fast{
-							Op:   tables.FInConsts,
+							Op:   tables.FOr,
 							Type: tables.TBool,
-							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
-							Strs: []string{"max", "min"},
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FNot,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FHas, Type: tables.TBool, A: 5}},
+								},
+								&tables.Fast{
+									Op:   tables.FInConsts,
+									Type: tables.TBool,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 5}},
+									Strs: []string{"max", "min"},
+								},
+							},
 						},
 					},
 					OtherKey:   -1,
@@ -605,6 +626,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "owner"},
 						tables.ParamSource{Param: 2, Path: "data_id"},
+						tables.ParamSource{Param: 3, Path: "kinds"},
 					},
 				},
 				tables.OpRow{
@@ -717,6 +739,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "payload.workflow.id"},
 						tables.ParamSource{Param: 1, Path: "payload.workflow.owner"},
 						tables.ParamSource{Param: 2, Path: "payload.workflow.data_id"},
+						tables.ParamSource{Param: 3, Path: "payload.workflow.kinds"},
 					},
 				},
 				tables.OpRow{
@@ -4110,6 +4133,47 @@ var Spec = &tables.Spec{
 			},
 		},
 	},
+	Metrics: []tables.Metric{
+		tables.Metric{
+			Name:      "patch_latency_days",
+			Doc:       "Days from a vendor's security patch to its rollout on the provider's hosts.",
+			Unit:      "days",
+			Direction: tables.AtMost,
+			Target:    7,
+			Event:     17,
+			Point:     "patch management",
+			Penalty:   1,
+		},
+		tables.Metric{
+			Name:      "open_incidents",
+			Doc:       "Security incidents opened and not yet closed at the provider.",
+			Unit:      "incidents",
+			Direction: tables.AtMost,
+			Target:    2,
+			Event:     17,
+			Point:     "incident tracker",
+			Penalty:   1,
+		},
+		tables.Metric{
+			Name:      "audit_findings",
+			Doc:       "Open findings of the provider's last security audit that are rated high or critical.",
+			Unit:      "findings",
+			Direction: tables.AtMost,
+			Event:     17,
+			Point:     "audit",
+			Penalty:   2,
+		},
+		tables.Metric{
+			Name:      "availability",
+			Doc:       "Share of the last 30 days the provider's services answered, in per mille (995: 99.5 %).",
+			Unit:      "per mille",
+			Direction: tables.AtLeast,
+			Target:    995,
+			Event:     17,
+			Point:     "uptime probe",
+			Penalty:   1,
+		},
+	},
 }
 
 // Indices into model music.
@@ -4159,7 +4223,7 @@ func init() {
 		{Expr: Spec.Models[0].Events[8].Where, Pred: pred1},         // op.down_from <= op.down_until
 		{Expr: Spec.Models[0].Events[15].Where, Pred: pred2},        // op.outcome in ["completed", "failed", "violated"]
 		{Expr: Spec.Models[0].Events[16].Where, Pred: pred3},        // op.score >= 0 && op.score <= 5
-		{Expr: Spec.Models[0].Events[17].Where, Pred: pred4},        // op.direction in ["max", "min"]
+		{Expr: Spec.Models[0].Events[17].Where, Pred: pred4},        // !has(op.direction) || op.direction in ["max", "min"]
 		{Expr: Spec.Clouds[0].Rows[7].When, Pred: pred5},            // op.location != ""
 		{Expr: Spec.Clouds[0].Rows[21].When, Pred: pred6},           // op.provider != ""
 		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred5},   // op.location != ""
@@ -4198,7 +4262,7 @@ func pred3(c genimpl.Ctx) bool {
 }
 
 func pred4(c genimpl.Ctx) bool {
-	return inConsts(c.Str(c.Param(5).Sym()), consts1)
+	return (!(c.Has(5))) || (inConsts(c.Str(c.Param(5).Sym()), consts1))
 }
 
 func pred5(c genimpl.Ctx) bool {
