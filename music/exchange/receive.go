@@ -65,8 +65,8 @@ type Stats struct {
 	Changes    int `json:"trust_changes"`
 }
 
-// NewReceiver makes a receiver whose trust level manager starts from what the engine holds
-// (its providers, services, steps, ratings and metrics), as pvsc trust --snapshot does.
+// NewReceiver makes a receiver whose trust level manager starts from what the engine holds:
+// its providers at their current level, their services and steps (seed).
 func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 	if cfg.Trust == (trust.Config{}) {
 		cfg.Trust = trust.Default()
@@ -81,7 +81,7 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 	cfg.Exchange = first(cfg.Exchange, DefaultInExchange)
 	cfg.Queue = first(cfg.Queue, DefaultInExchange)
 	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window)}
-	if _, err := trust.NewFeed(sink.Engine(), m).Seed(); err != nil {
+	if err := r.seed(); err != nil {
 		return nil, fmt.Errorf("alerts in: the trust level manager's start: %w", err)
 	}
 	return r, nil
@@ -198,6 +198,10 @@ func (r *Receiver) change(cause string, c trust.Change) error {
 	n["message_id"] = msgID
 	if _, err := r.apply(msgID, n); err != nil {
 		return err
+	}
+	if cause == "seed" {
+		r.cfg.Log.Info("trust level manager: start", "provider", c.Provider, "from", c.From.String(), "to", c.To.String(), "cause", c.Cause)
+		return nil
 	}
 	r.count(func(s *Stats) { s.Changes++ })
 	r.cfg.Log.Warn("trust changed by an alert", "provider", c.Provider, "from", c.From.String(), "to", c.To.String(), "cause", c.Cause)
