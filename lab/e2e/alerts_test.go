@@ -70,6 +70,7 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	_, body = decide(t, b, step)
 	assert.Contains(t, body, `"verdict":"deny"`, "the next step to cloud-edge is refused before it is attempted")
 	assert.Contains(t, body, "workflow_trust")
+	t.Logf("B decides the next step to cloud-edge: %s", body)
 	pathsAfter := workflows(t, b, dir)
 	assert.NotContains(t, listedPaths(pathsAfter), "cloud-edge")
 	assert.Contains(t, listedPaths(pathsBefore), "cloud-edge")
@@ -90,6 +91,17 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	})
 	assert.Contains(t, readLog(t, b), "malformed IDMEF message: XML")
 	assert.Equal(t, "internal", providerTrust(t, b, "cloud-edge"), "a malformed alert loses nothing accepted")
+	t.Logf("B's alert exchange:\n%s", linesWith(readLog(t, b), "part=alerts"))
+}
+
+func linesWith(text, sub string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }
 
 func musicLink(t *testing.T, st *stacktest.Stack, verb string, clouds ...string) {
