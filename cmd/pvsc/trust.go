@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"pvsc.dev/pvsc/music/paths"
 	"pvsc.dev/pvsc/music/trust"
 	"pvsc.dev/pvsc/runtime"
 	musicspec "pvsc.dev/pvsc/specs/music"
@@ -32,11 +35,34 @@ type trustFlags struct {
 // trustReport is what pvsc trust prints.
 type trustReport struct {
 	Config    trust.Config    `json:"config"`
+	Metrics   trust.Metrics   `json:"metrics"`
 	Providers []trust.Status  `json:"providers"`
+	Misses    []trustMiss     `json:"misses"`
 	Changes   []trust.Applied `json:"set_trust"`
-	Errors    []trustError    `json:"errors,omitempty"`
-	Lines     int             `json:"lines"`
-	Blocked   int             `json:"blocked"`
+	// Alerts are raised on operations other than the manager's set_trusts (which carry
+	// their own): a step handed off every admissible path, a workflow registered without one.
+	Alerts    []trustAlert      `json:"alerts"`
+	Workflows map[string]uint64 `json:"workflows"` // admissible paths of each registered workflow at the end
+	Errors    []trustError      `json:"errors,omitempty"`
+	Lines     int               `json:"lines"`
+	Blocked   int               `json:"blocked"`
+}
+
+type trustMiss struct {
+	Line int `json:"line"`
+	trust.Miss
+}
+
+type trustAlert struct {
+	Line int `json:"line"`
+	trust.Alert
+}
+
+// trustSettings is the config file: the rule's parameters and the metrics' definitions,
+// each over the defaults (the spec's definitions), field by field.
+type trustSettings struct {
+	trust.Config
+	Metrics trust.Metrics `json:"metrics"`
 }
 
 type trustError struct {
@@ -79,20 +105,18 @@ func runTrust(args []string, stdout, stderr io.Writer) error {
 }
 
 func (f *trustFlags) run(stderr io.Writer) (*trustReport, error) {
-	cfg, err := trustConfig(f.config)
+	e, spec, err := f.engineSpec(stderr)
 	if err != nil {
 		return nil, err
 	}
-	e, err := f.engine(stderr)
+	set, err := trustSettingsFile(f.config, trust.Definitions(spec))
 	if err != nil {
 		return nil, err
 	}
-	m, err := trust.New(cfg)
+	feed, keeper, rep, err := trustFeed(e, set)
 	if err != nil {
 		return nil, err
 	}
-	feed := trust.NewFeed(e, m)
-	rep := &trustReport{Config: cfg, Changes: []trust.Applied{}}
 	if rep.Changes, err = feed.Seed(); err != nil {
 		return nil, err
 	}
@@ -102,8 +126,31 @@ func (f *trustFlags) run(stderr io.Writer) (*trustReport, error) {
 	}
 	defer in.Close()
 	err = feed.Run(in, rep.add)
-	rep.Providers = m.Statuses()
+	rep.Providers, rep.Workflows = feed.Manager.Statuses(), keeper.Counts()
 	return rep, err
+}
+
+// trustFeed is the manager with the settings over the engine, watched for stranded data and
+// workflows that lose their admissible paths; the report holds what the start raised.
+func trustFeed(e *runtime.Engine, set trustSettings) (*trust.Feed, *paths.Keeper, *trustReport, error) {
+	m, err := trust.New(set.Config)
+	if err == nil {
+		err = m.Define(set.Metrics)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keeper, alerts, err := paths.NewKeeper(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	feed := trust.NewFeed(e, m)
+	feed.Watchers = []trust.Watcher{paths.Strands{E: e}, keeper}
+	rep := &trustReport{Config: set.Config, Metrics: set.Metrics, Misses: []trustMiss{}, Alerts: []trustAlert{}}
+	for _, a := range alerts {
+		rep.Alerts = append(rep.Alerts, trustAlert{Alert: a})
+	}
+	return feed, keeper, rep, nil
 }
 
 func (r *trustReport) add(l trust.Line) {
@@ -115,31 +162,43 @@ func (r *trustReport) add(l trust.Line) {
 		r.Errors = append(r.Errors, trustError{Line: l.Line, Error: l.Error})
 	}
 	r.Changes = append(r.Changes, l.Changes...)
+	for _, m := range l.Misses {
+		r.Misses = append(r.Misses, trustMiss{Line: l.Line, Miss: m})
+	}
+	for _, a := range l.Alerts {
+		r.Alerts = append(r.Alerts, trustAlert{Line: l.Line, Alert: a})
+	}
 }
 
 // engine is the proactive engine of the music model, with the snapshot loaded.
 func (f *trustFlags) engine(stderr io.Writer) (*runtime.Engine, error) {
+	e, _, err := f.engineSpec(stderr)
+	return e, err
+}
+
+// engineSpec is the engine and the spec it runs (whose metric definitions the manager reads).
+func (f *trustFlags) engineSpec(stderr io.Writer) (*runtime.Engine, *tables.Spec, error) {
 	spec, envs := musicspec.Spec, []*celenv.Env(nil)
 	if f.spec != "" {
 		res, err := compileOne(f.spec, stderr)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		spec, envs = res.Spec, res.Envs
 	}
 	if !hasEvent(spec, "record_outcome") {
-		return nil, fmt.Errorf("spec %s has no music model (no event record_outcome)", f.spec)
+		return nil, nil, fmt.Errorf("spec %s has no music model (no event record_outcome)", f.spec)
 	}
 	e, err := runtime.New(spec, envs, runtime.Options{})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f.snap != "" {
 		if _, err := e.LoadSnapshotFile(f.snap); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return e, nil
+	return e, spec, nil
 }
 
 func hasEvent(spec *tables.Spec, name string) bool {
@@ -153,9 +212,17 @@ func hasEvent(spec *tables.Spec, name string) bool {
 	return false
 }
 
-// trustConfig is the default rule with the file's parameters over it.
+// trustConfig is the default rule with the file's parameters over it (a file that also
+// overrides metric definitions is read by trustSettingsFile).
 func trustConfig(path string) (trust.Config, error) {
-	cfg := trust.Default()
+	set, err := trustSettingsFile(path, trust.Metrics{})
+	return set.Config, err
+}
+
+// trustSettingsFile is the default rule and the spec's metric definitions with the file's
+// parameters and definitions over them.
+func trustSettingsFile(path string, defs trust.Metrics) (trustSettings, error) {
+	cfg := trustSettings{Config: trust.Default(), Metrics: defs}
 	if path == "" {
 		return cfg, nil
 	}
@@ -196,18 +263,52 @@ func (r *trustReport) writeText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	r.writeMisses(w)
 	fmt.Fprintf(w, "\nset_trust operations (%d):\n", len(r.Changes))
 	for _, c := range r.Changes {
 		fmt.Fprintf(w, "  %s  set_trust(provider_id=%s, trust=%s)  %s -> %s  because %s  [%s]\n", lineText(c.Line), c.Provider, c.To, c.From, c.To, c.Cause, c.Verdict)
 		for _, v := range c.Violations {
 			fmt.Fprintf(w, "      %s\n", v)
 		}
+		for _, a := range c.Alerts {
+			fmt.Fprintf(w, "      ALERT %s %s: %s\n", a.Kind, a.Subject, a.Message)
+		}
 	}
+	r.writeAlerts(w)
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "line %d: %s\n", e.Line, e.Error)
 	}
 	fmt.Fprintf(w, "%d lines, %d blocked, %d errors\n", r.Lines, r.Blocked, len(r.Errors))
 	return nil
+}
+
+// writeMisses lists every measurement that missed its target, whether or not it moved a level.
+func (r *trustReport) writeMisses(w io.Writer) {
+	if len(r.Misses) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nmetric misses (%d):\n", len(r.Misses))
+	for _, m := range r.Misses {
+		fmt.Fprintf(w, "  %s  %s\n", lineText(m.Line), m.Miss)
+	}
+}
+
+// writeAlerts lists the alerts of other operations and the workflows' admissible paths now.
+func (r *trustReport) writeAlerts(w io.Writer) {
+	if len(r.Alerts) > 0 {
+		fmt.Fprintf(w, "\nalerts on other operations (%d):\n", len(r.Alerts))
+		for _, a := range r.Alerts {
+			fmt.Fprintf(w, "  %s  ALERT %s %s: %s\n", lineText(a.Line), a.Kind, a.Subject, a.Message)
+		}
+	}
+	if len(r.Workflows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nadmissible paths per workflow:\n")
+	for _, id := range slices.Sorted(maps.Keys(r.Workflows)) {
+		fmt.Fprintf(w, "  %s  %d\n", id, r.Workflows[id])
+	}
+	fmt.Fprintln(w)
 }
 
 func lineText(n int) string {

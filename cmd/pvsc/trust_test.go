@@ -80,10 +80,22 @@ func TestTrustCommandJSONAndEmit(t *testing.T) {
 func TestTrustCommandConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "rule.json")
-	require.NoError(t, os.WriteFile(cfg, []byte(`{"miss_penalty": 0}`), 0o644))
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"metrics": {"patch_latency_days": {"penalty": 0}}}`), 0o644))
 	code, out, stderr := pvsc("trust", "--ops", trustOps, "--config", cfg)
 	require.Equal(t, 0, code, stderr)
-	assert.Equal(t, 2, strings.Count(out, "set_trust(provider_id="), "metric misses cost nothing with miss_penalty 0")
+	assert.Equal(t, 2, strings.Count(out, "set_trust(provider_id="), "a defined metric's miss costs nothing with its penalty 0")
+	assert.Contains(t, out, "patch_latency_days 12 > target 7 days (reported by patch management): costs 0 level(s) until met",
+		"and is still reported")
+
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"metrics": {"patch_latency_days": {"target": 14}}}`), 0o644))
+	code, out, stderr = pvsc("trust", "--ops", trustOps, "--config", cfg)
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, out, "metric misses", "12 days meets a target of 14")
+
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"metrics": {"patch_latency_days": {"direction": "down"}}}`), 0o644))
+	code, _, stderr = pvsc("trust", "--ops", trustOps, "--config", cfg)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `metric patch_latency_days: direction "down" (want max or min)`)
 
 	require.NoError(t, os.WriteFile(cfg, []byte(`{"decay": 2}`), 0o644))
 	code, _, stderr = pvsc("trust", "--ops", trustOps, "--config", cfg)
@@ -98,4 +110,72 @@ func TestTrustCommandConfig(t *testing.T) {
 	code, _, stderr = pvsc("trust")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "--ops is required")
+}
+
+const metricOps = "testdata/trust/metrics.jsonl"
+
+// TestTrustMetricsGolden replays the shipped metric definitions: measurements carry values
+// only, every miss is listed, a miss that strands data raises an alert with the migration
+// plan, and a trust drop that removes nav-route's last admissible path raises one before its
+// first step (which the engine then refuses).
+func TestTrustMetricsGolden(t *testing.T) {
+	code, out, stderr := pvsc("trust", "--ops", metricOps)
+	require.Equal(t, 0, code, stderr)
+	golden.File(t, "testdata/trust/metrics.txtar", []byte(out))
+}
+
+func TestTrustMetricsJSON(t *testing.T) {
+	code, out, stderr := pvsc("trust", "--ops", metricOps, "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	type alert struct {
+		Line          int
+		Kind, Subject string
+		MigrateTo     []struct{ Provider, Level string } `json:"migrate_to"`
+	}
+	var rep struct {
+		Metrics map[string]struct {
+			Target    int64
+			Direction string
+		}
+		Misses []struct {
+			Line             int
+			Provider, Metric string
+			Value, Target    int64
+			Defined          bool
+		}
+		SetTrust []struct {
+			Line   int
+			To     string
+			Alerts []alert
+		} `json:"set_trust"`
+		Alerts    []alert
+		Workflows map[string]uint64
+		Blocked   int
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.Equal(t, int64(995), rep.Metrics["availability"].Target, "the spec's definitions")
+	assert.Equal(t, "min", rep.Metrics["availability"].Direction)
+	require.Len(t, rep.Misses, 3)
+	assert.Equal(t, 20, rep.Misses[0].Line)
+	assert.Equal(t, "patch_latency_days", rep.Misses[0].Metric)
+	assert.Equal(t, int64(7), rep.Misses[0].Target, "the spec's target: the measurement carries none")
+	assert.True(t, rep.Misses[0].Defined)
+
+	require.Len(t, rep.SetTrust, 4)
+	drop := rep.SetTrust[0]
+	assert.Equal(t, 20, drop.Line)
+	assert.Equal(t, "internal", drop.To)
+	require.Len(t, drop.Alerts, 2)
+	assert.Equal(t, "stranded_data", drop.Alerts[0].Kind)
+	assert.Equal(t, "blackspots", drop.Alerts[0].Subject)
+	require.Len(t, drop.Alerts[0].MigrateTo, 1, "cloud-budget holds internal only")
+	assert.Equal(t, "cloud-secure", drop.Alerts[0].MigrateTo[0].Provider)
+	assert.Equal(t, "no_admissible_path", drop.Alerts[1].Kind)
+	assert.Equal(t, "nav-route", drop.Alerts[1].Subject)
+	assert.Equal(t, "admissible_path", rep.SetTrust[2].Alerts[0].Kind, "patched: the paths are back")
+
+	require.Len(t, rep.Alerts, 1)
+	assert.Equal(t, alert{Line: 32, Kind: "step_off_path", Subject: "nav-route"}, rep.Alerts[0])
+	assert.Equal(t, map[string]uint64{"nav-route": 0}, rep.Workflows)
+	assert.Equal(t, 2, rep.Blocked, "the step after the drop and the step to cloud-budget")
 }

@@ -19,7 +19,33 @@ import (
 type Feed struct {
 	Engine  *runtime.Engine
 	Manager *Manager
-	dec     *intercept.Decoder
+	// Watchers read the engine after each operation it applied (the set_trusts the feed
+	// publishes included) and raise alerts: data stranded by a trust drop, a workflow left
+	// without an admissible path (music/paths).
+	Watchers []Watcher
+	dec      *intercept.Decoder
+}
+
+// Watcher looks at the engine after it applied an operation; change is the manager's level
+// change when the operation is the set_trust the feed published for it, nil otherwise.
+type Watcher interface {
+	After(op neutral.Op, change *Change) []Alert
+}
+
+// Alert is what a watcher raises: of a kind, about a subject (a data object, a workflow).
+type Alert struct {
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	Message string `json:"message"`
+	// Migrate is the migration plan of stranded data: the providers it may move to, cheapest first.
+	Migrate []Placement `json:"migrate_to,omitempty"`
+}
+
+// Placement is a provider data may be placed on, with the level it holds and its cost.
+type Placement struct {
+	Provider string `json:"provider"`
+	Level    Level  `json:"level"`
+	Cost     int64  `json:"cost"`
 }
 
 // Line is what one input line did.
@@ -29,6 +55,8 @@ type Line struct {
 	Blocked bool      `json:"blocked,omitempty"` // a request the engine refused: not applied, not read
 	Error   string    `json:"error,omitempty"`
 	Changes []Applied `json:"changes,omitempty"`
+	Misses  []Miss    `json:"misses,omitempty"` // measurements of the line that missed their target
+	Alerts  []Alert   `json:"alerts,omitempty"` // raised by the watchers on the line's own operations
 }
 
 // Applied is a change as the engine judged its set_trust: a fact, applied whatever the
@@ -39,6 +67,7 @@ type Applied struct {
 	Change
 	Verdict    string   `json:"verdict"`
 	Violations []string `json:"violations,omitempty"`
+	Alerts     []Alert  `json:"alerts,omitempty"`
 }
 
 // NewFeed makes a feed over an engine of the music model.
@@ -130,10 +159,14 @@ func (f *Feed) line(n int, text []byte) Line {
 			l.Blocked = true
 			continue
 		}
-		changes, err := f.Manager.Observe(neutral.Of(f.Engine, op))
+		nop := neutral.Of(f.Engine, op)
+		seen := len(f.Manager.Misses())
+		changes, err := f.Manager.Observe(nop)
 		if err != nil {
 			l.Error = err.Error()
 		}
+		l.Misses = append(l.Misses, f.Manager.Misses()[seen:]...)
+		l.Alerts = append(l.Alerts, f.watch(nop, nil)...)
 		l.Changes = append(l.Changes, f.publish(n, changes)...)
 	}
 	return l
@@ -159,7 +192,17 @@ func (f *Feed) publish(line int, changes []Change) []Applied {
 		for i := range ops {
 			a.judge(f.Engine.Apply(&ops[i]))
 		}
+		a.Alerts = f.watch(n, &c)
 		out = append(out, a)
+	}
+	return out
+}
+
+// watch hands an applied operation to every watcher.
+func (f *Feed) watch(op neutral.Op, change *Change) []Alert {
+	var out []Alert
+	for _, w := range f.Watchers {
+		out = append(out, w.After(op, change)...)
 	}
 	return out
 }
