@@ -33,7 +33,8 @@ var alertClouds = []string{"music-e2e-a", "music-e2e-b", "music-e2e-c"}
 // shovel carries them to B, whose trust level manager takes them as road-authority's rating and
 // lowers cloud-edge in B too. B's next step to cloud-edge is refused before it is attempted
 // and B's admissible paths no longer pass cloud-edge. C's alert (IDMEFv2 JSON) about the same
-// data object is correlated with A's into one incident; a malformed alert is dead-lettered by B
+// data object, sent after every connection of B and C was cut, is correlated with A's into one
+// incident; a malformed alert is dead-lettered by B
 // and changes nothing.
 func TestAlertsBetweenClouds(t *testing.T) {
 	st := stacktest.New(t)
@@ -77,7 +78,18 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	assert.Contains(t, pathsBefore, "16 admissible paths")
 	assert.Contains(t, pathsAfter, "1 admissible path,")
 
-	publishFeed(t, st, "music-e2e-c", trustChanges)
+	// C's first change (cloud-budget to its SLA) goes out while its publisher is connected...
+	require.Contains(t, trustChanges[0]["payload"], "provider_id")
+	publishFeed(t, st, "music-e2e-c", trustChanges[:1])
+	eventually(t, 30*time.Second, "C's first alert in B", func() bool {
+		return strings.Contains(readLog(t, b), "from=city-traffic property=trust_level provider=cloud-budget")
+	})
+	// ...then every connection of B and C drops (as a broker restart or a network cut would):
+	// each part reconnects, and C's alerts about cloud-edge still reach B
+	for _, cloud := range []string{"music-e2e-b", "music-e2e-c"} {
+		st.RabbitmqCtl(t, "close_all_connections", "-p", cloud, "e2e: the link drops")
+	}
+	publishFeed(t, st, "music-e2e-c", trustChanges[1:])
 	eventually(t, 30*time.Second, "C's own trust change", func() bool { return providerTrust(t, c, "cloud-edge") == "internal" })
 	eventually(t, 60*time.Second, "C's JSON alert rated in B", func() bool { return ratingScore(t, b, "city-traffic@cloud-edge") == 0 })
 	eventually(t, 10*time.Second, "A's and C's alerts on blackspots at cloud-edge correlated in B", func() bool {
@@ -183,7 +195,7 @@ func publishFeed(t *testing.T, st *stacktest.Stack, cloud string, ns []map[strin
 	ch := vhostChannel(t, st, cloud)
 	var bodies [][]byte
 	for i, n := range ns {
-		n["message_id"] = fmt.Sprintf("%s-trust-%d", cloud, i)
+		n["message_id"] = fmt.Sprintf("%s-trust-%v-%d", cloud, n["payload"].(map[string]any)["provider_id"], i)
 		n["timestamp"] = time.Now().UTC().Format("2006-01-02 15:04:05.000000")
 		n["priority"], n["publisher_id"] = "INFO", "music.trust"
 		bodies = append(bodies, feedtest.Envelope(n))
