@@ -26,7 +26,7 @@ import (
 // city-traffic's (C) publish, nav-corp's (B) receives.
 var alertClouds = []string{"music-e2e-a", "music-e2e-b", "music-e2e-c"}
 
-// TestAlertsBetweenClouds (about 15 s with the stack up, 6 s of it music-link.sh's
+// TestAlertsBetweenClouds (about 18 s with the stack up, 6 s of it music-link.sh's
 // rabbitmqctl calls): a security-metric miss in cloud A lowers cloud-edge's trust there
 // (pvsc trust's set_trust, through A's notification feed), which strands A's confidential
 // blackspots: A publishes the trust change and the data_placement finding as IDMEF XML; the
