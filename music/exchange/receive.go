@@ -82,7 +82,7 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 	cfg.Queue = first(cfg.Queue, DefaultInExchange)
 	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window)}
 	if err := r.seed(); err != nil {
-		return nil, fmt.Errorf("alerts in: the trust level manager's start: %w", err)
+		return nil, fmt.Errorf("alerts in: the trust level manager's start (it needs the music model, specs/music): %w", err)
 	}
 	return r, nil
 }
