@@ -71,6 +71,14 @@ func (c *Correlator) Add(r Report) (inc Incident, rating *Rating, dup bool) {
 	return inc, &Rating{Provider: r.Provider, Rater: r.Origin, Score: score}, false
 }
 
+// Forget takes back what Add did with a report that could not be acted on (the journal
+// refused its rating), so that its redelivery is read as new and rates again; the incident
+// keeps counting it.
+func (c *Correlator) Forget(r Report) {
+	delete(c.seen, [2]string{r.Origin, r.ID})
+	delete(c.rated, [2]string{r.Provider, r.Origin})
+}
+
 func (c *Correlator) remember(id [2]string) {
 	if len(c.seen) >= maxSeen {
 		n := 0

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"strings"
@@ -251,3 +252,35 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Findings(string, string) []findings.Finding { return f.open }
+
+// failingSink refuses to journal the first n operations, as a full disk would.
+type failingSink struct {
+	*feed.Pipeline
+	n int
+}
+
+func (f *failingSink) Apply(msgID string, data []byte) (feed.Outcome, error) {
+	if f.n > 0 {
+		f.n--
+		return feed.Applied, &feed.FatalError{Err: errors.New("disk full")}
+	}
+	return f.Pipeline.Apply(msgID, data)
+}
+
+// TestRedeliveryAfterAJournalFailure: an alert whose rating the journal refused is tried
+// again when the broker redelivers it, and then lowers the trust.
+func TestRedeliveryAfterAJournalFailure(t *testing.T) {
+	p := cloud(t)
+	sink := &failingSink{Pipeline: p}
+	r, err := NewReceiver(ReceiveConfig{Self: "nav-corp", Trust: reputationHeavy(), Log: slog.New(slog.DiscardHandler)}, sink)
+	require.NoError(t, err)
+	sink.n = 1
+	doc := encode(t, "xml", violation())
+	err = r.Handle(doc)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrRefused, "a journal failure is retried, not dead-lettered")
+	assert.NotErrorIs(t, err, idmef.ErrMalformed)
+	require.NoError(t, r.Handle(doc))
+	assert.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
+	assert.Equal(t, 0, r.Stats().Duplicates)
+}

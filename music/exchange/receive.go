@@ -129,7 +129,13 @@ func (r *Receiver) accept(a idmef.Received) error {
 	if rating == nil {
 		return nil
 	}
-	return r.rate(rep, *rating)
+	err := r.rate(rep, *rating)
+	if err != nil && !errors.Is(err, ErrRefused) {
+		r.mu.Lock()
+		r.corr.Forget(rep) // tried again on redelivery
+		r.mu.Unlock()
+	}
+	return err
 }
 
 func ignoredWhy(report, known, ours bool) string {
@@ -162,7 +168,7 @@ func (r *Receiver) rate(rep Report, rt Rating) error {
 	case err != nil:
 		return err
 	case out == feed.Duplicate:
-		return nil // journaled by an earlier run: the manager read it then
+		return nil // journaled by an earlier run: the level held carries it
 	}
 	r.count(func(s *Stats) { s.Ratings++ })
 	changes, err := r.mgr.Observe(neutral.Op{Event: "rate_provider", Params: map[string]any{"provider_id": rt.Provider, "rater": rt.Rater, "score": rt.Score}})
@@ -196,7 +202,11 @@ func (r *Receiver) change(cause string, c trust.Change) error {
 	msgID := cause + ":trust:" + c.Provider + ":" + c.To.String()
 	n := c.Notification()
 	n["message_id"] = msgID
-	if _, err := r.apply(msgID, n); err != nil {
+	out, err := r.apply(msgID, n)
+	if out == feed.Rejected {
+		return fmt.Errorf("%w: the manager's set_trust of %s: %v", ErrRefused, c.Provider, err)
+	}
+	if err != nil {
 		return err
 	}
 	if cause == "seed" {
