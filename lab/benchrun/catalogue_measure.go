@@ -84,7 +84,18 @@ func decideAll(snap, ckpt string, crit []critOp, n int) (Dist, float64, error) {
 		samples[i] = time.Since(t)
 	}
 	goruntime.ReadMemStats(&m1)
-	return Summarise(samples), float64(m1.Mallocs-m0.Mallocs) / float64(n), nil
+	return Summarise(samples), decisionAllocs(m1.Mallocs-m0.Mallocs, n), nil
+}
+
+// decisionAllocs is allocations per decision. The counter is the process's: fewer than
+// one allocation per hundred decisions is not the decision path's (an allocating path
+// allocates on every decision of its kind) but another goroutine's, and reads 0.
+func decisionAllocs(mallocs uint64, n int) float64 {
+	per := float64(mallocs) / float64(n)
+	if per < 0.01 {
+		return 0
+	}
+	return per
 }
 
 func writeCheckpointFile(e *runtime.Engine, path string) error {

@@ -76,3 +76,9 @@ func TestTargetVerdicts(t *testing.T) {
 	assert.Equal(t, "not met: 4.00× short", target{limit: 200, measured: 50}.verdict())
 	assert.Equal(t, "not met: 3.00 instead of none", target{limit: 0, measured: 3, atMost: true}.verdict())
 }
+
+func TestDecisionAllocs(t *testing.T) {
+	assert.Equal(t, 0.0, decisionAllocs(3, 1000), "a stray allocation of another goroutine")
+	assert.Equal(t, 0.5, decisionAllocs(500, 1000))
+	assert.Equal(t, 2.0, decisionAllocs(2000, 1000))
+}
