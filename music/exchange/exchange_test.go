@@ -284,3 +284,25 @@ func TestRedeliveryAfterAJournalFailure(t *testing.T) {
 	assert.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
 	assert.Equal(t, 0, r.Stats().Duplicates)
 }
+
+// TestDerivedChangesAreNotSentOn: a cloud that lowered a provider because of another cloud's
+// alert does not publish that change as its own (it would come back as one more rating); a
+// change of its own to another level is published.
+func TestDerivedChangesAreNotSentOn(t *testing.T) {
+	p := cloud(t)
+	r := receiver(t, p)
+	pub, err := NewPublisher(PublishConfig{URL: "amqp://127.0.0.1:1/none", Origin: "nav-corp", Log: slog.New(slog.DiscardHandler)}, &fakeSource{Pipeline: p})
+	require.NoError(t, err)
+	pub.SkipDerived(r.Derived)
+	require.NoError(t, pub.Collect())
+	require.NoError(t, r.Handle(encode(t, "xml", violation())))
+	require.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
+	require.NoError(t, pub.Collect())
+	assert.Equal(t, 0, pub.Pending(), "the alert-caused drop was sent on")
+
+	_, err = p.Apply("own", []byte(`{"event_type":"music.trust.changed","payload":{"provider_id":"cloud-edge","trust":"public"}}`))
+	require.NoError(t, err)
+	require.NoError(t, pub.Collect())
+	require.Equal(t, 1, pub.Pending())
+	assert.Equal(t, "provider cloud-edge: trust internal -> public", pub.pending[0].Reason)
+}

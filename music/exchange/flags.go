@@ -45,30 +45,39 @@ func (f *Flags) Enabled() bool { return f.Out != "" || f.In != "" }
 // it fails at once on a bad configuration.
 func (f *Flags) Start(ctx context.Context, n Node, logw io.Writer) error {
 	log := slog.New(slog.NewTextHandler(logw, nil)).With("part", "alerts")
+	var p *Publisher
+	var r *Receiver
+	var err error
 	if f.Out != "" {
-		p, err := NewPublisher(PublishConfig{URL: f.Out, Origin: f.Org, Format: f.Format, Log: log}, n)
-		if err != nil {
+		if p, err = NewPublisher(PublishConfig{URL: f.Out, Origin: f.Org, Format: f.Format, Log: log}, n); err != nil {
 			return err
+		}
+	}
+	if f.In != "" {
+		if r, err = f.receiver(n, log); err != nil {
+			return err
+		}
+		go func() {
+			if err := r.Run(ctx); err != nil {
+				log.Error("alerts in: stopped", "err", err)
+			}
+		}()
+	}
+	if p != nil {
+		if r != nil {
+			p.SkipDerived(r.Derived)
 		}
 		go func() { _ = p.Run(ctx) }()
 	}
-	if f.In == "" {
-		return nil
-	}
+	return nil
+}
+
+func (f *Flags) receiver(n Node, log *slog.Logger) (*Receiver, error) {
 	cfg, err := trustConfig(f.TrustConfig)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r, err := NewReceiver(ReceiveConfig{URL: f.In, Queue: f.Queue, Self: f.Org, Trust: cfg, Window: f.Window, Log: log}, n)
-	if err != nil {
-		return err
-	}
-	go func() {
-		if err := r.Run(ctx); err != nil {
-			log.Error("alerts in: stopped", "err", err)
-		}
-	}()
-	return nil
+	return NewReceiver(ReceiveConfig{URL: f.In, Queue: f.Queue, Self: f.Org, Trust: cfg, Window: f.Window, Log: log}, n)
 }
 
 // trustConfig is the default rule with the file's parameters over it; unknown names are an error.

@@ -53,8 +53,9 @@ type Publisher struct {
 	pending []idmef.Alert
 	conn    *amqp.Connection
 	ch      *amqp.Channel
-	// Published counts the alerts the broker confirmed (for tests and logs).
-	Published int
+	// derived, when set, names the trust changes our receiver made from other clouds' alerts:
+	// they are not sent on.
+	derived func(provider, level string) bool
 }
 
 // maxPending bounds the alerts kept while the broker is away; past it the oldest go (logged).
@@ -124,7 +125,12 @@ func (p *Publisher) trustChanges() error {
 		now[id] = levelString(r["trust"])
 	}
 	for _, id := range sortedKeys(now) {
-		if old, ok := p.levels[id]; ok && old != now[id] {
+		old, ok := p.levels[id]
+		switch {
+		case !ok || old == now[id]:
+		case p.derived != nil && p.derived(id, now[id]):
+			p.cfg.Log.Info("alerts out: not sending on a change other clouds' alerts made", "provider", id, "from", old, "to", now[id])
+		default:
 			p.queue(trustAlert(id, old, now[id], time.Now().UTC()))
 		}
 	}
@@ -168,7 +174,6 @@ func (p *Publisher) Flush(ctx context.Context) {
 			p.close()
 			return
 		}
-		p.Published++
 		p.pending = p.pending[1:]
 	}
 }
@@ -239,6 +244,9 @@ func (p *Publisher) close() {
 	}
 	p.conn, p.ch = nil, nil
 }
+
+// SkipDerived makes the publisher leave out the trust changes derived says our receiver made.
+func (p *Publisher) SkipDerived(derived func(provider, level string) bool) { p.derived = derived }
 
 // Pending is how many alerts wait for the broker.
 func (p *Publisher) Pending() int { return len(p.pending) }

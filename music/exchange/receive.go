@@ -49,8 +49,9 @@ type Receiver struct {
 	mgr  *trust.Manager
 	corr *Correlator
 
-	mu    sync.Mutex // guards stats and corr against readers on other goroutines
-	stats Stats
+	mu      sync.Mutex // guards stats, corr and derived against readers on other goroutines
+	stats   Stats
+	derived map[string]string // provider → the level our last alert-caused change set
 }
 
 // Stats count what the receiver did with each alert.
@@ -80,7 +81,7 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 	}
 	cfg.Exchange = first(cfg.Exchange, DefaultInExchange)
 	cfg.Queue = first(cfg.Queue, DefaultInExchange)
-	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window)}
+	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window), derived: map[string]string{}}
 	if err := r.seed(); err != nil {
 		return nil, fmt.Errorf("alerts in: the trust level manager's start (it needs the music model, specs/music): %w", err)
 	}
@@ -200,6 +201,11 @@ func (r *Receiver) member(org string) error {
 
 func (r *Receiver) change(cause string, c trust.Change) error {
 	msgID := cause + ":trust:" + c.Provider + ":" + c.To.String()
+	if cause != "seed" {
+		r.mu.Lock()
+		r.derived[c.Provider] = c.To.String() // before the engine holds it: the publisher may look at once
+		r.mu.Unlock()
+	}
 	n := c.Notification()
 	n["message_id"] = msgID
 	out, err := r.apply(msgID, n)
@@ -230,6 +236,15 @@ func (r *Receiver) count(f func(*Stats)) {
 	r.mu.Lock()
 	f(&r.stats)
 	r.mu.Unlock()
+}
+
+// Derived says whether a provider's level is the one our last alert-caused change set: the
+// publisher does not send such a change on, since it is the other clouds' word, not ours (sent
+// on, it would come back to its source as one more member's rating).
+func (r *Receiver) Derived(provider, level string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.derived[provider] == level
 }
 
 // Stats are the counts so far.
