@@ -626,7 +626,6 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "owner"},
 						tables.ParamSource{Param: 2, Path: "data_id"},
-						tables.ParamSource{Param: 3, Path: "kinds"},
 					},
 				},
 				tables.OpRow{
