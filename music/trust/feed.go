@@ -70,8 +70,13 @@ type Applied struct {
 	Alerts     []Alert  `json:"alerts,omitempty"`
 }
 
-// NewFeed makes a feed over an engine of the music model.
+// NewFeed makes a feed over an engine of the music model. A manager that was given no metric
+// definitions (Define) takes the engine's spec's: the metrics the spec declares are the ones
+// its measurements are judged by, whoever builds the feed.
 func NewFeed(e *runtime.Engine, m *Manager) *Feed {
+	if m.metrics == nil {
+		m.metrics = Definitions(e.Spec())
+	}
 	return &Feed{Engine: e, Manager: m, dec: intercept.New(e).NewDecoder()}
 }
 

@@ -99,3 +99,22 @@ func TestSeedReadsTheSnapshot(t *testing.T) {
 	assert.Equal(t, 1, s.Experience.Completed)
 	assert.Contains(t, lines[5].Error, "where guard", "the model refuses an unknown outcome")
 }
+
+// TestFeedJudgesByTheSpecsMetrics: a feed's manager without definitions of its own takes the
+// engine's spec's, so a measurement carrying only a value is judged by the spec's target.
+func TestFeedJudgesByTheSpecsMetrics(t *testing.T) {
+	f, _ := feed(t)
+	run(t, f, community)
+	lines := run(t, f, `{"event_type":"music.metric.measured","payload":{"provider_id":"cloud-secure","metric":"availability","value":994}}
+{"event_type":"music.metric.measured","payload":{"provider_id":"cloud-secure","metric":"availability","value":995,"target":999,"direction":"min"}}
+`)
+	require.Len(t, lines, 2)
+	require.Len(t, lines[0].Misses, 1)
+	assert.Equal(t, "cloud-secure availability 994 < target 995 per mille (reported by uptime probe): costs 1 level(s) until met", lines[0].Misses[0].String())
+	require.Len(t, lines[0].Changes, 1)
+	assert.Equal(t, trust.Confidential, lines[0].Changes[0].To)
+	assert.Empty(t, lines[1].Misses, "995 meets the spec's target; the measurement's own 999 is not the contract")
+	require.Len(t, lines[1].Changes, 1)
+	assert.Equal(t, trust.Secret, lines[1].Changes[0].To)
+	assert.Equal(t, int64(995), f.Manager.Metrics()["availability"].Target)
+}
