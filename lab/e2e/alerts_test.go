@@ -34,8 +34,8 @@ var alertClouds = []string{"music-e2e-a", "music-e2e-b", "music-e2e-c"}
 // lowers cloud-edge in B too. B's next step to cloud-edge is refused before it is attempted
 // and B's admissible paths no longer pass cloud-edge. C's alert (IDMEFv2 JSON) about the same
 // data object, sent after every connection of B and C was cut, is correlated with A's into one
-// incident; a malformed alert is dead-lettered by B
-// and changes nothing.
+// incident; a malformed alert is dead-lettered by B and changes nothing; B does not send its
+// drop on as its own.
 func TestAlertsBetweenClouds(t *testing.T) {
 	st := stacktest.New(t)
 	start0 := time.Now()
@@ -53,7 +53,7 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	a := startCloud(t, st, "music-e2e-a", "--snapshot", snapA, "--alerts-out", vhostURL(t, st, "music-e2e-a"), "--alerts-org", "road-authority", "--alerts-format", "xml")
 	c := startCloud(t, st, "music-e2e-c", "--snapshot", snapA, "--alerts-out", vhostURL(t, st, "music-e2e-c"), "--alerts-org", "city-traffic", "--alerts-format", "json")
 	b := startCloud(t, st, "music-e2e-b", "--snapshot", communityFile(t), "--alerts-in", vhostURL(t, st, "music-e2e-b"), "--alerts-org", "nav-corp",
-		"--alerts-trust-config", policy)
+		"--alerts-trust-config", policy, "--alerts-out", vhostURL(t, st, "music-e2e-b"))
 
 	step := `{"op": "hand_to_provider", "params": {"step_id": "s-e2e", "workflow_id": "nav-route", "provider": "cloud-edge", "at": 1}}`
 	require.Equal(t, "confidential", providerTrust(t, b, "cloud-edge"))
@@ -104,6 +104,28 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	assert.Contains(t, readLog(t, b), "malformed IDMEF message: XML")
 	assert.Equal(t, "internal", providerTrust(t, b, "cloud-edge"), "a malformed alert loses nothing accepted")
 	t.Logf("B's alert exchange:\n%s", linesWith(readLog(t, b), "part=alerts"))
+
+	// A's incoming queue (no pvsc consumes it here) holds C's alerts, and none of B's: B's
+	// drop was the other clouds' word, not sent on as its own
+	senders := drain(t, st, "music-e2e-a", "pvsc.alerts.in")
+	assert.Contains(t, senders, "city-traffic")
+	assert.NotContains(t, senders, "nav-corp")
+	assert.Contains(t, readLog(t, b), `msg="alerts out: not sending on a change other clouds' alerts made" part=alerts provider=cloud-edge`)
+}
+
+// drain takes every message off a queue and returns their senders (AMQP app-id).
+func drain(t *testing.T, st *stacktest.Stack, cloud, queue string) []string {
+	t.Helper()
+	ch := vhostChannel(t, st, cloud)
+	var out []string
+	for {
+		m, ok, err := ch.Get(queue, true)
+		require.NoError(t, err)
+		if !ok {
+			return out
+		}
+		out = append(out, m.AppId)
+	}
 }
 
 func linesWith(text, sub string) string {
