@@ -17,6 +17,20 @@ type Report struct {
 	Thresholds     []ThresholdRow  `json:"property_n_thresholds"`
 	ModelN         []ModelNRow     `json:"model_n_property"`
 	PropertyWL     []WatchlistRow  `json:"property_wl"`
+	// Metrics are the spec's security metrics (not one of the five tables: what the trust
+	// level manager judges measurements by); left out for one property.
+	Metrics []MetricRow `json:"metrics,omitempty"`
+}
+
+// MetricRow is a security metric's definition.
+type MetricRow struct {
+	Metric  string `json:"metric"`
+	Model   string `json:"model"`
+	Unit    string `json:"unit"`
+	Target  string `json:"target"` // "at most 7"
+	Event   string `json:"reported_by"`
+	Point   string `json:"point,omitempty"`
+	Penalty int32  `json:"penalty"`
 }
 
 // EventOpRow maps one cloud operation to a model event.
@@ -89,7 +103,18 @@ func Build(spec *tables.Spec, property string) (*Report, error) {
 			r.addCloud(spec, c)
 		}
 	}
+	if property == "" {
+		r.addMetrics(spec)
+	}
 	return r, nil
+}
+
+func (r *Report) addMetrics(spec *tables.Spec) {
+	for _, mt := range spec.Metrics {
+		m := spec.Models[mt.Model]
+		r.Metrics = append(r.Metrics, MetricRow{Metric: mt.Name, Model: m.Name, Unit: mt.Unit,
+			Target: fmt.Sprintf("%s %d", mt.Direction, mt.Target), Event: m.Events[mt.Event].Name, Point: mt.Point, Penalty: mt.Penalty})
+	}
 }
 
 func propertyNames(spec *tables.Spec) string {

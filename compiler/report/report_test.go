@@ -61,3 +61,23 @@ func TestDOTAnnotatesFig7(t *testing.T) {
 	c.Check(t, "graph.dot", buf.Bytes())
 	c.Save(t)
 }
+
+// TestMetricsOfTheWholeSpec: the spec's security metrics follow the five tables, and are left
+// out of one property's.
+func TestMetricsOfTheWholeSpec(t *testing.T) {
+	res, err := compiler.CompileDir(filepath.Join("..", "..", "specs", "music"))
+	require.NoError(t, err)
+	r, err := report.Build(res.Spec, "")
+	require.NoError(t, err)
+	require.Len(t, r.Metrics, 4)
+	assert.Equal(t, report.MetricRow{Metric: "availability", Model: "music", Unit: "per mille", Target: "at least 995",
+		Event: "report_measurement", Point: "uptime probe", Penalty: 1}, r.Metrics[3])
+	var text bytes.Buffer
+	require.NoError(t, r.WriteText(&text))
+	assert.Contains(t, text.String(), "Security metrics\n================\nMETRIC")
+	assert.Regexp(t, `audit_findings +music +findings +at most 0 +report_measurement +audit +2 level\(s\)`, text.String())
+
+	one, err := report.Build(res.Spec, "data_placement")
+	require.NoError(t, err)
+	assert.Empty(t, one.Metrics)
+}

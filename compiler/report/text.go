@@ -11,6 +11,9 @@ import (
 func (r *Report) WriteText(w io.Writer) error {
 	sections := []func(*tabwriter.Writer){r.eventOpText, r.modelEventText, r.thresholdText, r.modelNText, r.watchlistText}
 	titles := []string{"Event-operation", "Model-event", "Property-N-thresholds", "Model-N-property", "Property-WL"}
+	if len(r.Metrics) > 0 {
+		sections, titles = append(sections, r.metricsText), append(titles, "Security metrics")
+	}
 	for i, s := range sections {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -93,5 +96,12 @@ func (r *Report) watchlistText(tw *tabwriter.Writer) {
 		for _, u := range row.Updates {
 			line(u)
 		}
+	}
+}
+
+func (r *Report) metricsText(tw *tabwriter.Writer) {
+	fmt.Fprintln(tw, "METRIC\tMODEL\tUNIT\tTARGET\tREPORTED BY\tPOINT\tMISS COSTS")
+	for _, row := range r.Metrics {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d level(s)\n", row.Metric, row.Model, row.Unit, row.Target, row.Event, row.Point, row.Penalty)
 	}
 }
