@@ -23,6 +23,9 @@ func (in *Interceptor) NewDecoder() *Decoder { return &Decoder{in: in} }
 
 // Decode is Interceptor.Decode into the decoder's memory.
 func (d *Decoder) Decode(data []byte) (Decoded, error) {
+	if mp, ok, err := d.in.enveloped(data, &d.p); ok {
+		return Decoded{Mapping: mp, Fact: true}, err
+	}
 	m, err := parse(&d.p.outer, data)
 	if err != nil {
 		_, err = d.in.result("operation", nil, err)

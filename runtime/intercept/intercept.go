@@ -290,6 +290,9 @@ type Decoded struct {
 func (in *Interceptor) Decode(data []byte) (Decoded, error) {
 	p := in.parsers()
 	defer in.pool.Put(p)
+	if mp, ok, err := in.enveloped(data, p); ok {
+		return Decoded{Mapping: mp, Fact: true}, err
+	}
 	m, err := parse(&p.outer, data)
 	if err != nil {
 		_, err = in.result("operation", nil, err)
@@ -390,7 +393,10 @@ func parse(p *jsondoc.Parser, data []byte) (jsondoc.Node, error) {
 
 // parsers are the parse trees one decoding uses: the line or message, an
 // envelope's inner message, a request's body and its response.
-type parsers struct{ outer, inner, body, resp jsondoc.Parser }
+type parsers struct {
+	outer, inner, body, resp jsondoc.Parser
+	esc                      []byte // an envelope's message, unescaped (inner reads it)
+}
 
 func (in *Interceptor) parsers() *parsers {
 	if p, ok := in.pool.Get().(*parsers); ok {

@@ -22,6 +22,9 @@ const cadfEvent = "http://schemas.dmtf.org/cloud/audit/1.0/event"
 func (in *Interceptor) Notification(data []byte) ([]runtime.Op, error) {
 	p := in.parsers()
 	defer in.pool.Put(p)
+	if mp, ok, err := in.enveloped(data, p); ok {
+		return ops(mp, err)
+	}
 	v, err := parse(&p.outer, data)
 	if err != nil {
 		return ops(in.result("notification", nil, err))
@@ -37,6 +40,40 @@ func (in *Interceptor) notification(m jsondoc.Node, p *parsers) (runtime.Mapping
 	if err != nil {
 		return in.result("notification", nil, err)
 	}
+	return in.message(msg)
+}
+
+// enveloped decodes data when it is an oslo envelope of exactly its two members (ok),
+// opened by osloMessage; otherwise the caller parses it.
+func (in *Interceptor) enveloped(data []byte, p *parsers) (runtime.Mapping, bool, error) {
+	msg, ok := osloMessage(data, p.esc[:0])
+	if !ok {
+		return runtime.Mapping{}, false, nil
+	}
+	p.esc = msg
+	inner, err := openMessage(&p.inner, msg)
+	if err != nil {
+		mp, err := in.result("notification", nil, err)
+		return mp, true, err
+	}
+	mp, err := in.message(inner)
+	return mp, true, err
+}
+
+// openMessage parses an envelope's oslo.message.
+func openMessage(p *jsondoc.Parser, b []byte) (jsondoc.Node, error) {
+	inner, err := parse(p, b)
+	if err != nil {
+		return inner, fmt.Errorf("oslo.message: %w", err)
+	}
+	if inner.Kind() != "an object" {
+		return inner, fmt.Errorf("oslo.message: want a JSON object, got %s", inner.Kind())
+	}
+	return inner, nil
+}
+
+// message decodes an oslo message, unwrapped.
+func (in *Interceptor) message(msg any) (runtime.Mapping, error) {
 	etv, _ := tables.Member(msg, "event_type")
 	et, ok := str(etv)
 	if !ok || et == "" {
@@ -63,12 +100,9 @@ func unwrap(m jsondoc.Node, p *parsers) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("oslo.message: want a JSON string, got %s", kindOf(raw))
 		}
-		inner, err := parse(&p.inner, b)
+		inner, err := openMessage(&p.inner, b)
 		if err != nil {
-			return nil, fmt.Errorf("oslo.message: %w", err)
-		}
-		if inner.Kind() != "an object" {
-			return nil, fmt.Errorf("oslo.message: want a JSON object, got %s", inner.Kind())
+			return nil, err
 		}
 		return inner, nil
 	}
