@@ -71,9 +71,9 @@ func (c *Correlator) Add(r Report) (inc Incident, rating *Rating, dup bool) {
 	return inc, &Rating{Provider: r.Provider, Rater: r.Origin, Score: score}, false
 }
 
-// Forget takes back what Add did with a report that could not be acted on (the journal
-// refused its rating), so that its redelivery is read as new and rates again; the incident
-// keeps counting it.
+// Forget takes back what Add did with a report that could not be acted on (the journal or the
+// model refused its rating), so that the same report, or the next of its cloud, rates again;
+// the incident keeps counting it.
 func (c *Correlator) Forget(r Report) {
 	delete(c.seen, [2]string{r.Origin, r.ID})
 	delete(c.rated, [2]string{r.Provider, r.Origin})

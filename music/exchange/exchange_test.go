@@ -182,8 +182,9 @@ func TestMalformedChangesNothing(t *testing.T) {
 	assert.Equal(t, "confidential", trustOf(t, p.Engine(), "cloud-edge"))
 }
 
-// TestRefusedRater: a rating the model refuses (the rater is no organisation of this
-// community) is ErrRefused, for the dead-letter queue; nothing changed.
+// TestRefusedRater: the rating of a rater that is no organisation of this community is
+// ErrRefused, for the dead-letter queue, and nothing changed; once it is a member its next
+// alert counts.
 func TestRefusedRater(t *testing.T) {
 	p := cloud(t)
 	r := receiver(t, p)
@@ -193,6 +194,17 @@ func TestRefusedRater(t *testing.T) {
 	require.ErrorIs(t, err, ErrRefused)
 	assert.Contains(t, err.Error(), "stranger")
 	assert.Equal(t, "confidential", trustOf(t, p.Engine(), "cloud-edge"))
+
+	// once it joins the community, its next alert is a member's word
+	out, err := p.Apply("join", []byte(`{"op":"join_community","params":{"organisation_id":"stranger","community_id":"icc"}}`))
+	require.NoError(t, err)
+	require.Equal(t, feed.Applied, out)
+	later := violation()
+	later.Reason += " (again)"
+	doc, err = idmef.EncodeJSON(idmef.Analyzer{ID: "stranger", Name: "pvsc"}, later, "")
+	require.NoError(t, err)
+	require.NoError(t, r.Handle(doc))
+	assert.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
 }
 
 func TestIgnored(t *testing.T) {

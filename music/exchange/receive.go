@@ -131,9 +131,11 @@ func (r *Receiver) accept(a idmef.Received) error {
 		return nil
 	}
 	err := r.rate(rep, *rating)
-	if err != nil && !errors.Is(err, ErrRefused) {
+	if err != nil {
+		// not rated: a redelivery is read as new, and a refused rater's later alerts rate once
+		// it is a member
 		r.mu.Lock()
-		r.corr.Forget(rep) // tried again on redelivery
+		r.corr.Forget(rep)
 		r.mu.Unlock()
 	}
 	return err
