@@ -93,6 +93,9 @@ func (n *Node) Findings(property, scope string) []findings.Finding {
 // Engine is the node's verifier.
 func (n *Node) Engine() *runtime.Engine { return n.eng }
 
+// Registry is where the node's metrics are (GET /metrics), for parts beside it to add theirs.
+func (n *Node) Registry() *prometheus.Registry { return n.reg }
+
 // New builds the engine, opens the store, loads the first context and starts following the cloud.
 func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err := cfg.check(); err != nil {

@@ -103,6 +103,12 @@ func TestAlertsBetweenClouds(t *testing.T) {
 	})
 	assert.Contains(t, readLog(t, b), "malformed IDMEF message: XML")
 	assert.Equal(t, "internal", providerTrust(t, b, "cloud-edge"), "a malformed alert loses nothing accepted")
+	// A and C gave three ratings each: cloud-budget 2, cloud-edge 2, then cloud-edge 0
+	metrics := linesWith(b.getText(t, "/metrics"), "pvsc_alerts_")
+	for _, want := range []string{`pvsc_alerts_in_total{outcome="malformed"} 1`, `pvsc_alerts_in_total{outcome="rated"} 6`, "pvsc_alerts_trust_changes_total 1"} {
+		assert.Contains(t, metrics, want)
+	}
+	assert.Contains(t, linesWith(a.getText(t, "/metrics"), "pvsc_alerts_"), "pvsc_alerts_out_published_total 3")
 	t.Logf("B's alert exchange:\n%s", linesWith(readLog(t, b), "part=alerts"))
 
 	// A's incoming queue (no pvsc consumes it here) holds C's alerts, and none of B's: B's

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -317,4 +318,29 @@ func TestDerivedChangesAreNotSentOn(t *testing.T) {
 	require.NoError(t, pub.Collect())
 	require.Equal(t, 1, pub.Pending())
 	assert.Equal(t, "provider cloud-edge: trust internal -> public", pub.pending[0].Reason)
+}
+
+// TestMetricsCountWhatBecameOfAlerts: the node's /metrics says what the receiver did.
+func TestMetricsCountWhatBecameOfAlerts(t *testing.T) {
+	p := cloud(t)
+	r := receiver(t, p)
+	reg := prometheus.NewRegistry()
+	require.NoError(t, register(reg, r, nil))
+	require.NoError(t, r.Handle(encode(t, "xml", violation())))
+	require.ErrorIs(t, r.Handle([]byte("<nope")), idmef.ErrMalformed)
+	require.NoError(t, r.Handle(encode(t, "json", violation())))
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "/" + l.GetValue()
+			}
+			got[name] = m.GetCounter().GetValue()
+		}
+	}
+	assert.Equal(t, map[string]float64{"pvsc_alerts_in_total/rated": 1, "pvsc_alerts_in_total/duplicate": 1, "pvsc_alerts_in_total/ignored": 0,
+		"pvsc_alerts_in_total/malformed": 1, "pvsc_alerts_in_total/refused": 0, "pvsc_alerts_trust_changes_total": 1}, got)
 }

@@ -11,6 +11,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"pvsc.dev/pvsc/music/trust"
 )
 
@@ -62,6 +64,11 @@ func (f *Flags) Start(ctx context.Context, n Node, logw io.Writer) error {
 				log.Error("alerts in: stopped", "err", err)
 			}
 		}()
+	}
+	if reg, ok := n.(interface{ Registry() *prometheus.Registry }); ok {
+		if err := register(reg.Registry(), r, p); err != nil {
+			return err
+		}
 	}
 	if p != nil {
 		if r != nil {

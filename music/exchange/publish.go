@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -56,6 +57,8 @@ type Publisher struct {
 	// derived, when set, names the trust changes our receiver made from other clouds' alerts:
 	// they are not sent on.
 	derived func(provider, level string) bool
+	// for /metrics, read on another goroutine
+	nPending, nPublished atomic.Int64
 }
 
 // maxPending bounds the alerts kept while the broker is away; past it the oldest go (logged).
@@ -163,6 +166,7 @@ func (p *Publisher) queue(a idmef.Alert) {
 		p.pending = p.pending[1:]
 	}
 	p.pending = append(p.pending, a)
+	p.nPending.Store(int64(len(p.pending)))
 }
 
 // Flush publishes the queued alerts in order, each confirmed by the broker; the first that
@@ -175,6 +179,8 @@ func (p *Publisher) Flush(ctx context.Context) {
 			return
 		}
 		p.pending = p.pending[1:]
+		p.nPending.Store(int64(len(p.pending)))
+		p.nPublished.Add(1)
 	}
 }
 
@@ -250,6 +256,9 @@ func (p *Publisher) SkipDerived(derived func(provider, level string) bool) { p.d
 
 // Pending is how many alerts wait for the broker.
 func (p *Publisher) Pending() int { return len(p.pending) }
+
+func (p *Publisher) pendingNow() int64   { return p.nPending.Load() }
+func (p *Publisher) publishedNow() int64 { return p.nPublished.Load() }
 
 func findingKey(f *findings.Finding) string {
 	var b strings.Builder
