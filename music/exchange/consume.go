@@ -97,7 +97,7 @@ func (r *Receiver) setup(ch *amqp.Channel) (<-chan amqp.Delivery, error) {
 // settle handles a delivery and acknowledges, dead-letters or requeues it. A handler panic is
 // a message that would make it panic again: dead-lettered, and the receiver goes on.
 func (r *Receiver) settle(ctx context.Context, d amqp.Delivery) {
-	err := r.safeHandle(d.Body)
+	err := r.safeHandle(d.Body, via(d.Headers))
 	switch {
 	case err == nil:
 		_ = d.Ack(false)
@@ -111,11 +111,24 @@ func (r *Receiver) settle(ctx context.Context, d amqp.Delivery) {
 	}
 }
 
-func (r *Receiver) safeHandle(body []byte) (err error) {
+func (r *Receiver) safeHandle(body []byte, from string) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: handling panicked: %v", idmef.ErrMalformed, p)
 		}
 	}()
-	return r.Handle(body)
+	return r.HandleFrom(body, from)
+}
+
+// via is the vhost the last shovel moved a message from: music-link.sh's shovels add
+// forward headers, and each shovel puts its own first in x-shovelled, so a publisher cannot
+// forge the entry that counts.
+func via(h amqp.Table) string {
+	list, _ := h["x-shovelled"].([]any)
+	if len(list) == 0 {
+		return ""
+	}
+	t, _ := list[0].(amqp.Table)
+	v, _ := t["shovel-vhost"].(string)
+	return v
 }

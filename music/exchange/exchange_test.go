@@ -344,3 +344,21 @@ func TestMetricsCountWhatBecameOfAlerts(t *testing.T) {
 	assert.Equal(t, map[string]float64{"pvsc_alerts_in_total/rated": 1, "pvsc_alerts_in_total/duplicate": 1, "pvsc_alerts_in_total/ignored": 0,
 		"pvsc_alerts_in_total/malformed": 1, "pvsc_alerts_in_total/refused": 0, "pvsc_alerts_trust_changes_total": 1}, got)
 }
+
+// TestPeersNameTheirOrganisation: with --alerts-peers an alert must come through the link of
+// the organisation it names.
+func TestPeersNameTheirOrganisation(t *testing.T) {
+	p := cloud(t)
+	r, err := NewReceiver(ReceiveConfig{Self: "nav-corp", Trust: reputationHeavy(), Log: slog.New(slog.DiscardHandler),
+		Peers: map[string]string{"music-a": "road-authority", "music-c": "city-traffic"}}, p)
+	require.NoError(t, err)
+	doc := encode(t, "xml", violation())
+	for via, want := range map[string]string{"music-c": `came through "city-traffic"'s link`, "music-x": "no peer's link", "": "no peer's link"} {
+		err := r.HandleFrom(doc, via)
+		require.ErrorIs(t, err, ErrRefused, via)
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.Equal(t, "confidential", trustOf(t, p.Engine(), "cloud-edge"))
+	require.NoError(t, r.HandleFrom(doc, "music-a"))
+	assert.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
+}

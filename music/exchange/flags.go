@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,8 +26,8 @@ type Node interface {
 
 // Flags are pvsc serve's alert-exchange flags.
 type Flags struct {
-	Out, In, Org, Format, Queue, TrustConfig string
-	Window                                   time.Duration
+	Out, In, Org, Format, Queue, TrustConfig, Peers string
+	Window                                          time.Duration
 }
 
 // Register adds the flags to serve's set.
@@ -38,6 +39,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Queue, "alerts-queue", DefaultInExchange, "our durable queue of incoming alerts (music-link.sh declares pvsc.alerts.in)")
 	fs.StringVar(&f.TrustConfig, "alerts-trust-config", "", "JSON file of the trust rule's parameters for the ratings received (as pvsc trust --config)")
 	fs.DurationVar(&f.Window, "alerts-window", time.Hour, "a cloud's rating of a provider is the worst it reported within this window")
+	fs.StringVar(&f.Peers, "alerts-peers", "", "VHOST=ORG,...: the organisation each link speaks for; an alert claiming another is refused (empty: the alerts' own word)")
 }
 
 // Enabled says whether any alert exchange is asked for.
@@ -84,7 +86,26 @@ func (f *Flags) receiver(n Node, log *slog.Logger) (*Receiver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewReceiver(ReceiveConfig{URL: f.In, Queue: f.Queue, Self: f.Org, Trust: cfg, Window: f.Window, Log: log}, n)
+	peers, err := peerMap(f.Peers)
+	if err != nil {
+		return nil, err
+	}
+	return NewReceiver(ReceiveConfig{URL: f.In, Queue: f.Queue, Self: f.Org, Trust: cfg, Window: f.Window, Peers: peers, Log: log}, n)
+}
+
+func peerMap(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		vhost, org, ok := strings.Cut(kv, "=")
+		if !ok || vhost == "" || org == "" {
+			return nil, fmt.Errorf("--alerts-peers: %q: want VHOST=ORG", kv)
+		}
+		out[vhost] = org
+	}
+	return out, nil
 }
 
 // trustConfig is the default rule with the file's parameters over it; unknown names are an error.

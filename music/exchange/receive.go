@@ -30,7 +30,11 @@ type ReceiveConfig struct {
 	Self     string // our organisation: alerts from ourselves are not rated
 	Trust    trust.Config
 	Window   time.Duration // the correlation window (NewCorrelator)
-	Log      *slog.Logger
+	// Peers, when set, names the organisation each link speaks for (the vhost a shovel moved
+	// the alert from → organisation): an alert whose analyzer claims another is refused, so
+	// that one cloud cannot rate under another's name.
+	Peers map[string]string
+	Log   *slog.Logger
 }
 
 // ErrRefused marks an alert that decoded but that this cloud will never act on: the rating
@@ -91,7 +95,11 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 // Handle processes one message: nil when it is done with (acted on, or nothing to do); an
 // error wrapping idmef.ErrMalformed or ErrRefused when it never can be (dead-letter it); any
 // other error when it should be tried again (the journal could not be written).
-func (r *Receiver) Handle(body []byte) error {
+func (r *Receiver) Handle(body []byte) error { return r.HandleFrom(body, "") }
+
+// HandleFrom is Handle for a message a link moved from the vhost via ("" when it was
+// published here).
+func (r *Receiver) HandleFrom(body []byte, via string) error {
 	r.count(func(s *Stats) { s.Messages++ })
 	alerts, err := idmef.Decode(body)
 	if err != nil {
@@ -99,9 +107,28 @@ func (r *Receiver) Handle(body []byte) error {
 		return err
 	}
 	for _, a := range alerts {
+		if err := r.peer(a, via); err != nil {
+			r.count(func(s *Stats) { s.Refused++ })
+			return err
+		}
 		if err := r.accept(a); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// peer refuses an alert that did not come through the link of the organisation it names.
+func (r *Receiver) peer(a idmef.Received, via string) error {
+	if len(r.cfg.Peers) == 0 {
+		return nil
+	}
+	org, ok := r.cfg.Peers[via]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: an alert of %q came from vhost %q, which is no peer's link", ErrRefused, a.Analyzer.ID, via)
+	case org != a.Analyzer.ID:
+		return fmt.Errorf("%w: an alert claims to be %q's but came through %q's link (vhost %s)", ErrRefused, a.Analyzer.ID, org, via)
 	}
 	return nil
 }

@@ -111,7 +111,7 @@ link_queue() { # from to
 link_up() { # from to
   local uri="amqp://$LINK_USER:$LINK_PW@$AMQP" def
   # shellcheck disable=SC2059 # the format is the JSON with its quotes escaped for Erlang
-  def=$(printf '{\\"src-protocol\\": \\"amqp091\\", \\"src-uri\\": \\"%s\\", \\"src-queue\\": \\"%s\\", \\"dest-protocol\\": \\"amqp091\\", \\"dest-uri\\": \\"%s\\", \\"dest-exchange\\": \\"pvsc.alerts.in\\", \\"ack-mode\\": \\"on-confirm\\", \\"reconnect-delay\\": 1}' \
+  def=$(printf '{\\"src-protocol\\": \\"amqp091\\", \\"src-uri\\": \\"%s\\", \\"src-queue\\": \\"%s\\", \\"dest-protocol\\": \\"amqp091\\", \\"dest-uri\\": \\"%s\\", \\"dest-exchange\\": \\"pvsc.alerts.in\\", \\"ack-mode\\": \\"on-confirm\\", \\"reconnect-delay\\": 1, \\"dest-add-forward-headers\\": true}' \
     "$uri/$1" "pvsc.alerts.to.$2" "$uri/$2")
   ERL+=("rabbit_runtime_parameters:parse_set($(bin "$1"), <<\"shovel\">>, $(bin "alerts-to-$2"), <<\"$def\">>, $(bin $LINK_USER))")
 }
