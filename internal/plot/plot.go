@@ -1,4 +1,4 @@
-// Package plot draws simple SVG line charts and grouped bar charts with the standard library only.
+// Package plot draws simple SVG line charts and grouped bar charts with the standard library only: the product's reports and the lab's benchmark figures.
 package plot
 
 import (
