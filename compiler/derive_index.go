@@ -46,7 +46,25 @@ func (r *rewriter) quantIndex(t *term) *term {
 	if writes && ev.Kind == tables.Deletes {
 		body = tOr(tEq(tSel(tId(y), "id"), r.key()), body)
 	}
+	moves := r.moves(f.Entity, g, y, k)
+	if moves != nil {
+		// The record the event moves off the key is no longer in its range.
+		if t.name == "all" {
+			body = tOr(moves.leaves, body)
+		} else {
+			body = tAnd(tNot(moves.leaves), body)
+		}
+	}
 	out := tMember(tIndex(t.recv.args[0], k), t.name, tId(y), body)
+	if moves != nil {
+		// ... and the record it moves onto the key is, read with its new values.
+		moved := substRecord(r.inner0(t.args[1], y, f.Entity), y, r.key(), name)
+		if t.name == "all" {
+			out = tAnd(out, tOr(tNot(moves.enters), moved))
+		} else {
+			out = tOr(out, tAnd(moves.enters, moved))
+		}
+	}
 	if writes && ev.Kind == tables.Creates {
 		pre := tSel(tIndex(tCloud(name+"_by_id"), r.key()), g)
 		_, _, lands, _ := r.change(f.Entity, g, pre)
@@ -66,6 +84,24 @@ func (r *rewriter) quantIndex(t *term) *term {
 		r.hits = append(r.hits, hit{val: r.key()}) // a record moving between keys: scanned
 	}
 	return out
+}
+
+// move is how an update changes which records an index's key k holds: the record it
+// sets the indexed field of leaves (y is that record and its new value is not k) or
+// enters (it exists and its new value is k).
+type move struct{ leaves, enters *term }
+
+// moves is the move of an update that sets field g of e records, for the index key k that
+// y ranges over (nil for any other event).
+func (r *rewriter) moves(e int32, g, y string, k *term) *move {
+	if r.ev.Kind != tables.Updates || r.ev.Target.Group || r.ev.Target.Index != e || !r.setsField(e, g) {
+		return nil
+	}
+	_, side, nv, _ := r.change(e, g, nil)
+	if nv == nil {
+		return nil
+	}
+	return &move{leaves: tAnd(tEq(tSel(tId(y), "id"), r.key()), tNot(tEq(k, nv))), enters: tAnd(side, tEq(k, nv))}
 }
 
 // inner0 is an inner quantifier's body rewritten for the record the event creates, read

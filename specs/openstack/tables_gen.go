@@ -3337,9 +3337,9 @@ var Spec = &tables.Spec{
 			Name: "group_ownership",
 			Doc:  "Through a group, a user gets roles only on projects and domains of its own domain, and only global roles or roles of that domain.",
 			Invariant: &tables.Expr{
-				Src:   "cloud.memberships.all(m, !(m.user in cloud.user_ids) || !(m.group in cloud.group_ids)\n      || cloud.group_assignments.all(g, g.group != m.group || !(g.project in cloud.project_ids)\n        || (cloud.project_by_id[g.project].domain == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[m.user].domain)))\n      && cloud.group_domain_assignments.all(d, d.group != m.group || !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target))))",
+				Src:   "cloud.memberships.all(m, !(m.user in cloud.user_ids) || !(m.group in cloud.group_ids)\n      || cloud.group_assignments_by_group[m.group].all(g, !(g.project in cloud.project_ids)\n        || (cloud.project_by_id[g.project].domain == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[m.user].domain)))\n      && cloud.group_domain_assignments_by_group[m.group].all(d, !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[m.user].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target))))",
 				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
-				Scans: []string{"cloud.memberships", "cloud.group_assignments", "cloud.group_domain_assignments"},
+				Scans: []string{"cloud.memberships"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
@@ -3585,9 +3585,9 @@ var Spec = &tables.Spec{
 			Doc:   "A tenant's VMs never share a host with VMs of another tenant it avoids, or that avoids it.",
 			Model: 1,
 			Invariant: &tables.Expr{
-				Src:   "cloud.vms.all(v, cloud.vms.all(w, v.tenant == w.tenant || v.host == \"\" || v.host != w.host\n      || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
+				Src:   "cloud.vms.all(v, v.host == \"\" || cloud.vms_by_host[v.host].all(w, v.tenant == w.tenant\n      || !(w.tenant in cloud.tenant_by_id[v.tenant].avoid)))",
 				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
-				Scans: []string{"cloud.vms", "cloud.vms"},
+				Scans: []string{"cloud.vms"},
 			},
 			Criticals: []tables.Critical{
 				tables.Critical{
