@@ -31,8 +31,20 @@ type Step struct {
 	Op  string
 }
 
-// All lists the examples in the order the demo runs them.
-func All() []Example { return []Example{OSSA(), CrossDomainGrant(), MusicWorkflow()} }
+// Scenario is what the demo runs: an example on the engine, or a journey through the
+// engine and the trust level manager.
+type Scenario interface {
+	ID() string
+	Run(root string, w io.Writer) error
+}
+
+// All lists the scenarios in the order the demo runs them.
+func All() []Scenario {
+	return []Scenario{OSSA(), CrossDomainGrant(), MusicWorkflow(), Navigation()}
+}
+
+// ID is the example's name.
+func (x Example) ID() string { return x.Name }
 
 // Run runs one example against the specs under root, printing every step.
 func (x Example) Run(root string, w io.Writer) error {

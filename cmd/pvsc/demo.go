@@ -11,7 +11,7 @@ import (
 func init() {
 	register(&command{
 		name:    "demo",
-		summary: "run the example scenarios (OSSA-2015-018, a cross-domain Keystone grant, a MuSIC workflow) step by step",
+		summary: "run the example scenarios (OSSA-2015-018, a cross-domain Keystone grant, a MuSIC workflow, the MuSIC navigation journey) step by step",
 		usage:   "[--specs DIR] [NAME...]",
 		run:     runDemo,
 	})
@@ -32,11 +32,11 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	}
 	ran := 0
 	for _, x := range examples.All() {
-		if len(want) > 0 && !want[x.Name] {
+		if len(want) > 0 && !want[x.ID()] {
 			continue
 		}
 		if err := x.Run(*specs, stdout); err != nil {
-			return fmt.Errorf("example %s: %w", x.Name, err)
+			return fmt.Errorf("example %s: %w", x.ID(), err)
 		}
 		ran++
 	}
