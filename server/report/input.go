@@ -174,7 +174,8 @@ func decision(l logLine, n int, t time.Time) *Decision {
 	d := &Decision{At: n, Time: t, Source: l.Source, Project: l.ProjectID, Op: l.Op, Verdict: l.Verdict,
 		Blocked: l.Blocked, Fact: l.Fact, Error: l.Error, Checks: l.Checks}
 	if l.Line != nil {
-		d.Source = "replay"
+		// A replay line names the input line it decided: that is where it came from.
+		d.At, d.Source = *l.Line, "replay"
 	}
 	return d
 }
