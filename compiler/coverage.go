@@ -101,7 +101,9 @@ func invariantReads(m *tables.Model, src string) reads {
 			if e := entityOf(c.IterRange()); e >= 0 {
 				vars[c.IterVar()] = e
 				if r := c.IterRange(); r.Kind() == celast.SelectKind && strings.HasSuffix(r.AsSelect().FieldName(), "s") &&
-					m.Entities[e].Plural == r.AsSelect().FieldName() {
+					m.Entities[e].Plural == r.AsSelect().FieldName() || isIndexRange(m, e, c.IterRange()) {
+					// A range over an index's records is a range too: a new record may enter
+					// it, and a removed one only leaves it, as from the whole entity.
 					out.ranged[e] = true
 				} else {
 					out.looked[e] = true
@@ -113,7 +115,11 @@ func invariantReads(m *tables.Model, src string) reads {
 			}
 			if e := entityOf(x); e >= 0 && !guard[x.ID()] && x.AsSelect().Operand().Kind() == celast.IdentKind &&
 				x.AsSelect().Operand().AsIdent() == celenv.VarCloud && x.AsSelect().FieldName() != m.Entities[e].Plural {
-				out.looked[e] = true // cloud.<entity>_ids, _by_id, an index, outside a guard
+				if strings.HasPrefix(x.AsSelect().FieldName(), m.Entities[e].Plural+"_by_") {
+					out.ranged[e] = true // an index holds some of the records, as the entity's range all
+				} else {
+					out.looked[e] = true // cloud.<entity>_ids, _by_id, outside a guard
+				}
 			}
 			if e := entityOf(x.AsSelect().Operand()); e >= 0 {
 				k := [2]string{m.Entities[e].Name, x.AsSelect().FieldName()}
@@ -126,6 +132,15 @@ func invariantReads(m *tables.Model, src string) reads {
 		}
 	}))
 	return out
+}
+
+// isIndexRange: x is cloud.<plural>_by_<f>[k], the records of e whose f is k.
+func isIndexRange(m *tables.Model, e int32, x celast.Expr) bool {
+	if x.Kind() != celast.CallKind || x.AsCall().FunctionName() != "_[_]" || len(x.AsCall().Args()) != 2 {
+		return false
+	}
+	v := x.AsCall().Args()[0]
+	return v.Kind() == celast.SelectKind && strings.HasPrefix(v.AsSelect().FieldName(), m.Entities[e].Plural+"_by_")
 }
 
 // cloudEntities maps every cloud view field to the entity whose records it holds.
