@@ -362,3 +362,11 @@ func TestPeersNameTheirOrganisation(t *testing.T) {
 	require.NoError(t, r.HandleFrom(doc, "music-a"))
 	assert.Equal(t, "internal", trustOf(t, p.Engine(), "cloud-edge"))
 }
+
+// The receiver's trust level manager judges measurements by the spec's metric definitions
+// (specs/music/metrics.pvsc), as pvsc trust's does.
+func TestReceiverKnowsTheSpecsMetrics(t *testing.T) {
+	r := receiver(t, cloud(t))
+	assert.Equal(t, trust.Definitions(r.sink.Engine().Spec()), r.mgr.Metrics())
+	assert.Contains(t, r.mgr.Metrics(), "patch_latency_days")
+}

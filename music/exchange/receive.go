@@ -85,6 +85,10 @@ func NewReceiver(cfg ReceiveConfig, sink Sink) (*Receiver, error) {
 	}
 	cfg.Exchange = first(cfg.Exchange, DefaultInExchange)
 	cfg.Queue = first(cfg.Queue, DefaultInExchange)
+	// The spec's metric definitions judge any measurement the manager reads, as in pvsc trust.
+	if err := m.Define(trust.Definitions(sink.Engine().Spec())); err != nil {
+		return nil, err
+	}
 	r := &Receiver{cfg: cfg, sink: sink, mgr: m, corr: NewCorrelator(cfg.Window), derived: map[string]string{}}
 	if err := r.seed(); err != nil {
 		return nil, fmt.Errorf("alerts in: the trust level manager's start (it needs the music model, specs/music): %w", err)
