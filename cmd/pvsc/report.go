@@ -11,7 +11,6 @@ import (
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/server/report"
 	musicspec "pvsc.dev/pvsc/specs/music"
-	"pvsc.dev/pvsc/tables"
 	"pvsc.dev/pvsc/tables/celenv"
 )
 
@@ -106,7 +105,7 @@ func (f *reportFlags) run(stderr io.Writer) (*report.Input, error) {
 		}
 		spec, envs = res.Spec, res.Envs
 	}
-	e, err := engineOf(spec, envs)
+	e, err := runtime.New(spec, envs, runtime.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +127,4 @@ func (f *reportFlags) run(stderr io.Writer) (*report.Input, error) {
 	}
 	defer ops.Close()
 	return report.Run(e, ops, f.ops, cfg)
-}
-
-func engineOf(spec *tables.Spec, envs []*celenv.Env) (*runtime.Engine, error) {
-	return runtime.New(spec, envs, runtime.Options{})
 }
