@@ -105,12 +105,11 @@ func (j Journey) Run(root string, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keeper, _, err := paths.NewKeeper(e)
+	feed := trust.NewFeed(e, m)
+	keeper, _, err := paths.Watch(feed)
 	if err != nil {
 		return err
 	}
-	feed := trust.NewFeed(e, m)
-	feed.Watchers = []trust.Watcher{paths.Strands{E: e}, keeper}
 	fmt.Fprintf(w, "== %s\n", j.Title)
 	var text strings.Builder
 	for _, s := range j.Steps {
@@ -123,7 +122,7 @@ func (j Journey) Run(root string, w io.Writer) error {
 			fmt.Fprintf(w, "\n%d. %s\n", n, s.Say)
 		}
 		printLine(w, l)
-		if p := j.paths(e); p != last {
+		if p := j.paths(keeper); p != last {
 			fmt.Fprintf(w, "   %s\n", p)
 			last = p
 		}
@@ -164,40 +163,19 @@ func printAlerts(w io.Writer, alerts []trust.Alert) {
 }
 
 // paths is the workflow's admissible paths now: how many, and the cheapest.
-func (j Journey) paths(e *runtime.Engine) string {
-	recs, err := e.Records("workflow")
-	if err != nil {
+func (j Journey) paths(k *paths.Keeper) string {
+	res, ok, err := k.Paths(j.Workflow, 1)
+	switch {
+	case err != nil:
 		return "error: " + err.Error()
+	case !ok:
+		return ""
+	case len(res.Paths) == 0:
+		return fmt.Sprintf("admissible paths of %s: none", j.Workflow)
 	}
-	for _, r := range recs {
-		if r["id"] != j.Workflow {
-			continue
-		}
-		c, err := paths.FromEngine(e)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		id, _ := r["data"].(string)
-		d, err := paths.DataFromEngine(e, id)
-		if err != nil {
-			return "error: " + err.Error()
-		}
-		var kinds []string
-		if ks, ok := r["kinds"].([]any); ok {
-			for _, k := range ks {
-				s, _ := k.(string)
-				kinds = append(kinds, s)
-			}
-		}
-		res := paths.Admissible(c, paths.Workflow{Data: d, Steps: kinds}, 1)
-		if len(res.Paths) == 0 {
-			return fmt.Sprintf("admissible paths of %s: none", j.Workflow)
-		}
-		var via []string
-		for _, s := range res.Paths[0].Steps {
-			via = append(via, s.String())
-		}
-		return fmt.Sprintf("admissible paths of %s: %d, cheapest %s (cost %d)", j.Workflow, res.Total, strings.Join(via, " -> "), res.Paths[0].Cost)
+	var via []string
+	for _, s := range res.Paths[0].Steps {
+		via = append(via, s.String())
 	}
-	return ""
+	return fmt.Sprintf("admissible paths of %s: %d, cheapest %s (cost %d)", j.Workflow, res.Total, strings.Join(via, " -> "), res.Paths[0].Cost)
 }

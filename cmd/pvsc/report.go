@@ -8,10 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/server/report"
-	musicspec "pvsc.dev/pvsc/specs/music"
-	"pvsc.dev/pvsc/tables/celenv"
 )
 
 func init() {
@@ -95,17 +92,13 @@ func (f *reportFlags) input(stderr io.Writer) (*report.Input, error) {
 	return in, nil
 }
 
-// run runs --ops or --journal through an engine of the spec.
+// run runs --ops or --journal through an engine of the spec (a journal starts from its own base).
 func (f *reportFlags) run(stderr io.Writer) (*report.Input, error) {
-	spec, envs := musicspec.Spec, []*celenv.Env(nil)
-	if f.spec != "" {
-		res, err := compileOne(f.spec, stderr)
-		if err != nil {
-			return nil, err
-		}
-		spec, envs = res.Spec, res.Envs
+	snap := f.snap
+	if f.journal != "" {
+		snap = ""
 	}
-	e, err := runtime.New(spec, envs, runtime.Options{})
+	e, _, err := specEngine(f.spec, snap, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +108,6 @@ func (f *reportFlags) run(stderr io.Writer) (*report.Input, error) {
 	}
 	if f.journal != "" {
 		return report.RunJournal(e, f.journal, cfg)
-	}
-	if f.snap != "" {
-		if _, err := e.LoadSnapshotFile(f.snap); err != nil {
-			return nil, err
-		}
 	}
 	ops, err := os.Open(f.ops)
 	if err != nil {

@@ -140,12 +140,11 @@ func trustFeed(e *runtime.Engine, set trustSettings) (*trust.Feed, *paths.Keeper
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	keeper, alerts, err := paths.NewKeeper(e)
+	feed := trust.NewFeed(e, m)
+	keeper, alerts, err := paths.Watch(feed)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	feed := trust.NewFeed(e, m)
-	feed.Watchers = []trust.Watcher{paths.Strands{E: e}, keeper}
 	rep := &trustReport{Config: set.Config, Metrics: set.Metrics, Misses: []trustMiss{}, Alerts: []trustAlert{}}
 	for _, a := range alerts {
 		rep.Alerts = append(rep.Alerts, trustAlert{Alert: a})
@@ -178,23 +177,30 @@ func (f *trustFlags) engine(stderr io.Writer) (*runtime.Engine, error) {
 
 // engineSpec is the engine and the spec it runs (whose metric definitions the manager reads).
 func (f *trustFlags) engineSpec(stderr io.Writer) (*runtime.Engine, *tables.Spec, error) {
+	e, spec, err := specEngine(f.spec, f.snap, stderr)
+	if err == nil && !hasEvent(spec, "record_outcome") {
+		err = fmt.Errorf("spec %s has no music model (no event record_outcome)", f.spec)
+	}
+	return e, spec, err
+}
+
+// specEngine is an engine of the spec in dir (the shipped music spec when dir is ""), with
+// the snapshot or checkpoint loaded when one is given.
+func specEngine(dir, snap string, stderr io.Writer) (*runtime.Engine, *tables.Spec, error) {
 	spec, envs := musicspec.Spec, []*celenv.Env(nil)
-	if f.spec != "" {
-		res, err := compileOne(f.spec, stderr)
+	if dir != "" {
+		res, err := compileOne(dir, stderr)
 		if err != nil {
 			return nil, nil, err
 		}
 		spec, envs = res.Spec, res.Envs
 	}
-	if !hasEvent(spec, "record_outcome") {
-		return nil, nil, fmt.Errorf("spec %s has no music model (no event record_outcome)", f.spec)
-	}
 	e, err := runtime.New(spec, envs, runtime.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.snap != "" {
-		if _, err := e.LoadSnapshotFile(f.snap); err != nil {
+	if snap != "" {
+		if _, err := e.LoadSnapshotFile(snap); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -42,6 +42,31 @@ func NewKeeper(e *runtime.Engine) (*Keeper, []trust.Alert, error) {
 	return k, alerts, err
 }
 
+// Watch makes the feed's watchers: data stranded by a trust drop, and a keeper of every
+// registered workflow's admissible paths; the alerts are what the keeper's start raised.
+func Watch(f *trust.Feed) (*Keeper, []trust.Alert, error) {
+	k, alerts, err := NewKeeper(f.Engine)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Watchers = []trust.Watcher{Strands{E: f.Engine}, k}
+	return k, alerts, nil
+}
+
+// Paths are a registered workflow's admissible paths now, the cheapest limit of them; false
+// when no workflow of that id names its steps' kinds.
+func (k *Keeper) Paths(workflow string, limit int) (Result, bool, error) {
+	c, flows, err := k.read()
+	if err != nil {
+		return Result{}, false, err
+	}
+	w, ok := flows[workflow]
+	if !ok {
+		return Result{}, false, nil
+	}
+	return Admissible(c, w, limit), true, nil
+}
+
 // Counts are the admissible paths of each registered workflow, by id.
 func (k *Keeper) Counts() map[string]uint64 { return k.counts }
 

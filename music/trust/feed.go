@@ -188,19 +188,26 @@ func (f *Feed) decide(op *runtime.Op, fact bool) runtime.Decision {
 func (f *Feed) publish(line int, changes []Change) []Applied {
 	out := make([]Applied, 0, len(changes))
 	for _, c := range changes {
-		a := Applied{Line: line, Change: c, Verdict: "applied"}
-		n := c.Op()
-		ops, err := f.Engine.Neutral(n.Event, n.Params)
-		if err != nil {
-			a.Verdict, a.Violations = "error", []string{err.Error()}
-		}
-		for i := range ops {
-			a.judge(f.Engine.Apply(&ops[i]))
-		}
-		a.Alerts = f.watch(n, &c)
+		a := Apply(f.Engine, c)
+		a.Line = line
+		a.Alerts = f.watch(c.Op(), &c)
 		out = append(out, a)
 	}
 	return out
+}
+
+// Apply applies a change's set_trust to the engine as the fact it is, judged.
+func Apply(e *runtime.Engine, c Change) Applied {
+	a := Applied{Change: c, Verdict: "applied"}
+	n := c.Op()
+	ops, err := e.Neutral(n.Event, n.Params)
+	if err != nil {
+		a.Verdict, a.Violations = "error", []string{err.Error()}
+	}
+	for i := range ops {
+		a.judge(e.Apply(&ops[i]))
+	}
+	return a
 }
 
 // watch hands an applied operation to every watcher.

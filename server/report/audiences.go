@@ -1,8 +1,11 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -125,7 +128,7 @@ func denials(d *Doc, ds []Decision) error {
 	for _, dec := range ds {
 		for _, c := range dec.Checks {
 			if c.Verdict == "deny" {
-				by[firstNonEmpty(c.Scope, dec.Project, "(no scope)")]++
+				by[cmp.Or(c.Scope, dec.Project, "(no scope)")]++
 			}
 		}
 	}
@@ -156,7 +159,7 @@ func ncpPlot(d *Doc, ds []Decision, props []*propCount) error {
 			keys[k] = true
 		}
 	}
-	groups := sortedKeys(keys)
+	groups := slices.Sorted(maps.Keys(keys))
 	sort.Slice(groups, func(i, j int) bool { return ncpRank(groups[i]) < ncpRank(groups[j]) })
 	series := make([]plot.BarSeries, len(props))
 	t := &Table{Head: append([]string{"property"}, groups...)}
@@ -220,7 +223,7 @@ func Owner(in *Input) *Doc {
 				flows = append(flows, w.ID)
 			}
 		}
-		t.Rows = append(t.Rows, []string{o.ID, o.Owner, o.Class.String(), firstNonEmpty(o.Location, "(nowhere)"),
+		t.Rows = append(t.Rows, []string{o.ID, o.Owner, o.Class.String(), cmp.Or(o.Location, "(nowhere)"),
 			strconv.FormatBool(o.Vault), strings.Join(flows, ", ")})
 	}
 	d.table(t)
@@ -237,7 +240,7 @@ func Owner(in *Input) *Doc {
 	for _, w := range c.Workflows {
 		var steps []string
 		for _, s := range w.Steps {
-			steps = append(steps, fmt.Sprintf("%s→%s (%s)", s.ID, firstNonEmpty(s.Service, s.Provider), firstNonEmpty(s.Outcome, "running")))
+			steps = append(steps, fmt.Sprintf("%s→%s (%s)", s.ID, cmp.Or(s.Service, s.Provider), cmp.Or(s.Outcome, "running")))
 		}
 		t.Rows = append(t.Rows, []string{w.ID, w.Owner, w.Data, strings.Join(w.Kinds, " → "), strings.Join(steps, ", ")})
 	}
@@ -245,7 +248,7 @@ func Owner(in *Input) *Doc {
 	if len(c.Attempts) > 0 {
 		t := &Table{Head: []string{"input", "workflow", "step", "to", "verdict"}}
 		for _, a := range c.Attempts {
-			t.Rows = append(t.Rows, []string{itoa(a.At), a.Workflow, a.Step, firstNonEmpty(a.Service, a.Provider), a.Verdict})
+			t.Rows = append(t.Rows, []string{itoa(a.At), a.Workflow, a.Step, cmp.Or(a.Service, a.Provider), a.Verdict})
 		}
 		d.p("Steps attempted in the input, with their verdicts:")
 		d.table(t)
@@ -351,7 +354,7 @@ func trustHistory(d *Doc, in *Input) error {
 		return nil
 	}
 	var lines []plot.Series
-	for _, id := range sortedKeys(series) {
+	for _, id := range slices.Sorted(maps.Keys(series)) {
 		lines = append(lines, *series[id])
 	}
 	d.p("Levels by rank: %s.", levelRanks())
@@ -378,27 +381,9 @@ func countBlocked(ds []Decision) int {
 }
 
 func sortedByCount(m map[string]int) []string {
-	out := sortedKeys(m)
+	out := slices.Sorted(maps.Keys(m))
 	sort.SliceStable(out, func(i, j int) bool { return m[out[i]] > m[out[j]] })
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

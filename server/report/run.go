@@ -165,29 +165,9 @@ func (p *processor) after(op *runtime.Op, o replay.Outcome) replay.Outcome {
 		return o // the manager's complaint (say, an outcome of an unknown step) changes no level
 	}
 	for _, c := range changes {
-		p.pending = append(p.pending, p.publish(c))
+		p.pending = append(p.pending, trust.Apply(p.e, c))
 	}
 	return o
-}
-
-// publish applies a change's set_trust as the fact it is (trust.Feed does the same).
-func (p *processor) publish(c trust.Change) trust.Applied {
-	a := trust.Applied{Change: c, Verdict: "applied"}
-	n := c.Op()
-	ops, err := p.e.Neutral(n.Event, n.Params)
-	if err != nil {
-		a.Verdict, a.Violations = "error", []string{err.Error()}
-	}
-	for i := range ops {
-		d := p.e.Apply(&ops[i])
-		for _, ch := range d.Record().Checks {
-			if ch.Verdict == "deny" || ch.Verdict == "alert" || ch.Verdict == "log" {
-				a.Verdict = "violation"
-				a.Violations = append(a.Violations, ch.Reason)
-			}
-		}
-	}
-	return a
 }
 
 // flush dates the changes the line just processed caused.
