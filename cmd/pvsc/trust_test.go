@@ -177,5 +177,5 @@ func TestTrustMetricsJSON(t *testing.T) {
 	require.Len(t, rep.Alerts, 1)
 	assert.Equal(t, alert{Line: 32, Kind: "step_off_path", Subject: "nav-route"}, rep.Alerts[0])
 	assert.Equal(t, map[string]uint64{"nav-route": 0}, rep.Workflows)
-	assert.Equal(t, 2, rep.Blocked, "the step after the drop and the step to cloud-budget")
+	assert.Equal(t, 3, rep.Blocked, "the step after the drop, the step to cloud-budget and the step off the path")
 }

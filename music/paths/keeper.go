@@ -25,31 +25,45 @@ var recounts = map[string]bool{
 	"deregister_service": true, "create_workflow": true, "create_data": true, "delete_data": true,
 }
 
-// Keeper keeps the number of admissible paths of every registered workflow (a workflow
-// record with its steps' kinds) as trust levels and the registry change, so that a trust drop
-// that removes a workflow's last admissible path raises an alert when it happens, before any
-// step of the workflow is attempted; and a step handed where no admissible path goes is
-// named when it arrives.
+// Keeper keeps the admissible paths of every registered workflow (a workflow record with its
+// steps' kinds) as trust levels and the registry change: a trust drop that removes a
+// workflow's last admissible path raises an alert when it happens, before any step of the
+// workflow is attempted; and a step handed where no admissible path goes is the critical
+// event, refused before it runs (Before) by a lookup of the candidates kept for its place.
 type Keeper struct {
-	e      *runtime.Engine
-	counts map[string]uint64 // workflow → admissible paths now
+	e    *runtime.Engine
+	kept map[string]*kept // workflow → what is kept of it
 }
+
+// kept is one registered workflow's admissible candidates per place, recounted only on the
+// operations that can change them, and the steps handed so far (the next one's place).
+type kept struct {
+	kinds  []string
+	total  uint64
+	places []place
+	handed int
+}
+
+// place is the services, and the providers, admissible for one step of a workflow.
+type place struct{ services, providers map[string]bool }
 
 // NewKeeper counts the admissible paths of the workflows the engine holds now.
 func NewKeeper(e *runtime.Engine) (*Keeper, []trust.Alert, error) {
-	k := &Keeper{e: e, counts: map[string]uint64{}}
+	k := &Keeper{e: e, kept: map[string]*kept{}}
 	alerts, err := k.recount("")
 	return k, alerts, err
 }
 
-// Watch makes the feed's watchers: data stranded by a trust drop, and a keeper of every
-// registered workflow's admissible paths; the alerts are what the keeper's start raised.
+// Watch makes the feed's watchers (data stranded by a trust drop, and a keeper of every
+// registered workflow's admissible paths) and its gate (the keeper, which refuses a step that
+// leaves every admissible path); the alerts are what the keeper's start raised.
 func Watch(f *trust.Feed) (*Keeper, []trust.Alert, error) {
 	k, alerts, err := NewKeeper(f.Engine)
 	if err != nil {
 		return nil, nil, err
 	}
 	f.Watchers = []trust.Watcher{Strands{E: f.Engine}, k}
+	f.Gates = []trust.Gate{k}
 	return k, alerts, nil
 }
 
@@ -68,23 +82,51 @@ func (k *Keeper) Paths(workflow string, limit int) (Result, bool, error) {
 }
 
 // Counts are the admissible paths of each registered workflow, by id.
-func (k *Keeper) Counts() map[string]uint64 { return k.counts }
-
-// After recounts on an operation that can change a workflow's paths and judges a step.
-func (k *Keeper) After(op neutral.Op, change *trust.Change) []trust.Alert {
-	var out []trust.Alert
-	var err error
-	switch {
-	case op.Event == "hand_to_service" || op.Event == "hand_to_provider":
-		out, err = k.judgeStep(op)
-	case recounts[op.Event]:
-		out, err = k.recount(causeOf(op, change))
-	}
-	if err != nil {
-		out = append(out, trust.Alert{Kind: "error", Message: err.Error()})
+func (k *Keeper) Counts() map[string]uint64 {
+	out := make(map[string]uint64, len(k.kept))
+	for id, w := range k.kept {
+		out[id] = w.total
 	}
 	return out
 }
+
+// Before refuses a step that leaves every admissible path of its registered workflow: one
+// lookup of the candidates kept for the step's place. A step of a workflow that names no
+// kinds is not the keeper's to judge (the properties judge its provider).
+func (k *Keeper) Before(op neutral.Op) (trust.Alert, bool) {
+	if !isStep(op.Event) {
+		return trust.Alert{}, false
+	}
+	a, off := k.judge(op)
+	if off {
+		a.Message += "; refused before it runs"
+	}
+	return a, off
+}
+
+// After recounts on an operation that can change a workflow's paths and judges a step that
+// was applied (a fact the gate could not refuse).
+func (k *Keeper) After(op neutral.Op, change *trust.Change) []trust.Alert {
+	switch {
+	case isStep(op.Event):
+		a, off := k.judge(op)
+		if w, ok := k.kept[str(op.Params["workflow_id"])]; ok {
+			w.handed++
+		}
+		if off {
+			return []trust.Alert{a}
+		}
+	case recounts[op.Event]:
+		out, err := k.recount(causeOf(op, change))
+		if err != nil {
+			out = append(out, trust.Alert{Kind: "error", Message: err.Error()})
+		}
+		return out
+	}
+	return nil
+}
+
+func isStep(event string) bool { return event == "hand_to_service" || event == "hand_to_provider" }
 
 func causeOf(op neutral.Op, change *trust.Change) string {
 	if change != nil {
@@ -99,22 +141,39 @@ func (k *Keeper) recount(cause string) ([]trust.Alert, error) {
 	if err != nil {
 		return nil, err
 	}
+	handed, err := k.handed()
+	if err != nil {
+		return nil, err
+	}
 	var out []trust.Alert
-	next := map[string]uint64{}
+	next := map[string]*kept{}
 	for _, id := range sortedIDs(flows) {
 		r := Admissible(c, flows[id], 0)
-		next[id] = r.Total
-		before, known := k.counts[id]
+		next[id] = keep(r, handed[id])
+		before, known := k.kept[id]
 		switch {
-		case r.Total == 0 && (!known || before > 0):
+		case r.Total == 0 && (!known || before.total > 0):
 			out = append(out, trust.Alert{Kind: KindNoPath, Subject: id, Message: noPathText(id, r, cause)})
-		case r.Total > 0 && known && before == 0:
+		case r.Total > 0 && known && before.total == 0:
 			out = append(out, trust.Alert{Kind: KindPathAgain, Subject: id,
 				Message: fmt.Sprintf("workflow %s has %d admissible path(s) again after %s", id, r.Total, cause)})
 		}
 	}
-	k.counts = next
+	k.kept = next
 	return out, nil
+}
+
+// keep is what a step's judgement looks up: the admissible services and providers per place.
+func keep(r Result, handed int) *kept {
+	w := &kept{kinds: r.Workflow.Steps, total: r.Total, places: make([]place, len(r.Steps)), handed: handed}
+	for i, st := range r.Steps {
+		p := place{services: map[string]bool{}, providers: map[string]bool{}}
+		for _, c := range st.Admissible {
+			p.services[c.Service], p.providers[c.Provider] = true, true
+		}
+		w.places[i] = p
+	}
+	return w
 }
 
 func noPathText(id string, r Result, cause string) string {
@@ -131,40 +190,27 @@ func noPathText(id string, r Result, cause string) string {
 	return s
 }
 
-// judgeStep names a step handed where no admissible path of its workflow goes: to a service
-// that is not an admissible candidate of its position in the workflow, or while the workflow
-// has no admissible path at all.
-func (k *Keeper) judgeStep(op neutral.Op) ([]trust.Alert, error) {
-	c, flows, err := k.read()
-	if err != nil {
-		return nil, err
-	}
-	wid, _ := op.Params["workflow_id"].(string)
-	w, ok := flows[wid]
+// judge names a step handed where no admissible path of its workflow goes: to a service (or a
+// provider) that is not an admissible candidate of its place, its order among the workflow's
+// steps; beyond the workflow's last step; or while the workflow has no admissible path.
+func (k *Keeper) judge(op neutral.Op) (trust.Alert, bool) {
+	wid := str(op.Params["workflow_id"])
+	w, ok := k.kept[wid]
 	if !ok {
-		return nil, nil
+		return trust.Alert{}, false
 	}
-	pos, err := k.position(wid, str(op.Params["step_id"]))
-	if err != nil || pos >= len(w.Steps) {
-		return nil, err
-	}
-	r := Admissible(c, w, 0)
 	svc, prov := str(op.Params["service"]), str(op.Params["provider"])
-	if r.Total > 0 && onStep(r.Steps[pos], svc, prov) {
-		return nil, nil
+	pos, step := w.handed, str(op.Params["step_id"])
+	if pos >= len(w.kinds) {
+		return trust.Alert{Kind: KindOffPath, Subject: wid, Message: fmt.Sprintf("step %s of workflow %s to %s would be step %d of a workflow of %d steps: it leaves every admissible path",
+			step, wid, firstOf(svc, prov), pos+1, len(w.kinds))}, true
 	}
-	msg := fmt.Sprintf("step %s of workflow %s (step %d, %s) to %s leaves every admissible path (%d admissible)",
-		str(op.Params["step_id"]), wid, pos+1, w.Steps[pos], firstOf(svc, prov), r.Total)
-	return []trust.Alert{{Kind: KindOffPath, Subject: wid, Message: msg}}, nil
-}
-
-func onStep(st Step, service, provider string) bool {
-	for _, c := range st.Admissible {
-		if service != "" && c.Service == service || service == "" && c.Provider == provider {
-			return true
-		}
+	p := w.places[pos]
+	if w.total > 0 && (svc != "" && p.services[svc] || svc == "" && p.providers[prov]) {
+		return trust.Alert{}, false
 	}
-	return false
+	return trust.Alert{Kind: KindOffPath, Subject: wid, Message: fmt.Sprintf("step %s of workflow %s (step %d, %s) to %s leaves every admissible path (%d admissible)",
+		step, wid, pos+1, w.kinds[pos], firstOf(svc, prov), w.total)}, true
 }
 
 func firstOf(a, b string) string {
@@ -174,24 +220,18 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// position is the step's place in its workflow: the workflow's steps in the order they were
-// handed (the context keeps records in arrival order).
-func (k *Keeper) position(workflow, step string) (int, error) {
+// handed is the number of steps each workflow holds, the next step's place; the keeper counts
+// on from there as steps are applied (the context does not keep records in arrival order).
+func (k *Keeper) handed() (map[string]int, error) {
 	steps, err := k.e.Records("step")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	out := map[string]int{}
 	for _, s := range steps {
-		if str(s["workflow"]) != workflow {
-			continue
-		}
-		if str(s["id"]) == step {
-			return n, nil
-		}
-		n++
+		out[str(s["workflow"])]++
 	}
-	return n, nil
+	return out, nil
 }
 
 // read is the community and every registered workflow that names its steps' kinds.

@@ -2,6 +2,7 @@ package paths_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -92,4 +93,79 @@ func TestPlacementsAreTheMigrationPlan(t *testing.T) {
 	got := paths.Placements(c, paths.Data{Class: trust.Confidential, Tags: []string{"nav"}}, "e")
 	assert.Equal(t, []trust.Placement{{Provider: "b", Level: trust.Confidential, Cost: 3}, {Provider: "a", Level: trust.Secret, Cost: 9}}, got,
 		"c holds internal only, d lacks the tag, e is where the data is")
+}
+
+// TestKeeperRefusesAStepOffEveryPath: a step of the wrong kind for its place, or beyond the
+// workflow's last step, is refused before it runs by the keeper's lookup, though the
+// properties admit its provider; a step on the path, one handed to a provider, and a step of a
+// workflow that names no kinds pass; a fact off the path is applied and named.
+func TestKeeperRefusesAStepOffEveryPath(t *testing.T) {
+	e, m := engineOn(t)
+	feed := trust.NewFeed(e, m)
+	k, start, err := paths.Watch(feed)
+	require.NoError(t, err)
+	assert.Empty(t, start)
+	lines := run(t, feed, "gate.jsonl")
+	require.Len(t, lines, 7)
+	blocked := make([]bool, len(lines))
+	for i, l := range lines {
+		blocked[i] = l.Blocked
+		assert.Empty(t, l.Error, "line %d", l.Line)
+	}
+	assert.Equal(t, []bool{false, true, false, false, true, false, false}, blocked)
+	assert.Equal(t, []seen{
+		{5, paths.KindOffPath, "nav-short"},
+		{11, paths.KindOffPath, "nav-short"},
+		{13, paths.KindOffPath, "nav-short"},
+	}, alertsOf(lines))
+	assert.Equal(t, "step r1 of workflow nav-short (step 1, traffic) to routing-edge leaves every admissible path (4 admissible); refused before it runs",
+		lines[1].Alerts[0].Message)
+	assert.Equal(t, "step r3 of workflow nav-short to routing-secure would be step 3 of a workflow of 2 steps: it leaves every admissible path; refused before it runs",
+		lines[4].Alerts[0].Message)
+	assert.NotContains(t, lines[5].Alerts[0].Message, "refused", "a fact is applied")
+	steps, err := e.Records("step")
+	require.NoError(t, err)
+	var ids []string
+	for _, s := range steps {
+		ids = append(ids, s["id"].(string))
+	}
+	assert.ElementsMatch(t, []string{"r1", "r2", "r3", "n1"}, ids, "the refused steps never reached the context")
+	assert.Equal(t, map[string]uint64{"nav-short": 4}, k.Counts())
+}
+
+// TestKeeperDefersToTheEngine: a step both the keeper and a property refuse is refused with
+// the property's reasons; the keeper's alert is not raised for it.
+func TestKeeperDefersToTheEngine(t *testing.T) {
+	e, m := engineOn(t)
+	feed := trust.NewFeed(e, m)
+	_, _, err := paths.Watch(feed)
+	require.NoError(t, err)
+	var lines []trust.Line
+	ops := `{"event_type":"music.workflow.created","payload":{"workflow":{"id":"nav-short","owner":"nav-corp","data_id":"route-plan","kinds":["traffic","routing"]}}}
+{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":{"id":"r1","provider_id":"cloud-budget","at":1000}}}`
+	require.NoError(t, feed.Run(strings.NewReader(ops), func(l trust.Line) { lines = append(lines, l) }))
+	require.Len(t, lines, 2)
+	assert.True(t, lines[1].Blocked, "cloud-budget's contract holds internal only: workflow_admissibility refuses")
+	assert.Empty(t, lines[1].Alerts)
+}
+
+func engineOn(t *testing.T) (*runtime.Engine, *trust.Manager) {
+	t.Helper()
+	e, err := runtime.New(musicspec.Spec, nil, runtime.Options{})
+	require.NoError(t, err)
+	_, err = e.LoadSnapshotFile(testdata + "community.json")
+	require.NoError(t, err)
+	m, err := trust.New(trust.Default())
+	require.NoError(t, err)
+	return e, m
+}
+
+func run(t *testing.T, feed *trust.Feed, ops string) []trust.Line {
+	t.Helper()
+	in, err := os.Open(testdata + ops)
+	require.NoError(t, err)
+	defer in.Close()
+	var lines []trust.Line
+	require.NoError(t, feed.Run(in, func(l trust.Line) { lines = append(lines, l) }))
+	return lines
 }

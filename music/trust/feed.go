@@ -23,7 +23,17 @@ type Feed struct {
 	// publishes included) and raise alerts: data stranded by a trust drop, a workflow left
 	// without an admissible path (music/paths).
 	Watchers []Watcher
-	dec      *intercept.Decoder
+	// Gates judge a request before the engine decides it; one that refuses blocks it (a step
+	// that leaves every admissible path of its workflow, music/paths).
+	Gates []Gate
+	dec   *intercept.Decoder
+}
+
+// Gate judges a request before the engine does: what the properties cannot see (a step of the
+// wrong kind for its place in a workflow) is refused before it runs, with the alert saying why.
+// A fact happened already: it is not gated.
+type Gate interface {
+	Before(op neutral.Op) (Alert, bool)
 }
 
 // Watcher looks at the engine after it applied an operation; change is the manager's level
@@ -154,8 +164,13 @@ func (f *Feed) line(n int, text []byte) Line {
 	}
 	for i := range dec.Ops {
 		op := &dec.Ops[i]
-		d := f.decide(op, dec.Fact)
 		l.Ops = append(l.Ops, f.Engine.Format(op))
+		if a, refused := f.gate(op, dec.Fact); refused {
+			l.Blocked = true
+			l.Alerts = append(l.Alerts, a)
+			continue
+		}
+		d := f.decide(op, dec.Fact)
 		if d.Err != nil {
 			l.Error = d.Err.Error()
 			continue
@@ -175,6 +190,21 @@ func (f *Feed) line(n int, text []byte) Line {
 		l.Changes = append(l.Changes, f.publish(n, changes)...)
 	}
 	return l
+}
+
+// gate hands a request to every gate; the first that refuses it blocks it, unless the engine
+// refuses it too: then the engine's verdict, with the properties' reasons, is the one given.
+func (f *Feed) gate(op *runtime.Op, fact bool) (Alert, bool) {
+	if fact || len(f.Gates) == 0 {
+		return Alert{}, false
+	}
+	nop := neutral.Of(f.Engine, op)
+	for _, g := range f.Gates {
+		if a, refused := g.Before(nop); refused {
+			return a, !f.Engine.Decide(op).Blocked
+		}
+	}
+	return Alert{}, false
 }
 
 func (f *Feed) decide(op *runtime.Op, fact bool) runtime.Decision {
