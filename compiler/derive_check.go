@@ -234,6 +234,9 @@ func (r *rewriter) checks(post *term) (*term, bool) {
 		if c == nil {
 			continue
 		}
+		for i := len(h.via) - 1; i >= 0 && !s; i-- { // a scan reads every record whatever val is
+			c = tMember(h.via[i].over, "all", tId(h.via[i].v), c)
+		}
 		scan = scan || s
 		if out == nil {
 			out = c
@@ -286,15 +289,29 @@ func (r *rewriter) check(post, key, val *term) (*term, bool) {
 		}
 		if idx, ok := r.dv.fields[m.Entities[q.entity].Plural+"_by_"+key.name]; ok && idx.Kind == tables.CloudIndex {
 			body := assume(post, tEq(key, val))
-			if r.ev.Kind == tables.Creates && !r.ev.Target.Group && r.ev.Target.Index == q.entity {
-				// The created (or re-created) record is the self check's: here the others.
-				body = assume(body, tFn(operators.NotEquals, tSel(tId(q.v), "id"), r.key()))
+			writes := !r.ev.Target.Group && r.ev.Target.Index == q.entity
+			others := tFn(operators.NotEquals, tSel(tId(q.v), "id"), r.key())
+			if writes && (r.ev.Kind == tables.Creates || r.ev.Kind == tables.Deletes || r.selfChecked()) {
+				// The created (or re-created) or updated record is the self check's, and the
+				// deleted one is out of the range: here the others. (Reading the deleted
+				// record's fields as zero would look up key "", which records with an empty
+				// reference hold.)
+				body = assume(body, others)
 			}
 			if weaker(assume(q.body, tEq(key, val)), body, true) {
 				return nil, false
 			}
 			body = residual(assume(q.body, tEq(key, val)), body)
-			return tMember(tIndex(tCloud(idx.Name), val), "all", tId(q.v), body), false
+			if writes && r.ev.Kind == tables.Deletes {
+				body = tOr(tNot(others), body)
+			}
+			out := tMember(tIndex(tCloud(idx.Name), val), "all", tId(q.v), body)
+			if assume(body, tEq(key, tStr(""))).isTrue() {
+				// The records without the key pass: the key "" (a VM booted without a host)
+				// is not looked up, so the unplaced records are never visited.
+				out = tOr(tEq(val, tStr("")), out)
+			}
+			return out, false
 		}
 	case key.kind == tSelect && key.recv.is(operators.Index):
 		f, ok := r.dv.cloudField(key.recv.args[0])
@@ -317,6 +334,13 @@ func (r *rewriter) check(post, key, val *term) (*term, bool) {
 		return tMember(tIndex(tCloud(idx.Name), val), "all", tId(z), c), scan
 	}
 	return tMember(tCloud(m.Entities[q.entity].Plural), "all", tId(q.v), residual(q.body, post)), true
+}
+
+// selfChecked: the record the event writes is checked on its own (a self hit), so the
+// checks of the records that reach it may take it to be another one.
+func (r *rewriter) selfChecked() bool {
+	self := tSel(tId(r.q.v), "id").String() + "\x00" + r.key().String()
+	return r.seen[self]
 }
 
 // residual is what is left of post to check where pre held before the event: the parts of

@@ -13,6 +13,7 @@ type innerQ struct {
 	entity int32
 	key    *term
 	g      string
+	parent *innerQ // the range this one is nested in, nil for the outermost
 }
 
 // indexQuantifier is the index field a quantifier `cloud.<plural>_by_<g>[k].all(v, ...)`
@@ -39,7 +40,7 @@ func (r *rewriter) quantIndex(t *term) *term {
 	preKey := t.recv.args[1]
 	k := r.rw(preKey)
 	saved := r.inner
-	r.inner = &innerQ{v: y, entity: f.Entity, key: preKey, g: g}
+	r.inner = &innerQ{v: y, entity: f.Entity, key: preKey, g: g, parent: saved}
 	body := r.rw(t.args[1])
 	r.inner = saved
 	writes := !ev.Target.Group && ev.Target.Index == f.Entity
@@ -80,7 +81,14 @@ func (r *rewriter) quantIndex(t *term) *term {
 		}
 		r.note(preKey, lands)
 	}
-	if ev.Kind != tables.Creates && ev.Kind != tables.Deletes && r.setsField(f.Entity, g) {
+	switch {
+	case moves != nil:
+		// The outer records whose range the record enters, and those it leaves: found by
+		// the key, through the index, like any other read the event changes.
+		_, _, nv, _ := r.change(f.Entity, g, nil)
+		r.note(preKey, nv)
+		r.note(preKey, tSel(tIndex(tCloud(name+"_by_id"), r.key()), g))
+	case ev.Kind != tables.Creates && ev.Kind != tables.Deletes && r.setsField(f.Entity, g):
 		r.hits = append(r.hits, hit{val: r.key()}) // a record moving between keys: scanned
 	}
 	return out
@@ -108,7 +116,7 @@ func (r *rewriter) moves(e int32, g, y string, k *term) *move {
 // with its new values.
 func (r *rewriter) inner0(body *term, y string, e int32) *term {
 	saved := r.inner
-	r.inner = &innerQ{v: y, entity: e, key: nil}
+	r.inner = &innerQ{v: y, entity: e, key: nil, parent: saved}
 	defer func() { r.inner = saved }()
 	out := mapTerm(body, func(x *term) *term {
 		if x.kind == tSelect && x.recv.kind == tIdent && x.recv.name == y {

@@ -9,7 +9,18 @@ import (
 // hit is a read the event changes: of the record whose id is val (an operation parameter),
 // reached from the quantified record by key (read before the event).
 // A nil key means the records reached cannot be found through an index: they are scanned.
-type hit struct{ key, val *term }
+// via are the ranges val's free variables are bound over, outermost first (a record reached
+// through the records of an inner range that hold the changed one).
+type hit struct {
+	key, val *term
+	via      []binder
+}
+
+// binder is `over.all(v, ...)`: v ranges over the records an index holds for a key.
+type binder struct {
+	v    string
+	over *term
+}
 
 // rewriter turns a conjunct's body into what it reads after one event (SEMANTICS.md §3).
 type rewriter struct {
@@ -35,11 +46,15 @@ func (r *rewriter) rw(t *term) *term {
 	switch {
 	case t.kind == tSelect && t.recv.kind == tIdent && t.recv.name == r.q.v:
 		return r.field(r.q.entity, tSel(t.recv, "id"), tSel(t.recv, "id"), t, t.name)
-	case t.kind == tSelect && t.recv.kind == tIdent && r.inner != nil && t.recv.name == r.inner.v:
-		if r.ev.Kind == tables.Creates && !r.ev.Target.Group && r.ev.Target.Index == r.inner.entity {
+	case t.kind == tSelect && t.recv.kind == tIdent && r.innerOf(t.recv.name) != nil:
+		in := r.innerOf(t.recv.name)
+		if r.ev.Kind == tables.Creates && !r.ev.Target.Group && r.ev.Target.Index == in.entity {
 			return t // a created record enters the range with its new values (quantIndex)
 		}
-		return r.field(r.inner.entity, tSel(t.recv, "id"), tSel(t.recv, "id"), t, t.name)
+		saved := r.inner
+		r.inner = in // its reads are noted from its own range
+		defer func() { r.inner = saved }()
+		return r.field(in.entity, tSel(t.recv, "id"), tSel(t.recv, "id"), t, t.name)
 	case r.dv.indexQuantifier(t) != nil:
 		return r.quantIndex(t)
 	case t.kind == tSelect && t.recv.is(operators.Index):
@@ -82,8 +97,8 @@ func (r *rewriter) refKey(key *term) bool {
 		return false
 	case key.recv.kind == tIdent && key.recv.name == r.q.v:
 		e = r.q.entity
-	case key.recv.kind == tIdent && r.inner != nil && key.recv.name == r.inner.v:
-		e = r.inner.entity
+	case key.recv.kind == tIdent && r.innerOf(key.recv.name) != nil:
+		e = r.innerOf(key.recv.name).entity
 	case key.recv.is(operators.Index):
 		if f, ok := r.dv.cloudField(key.recv.args[0]); ok && f.Kind == tables.CloudByID {
 			e = f.Entity
@@ -96,14 +111,31 @@ func (r *rewriter) refKey(key *term) bool {
 	return fi >= 0 && m.FieldType(e, int(fi)).Kind == tables.TRef
 }
 
+// innerOf is the range (of those the rewriter is inside) whose variable is v, or nil.
+func (r *rewriter) innerOf(v string) *innerQ {
+	for in := r.inner; in != nil; in = in.parent {
+		if in.v == v {
+			return in
+		}
+	}
+	return nil
+}
+
 func (r *rewriter) note(key, val *term) {
-	if in := r.inner; in != nil && key.kind == tSelect && key.recv.kind == tIdent && key.recv.name == in.v {
+	if key.kind == tSelect && key.recv.kind == tIdent && r.innerOf(key.recv.name) != nil {
+		in := r.innerOf(key.recv.name)
+		saved := r.inner
+		defer func() { r.inner = saved }()
+		r.inner = in
+		if key.name != "id" && r.noteThrough(in, key, val) {
+			return
+		}
 		if key.name != "id" || in.key == nil {
 			r.hits = append(r.hits, hit{val: val}) // reached from a record of an inner range: scanned
 			return
 		}
 		// The record val sits in the range of the outer records whose key is its g.
-		r.inner = nil
+		r.inner = in.parent
 		r.note(in.key, tSel(tIndex(tCloud(r.dv.m.Entities[in.entity].Name+"_by_id"), val), in.g))
 		r.inner = in
 		return
@@ -113,6 +145,29 @@ func (r *rewriter) note(key, val *term) {
 		r.seen[k] = true
 		r.hits = append(r.hits, hit{key: key, val: val})
 	}
+}
+
+// noteThrough notes the outer records reached from the inner range's records whose field
+// (key.name) is val, when an index by that field finds them: each such record z sits in the
+// range of the outer records whose key is its g (a new group assignment reaches the members
+// of the group, and through each member's user the user's assignments). The records of the
+// inner range must be ones the event does not write, so the index read before it is theirs.
+func (r *rewriter) noteThrough(in *innerQ, key, val *term) bool {
+	m := r.dv.m
+	idx, ok := r.dv.fields[m.Entities[in.entity].Plural+"_by_"+key.name]
+	if !ok || idx.Kind != tables.CloudIndex || in.key == nil || !r.ev.Target.Group && r.ev.Target.Index == in.entity {
+		return false
+	}
+	z := r.dv.freshVar(m.Entities[in.entity].Name)
+	b := binder{v: z, over: tIndex(tCloud(idx.Name), val)}
+	from := len(r.hits)
+	r.inner = in.parent
+	r.note(in.key, tSel(tId(z), in.g))
+	r.inner = in
+	for i := from; i < len(r.hits); i++ {
+		r.hits[i].via = append([]binder{b}, r.hits[i].via...)
+	}
+	return true
 }
 
 // field is field f of the e record with id k (preKey before the event), after the event.

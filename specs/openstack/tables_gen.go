@@ -3219,9 +3219,8 @@ var Spec = &tables.Spec{
 				tables.Critical{
 					Event: 9,
 					Allow: &tables.Expr{
-						Src:   "cloud.assignments.all(a,\n        a.inherited\n        || !(a.project in cloud.project_ids)\n        || cloud.assignments_by_user[a.user].all(b,\n             b.inherited\n             || !(b.project in cloud.project_ids)\n             || cloud.project_by_id[a.project].domain != cloud.project_by_id[b.project].domain\n             || !([a.role == op.role_id ? \"\" : cloud.role_by_id[a.role].name, b.role == op.role_id ? \"\" : cloud.role_by_id[b.role].name] in conflicts)))",
-						Vars:  tables.Vars{Event: 9, Elem: -1, Scope: -1},
-						Scans: []string{"cloud.assignments"},
+						Src:  "cloud.assignments_by_role[op.role_id].all(a3,\n        cloud.assignments_by_user[a3.user].all(a,\n          a.inherited\n          || !(a.project in cloud.project_ids)\n          || cloud.assignments_by_user[a.user].all(b,\n               b.inherited\n               || !(b.project in cloud.project_ids)\n               || cloud.project_by_id[a.project].domain != cloud.project_by_id[b.project].domain\n               || !([a.role == op.role_id ? \"\" : cloud.role_by_id[a.role].name, b.role == op.role_id ? \"\" : cloud.role_by_id[b.role].name] in conflicts))))",
+						Vars: tables.Vars{Event: 9, Elem: -1, Scope: -1},
 					},
 				},
 				tables.Critical{
@@ -3321,7 +3320,6 @@ var Spec = &tables.Spec{
 			Threshold:  1,
 			NMax:       1,
 			Enforce:    tables.Deny,
-			Rare:       []int32{9},
 			Scope:      4,
 			ScopeBy:    -1,
 			Facts:      []tables.Fact{},
@@ -5598,9 +5596,9 @@ var Spec = &tables.Spec{
 			Name: "separation_of_duties",
 			Doc:  "No user holds two conflicting roles on the same project, directly or through its groups.",
 			Invariant: &tables.Expr{
-				Src:   "cloud.assignments.all(a, a.inherited\n      || cloud.assignments.all(b, b.inherited || a.user != b.user || a.project != b.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts))\n      && cloud.memberships.all(m, m.user != a.user || cloud.group_assignments.all(g, g.inherited || g.group != m.group || g.project != a.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[g.role].name] in conflicts)\n          && !([cloud.role_by_id[g.role].name, cloud.role_by_id[a.role].name] in conflicts))))\n    && cloud.memberships.all(m, cloud.group_assignments.all(g, g.inherited || g.group != m.group\n      || cloud.memberships.all(n, n.user != m.user || cloud.group_assignments.all(h, h.inherited || h.group != n.group || h.project != g.project\n        || !([cloud.role_by_id[g.role].name, cloud.role_by_id[h.role].name] in conflicts)))))",
+				Src:   "cloud.assignments.all(a, a.inherited\n      || cloud.assignments_by_user[a.user].all(b, b.inherited || a.project != b.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[b.role].name] in conflicts))\n      && cloud.memberships_by_user[a.user].all(m, cloud.group_assignments_by_group[m.group].all(g, g.inherited || g.project != a.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[g.role].name] in conflicts)\n          && !([cloud.role_by_id[g.role].name, cloud.role_by_id[a.role].name] in conflicts))))\n    && cloud.memberships.all(m, cloud.group_assignments_by_group[m.group].all(g, g.inherited\n      || cloud.memberships_by_user[m.user].all(n, cloud.group_assignments_by_group[n.group].all(h, h.inherited || h.project != g.project\n        || !([cloud.role_by_id[g.role].name, cloud.role_by_id[h.role].name] in conflicts)))))",
 				Vars:  tables.Vars{Event: -1, Elem: -1, Scope: -1},
-				Scans: []string{"cloud.assignments", "cloud.assignments", "cloud.memberships", "cloud.group_assignments", "cloud.memberships", "cloud.group_assignments", "cloud.memberships", "cloud.group_assignments"},
+				Scans: []string{"cloud.assignments", "cloud.memberships"},
 			},
 			Lets: []tables.Let{
 				tables.Let{
