@@ -52,7 +52,11 @@ func checkUnit(dir string, corpus *conform.Corpus, stdout, stderr io.Writer) boo
 		printCompileError(stderr, err)
 		return false
 	}
-	fmt.Fprintf(stdout, "ok  %s  (%d models, %d operation blocks, %d properties)\n", dir, len(res.Spec.Models), len(res.Spec.Clouds), len(res.Spec.Properties))
+	metrics := ""
+	if n := len(res.Spec.Metrics); n > 0 {
+		metrics = fmt.Sprintf(", %d metrics", n)
+	}
+	fmt.Fprintf(stdout, "ok  %s  (%d models, %d operation blocks, %d properties%s)\n", dir, len(res.Spec.Models), len(res.Spec.Clouds), len(res.Spec.Properties), metrics)
 	for _, d := range compiler.Coverage(res) {
 		fmt.Fprintln(stderr, d.String())
 	}

@@ -26,7 +26,7 @@ func TestCheckShippedSpecs(t *testing.T) {
 	code, out, errOut := pvsc("check", "../../specs/...")
 	assert.Equal(t, 0, code, errOut)
 	assert.Contains(t, out, "ok  ../../specs/openstack  (2 models, 2 operation blocks, 10 properties)")
-	assert.Contains(t, out, "ok  ../../specs/music  (1 models, 1 operation blocks, 5 properties)")
+	assert.Contains(t, out, "ok  ../../specs/music  (1 models, 1 operation blocks, 5 properties, 4 metrics)", "the metrics the spec declares are counted")
 }
 
 func TestCheckReportsDiagnosticsAndExits1(t *testing.T) {
