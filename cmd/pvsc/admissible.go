@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"pvsc.dev/pvsc/music/paths"
@@ -68,15 +67,19 @@ func runWorkflows(args []string, stdout, stderr io.Writer) error {
 }
 
 func (f *workflowFlags) run(stderr io.Writer) (*workflowReport, error) {
-	e, err := f.trust.engine(stderr)
+	e, spec, err := f.trust.engineSpec(stderr)
 	if err != nil {
 		return nil, err
 	}
 	rep := &workflowReport{SetTrust: []trust.Applied{}}
 	if f.trust.ops != "" {
-		if rep.SetTrust, err = f.trustChanges(e); err != nil {
+		// As pvsc trust runs them: the same manager, metric definitions and keeper (a step
+		// off every admissible path is refused), so the paths read the levels it would.
+		tr, err := f.trust.runOn(e, spec)
+		if err != nil {
 			return nil, err
 		}
+		rep.SetTrust = tr.Changes
 	}
 	c, err := paths.FromEngine(e)
 	if err != nil {
@@ -88,30 +91,6 @@ func (f *workflowFlags) run(stderr io.Writer) (*workflowReport, error) {
 	}
 	rep.Result = paths.Admissible(c, w, f.limit)
 	return rep, nil
-}
-
-// trustChanges runs --ops through the trust level manager on the engine.
-func (f *workflowFlags) trustChanges(e *runtime.Engine) ([]trust.Applied, error) {
-	cfg, err := trustConfig(f.trust.config)
-	if err != nil {
-		return nil, err
-	}
-	m, err := trust.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	feed := trust.NewFeed(e, m)
-	out, err := feed.Seed()
-	if err != nil {
-		return nil, err
-	}
-	in, err := os.Open(f.trust.ops)
-	if err != nil {
-		return nil, err
-	}
-	defer in.Close()
-	err = feed.Run(in, func(l trust.Line) { out = append(out, l.Changes...) })
-	return out, err
 }
 
 func (f *workflowFlags) workflow(e *runtime.Engine) (paths.Workflow, error) {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -87,4 +89,16 @@ func TestWorkflowsCommandErrors(t *testing.T) {
 		assert.Equal(t, 1, code, c.args)
 		assert.Contains(t, stderr, c.want)
 	}
+}
+
+// TestWorkflowsOpsReadTheConfigsMetrics: --ops run as pvsc trust runs them, so a --config
+// that makes the patch latency miss cost nothing leaves cloud-edge, and its paths, in place.
+func TestWorkflowsOpsReadTheConfigsMetrics(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "rule.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"metrics": {"patch_latency_days": {"penalty": 0}}}`), 0o644))
+	r := workflowsJSONOf(t, append([]string{"--ops", edgeMisses, "--config", cfg}, navRoute...)...)
+	assert.Equal(t, uint64(16), r.Total, "the miss costs no level")
+	assert.NotContains(t, r.SetTrust, struct{ Provider, From, To string }{"cloud-edge", "confidential", "internal"})
+	assert.Contains(t, r.SetTrust, struct{ Provider, From, To string }{"cloud-budget", "confidential", "internal"},
+		"the snapshot's cloud-budget is held to its SLA as before")
 }

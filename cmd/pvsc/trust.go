@@ -109,6 +109,12 @@ func (f *trustFlags) run(stderr io.Writer) (*trustReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.runOn(e, spec)
+}
+
+// runOn runs --ops on the engine through the manager (the spec's metric definitions, the
+// config's parameters and definitions over them) and the keeper.
+func (f *trustFlags) runOn(e *runtime.Engine, spec *tables.Spec) (*trustReport, error) {
 	set, err := trustSettingsFile(f.config, trust.Definitions(spec))
 	if err != nil {
 		return nil, err
