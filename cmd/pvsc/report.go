@@ -15,13 +15,13 @@ func init() {
 	register(&command{
 		name:    "report",
 		summary: "write the security reports (operator, data owner, auditor) as Markdown and HTML with SVG plots, from a decision log, a journal or a run of operations",
-		usage:   "(--decisions FILE | --ops FILE.jsonl | --journal DIR) [--spec DIR] [--snapshot FILE] [--proofs FILE] [--lag FILE] [--trust-config FILE] [--audience operator,owner,auditor] [--out DIR]",
+		usage:   "(--decisions FILE | --ops FILE.jsonl | --journal DIR) [--spec DIR] [--snapshot FILE] [--proofs FILE] [--lag FILE] [--trust-config FILE] [--audience operator,owner,auditor] [--owner ID,...] [--out DIR]",
 		run:     runReport,
 	})
 }
 
 type reportFlags struct {
-	decisions, ops, journal, spec, snap, proofs, lag, trustConfig, audience, out string
+	decisions, ops, journal, spec, snap, proofs, lag, trustConfig, audience, owners, out string
 }
 
 func runReport(args []string, stdout, stderr io.Writer) error {
@@ -36,6 +36,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.lag, "lag", "", "a scrape of pvsc serve's /metrics, for the operator's event lag")
 	fs.StringVar(&f.trustConfig, "trust-config", "", "the trust rule's parameters (as pvsc trust --config)")
 	fs.StringVar(&f.audience, "audience", strings.Join(report.Audiences, ","), "the reports to write")
+	fs.StringVar(&f.owners, "owner", "", "also write one data owner report per owner (comma-separated ids): owner-ID.html and .md, with that owner's data and workflows only")
 	fs.StringVar(&f.out, "out", "report", "the directory the reports are written to")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -44,11 +45,25 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range strings.Split(f.audience, ",") {
+	var docs []*report.Doc
+	for _, a := range list(f.audience) {
 		d, err := report.Build(in, strings.TrimSpace(a))
 		if err != nil {
 			return err
 		}
+		docs = append(docs, d)
+	}
+	for _, o := range list(f.owners) {
+		d, err := report.OwnerFor(in, strings.TrimSpace(o))
+		if err != nil {
+			return err
+		}
+		docs = append(docs, d)
+	}
+	if len(docs) == 0 {
+		return errors.New("no report to write: --audience and --owner are both empty")
+	}
+	for _, d := range docs {
 		if err := d.WriteDir(f.out); err != nil {
 			return err
 		}

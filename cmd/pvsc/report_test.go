@@ -63,3 +63,27 @@ func TestReportCommandFromDecisions(t *testing.T) {
 	assert.Contains(t, string(md), "22 decisions, 1 refused.")
 	assert.NoFileExists(t, filepath.Join(out, "owner.md"))
 }
+
+// --owner writes one report per owner, next to the audiences asked for; an owner the input
+// does not know fails before anything is written.
+func TestReportCommandPerOwner(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := pvsc("report", "--ops", "testdata/trust/metrics.jsonl", "--audience", "", "--owner", "nav-corp, city-traffic", "--out", out)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, filepath.Join(out, "owner-nav-corp.html"))
+	md, err := os.ReadFile(filepath.Join(out, "owner-city-traffic.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "blackspots")
+	assert.NotContains(t, string(md), "route-plan")
+	assert.NoFileExists(t, filepath.Join(out, "owner.md"), "no audience asked for")
+
+	empty := t.TempDir()
+	code, _, stderr = pvsc("report", "--ops", "testdata/trust/metrics.jsonl", "--owner", "nobody", "--out", empty)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `owner "nobody" holds no data object and no workflow in the input`)
+	assert.NoFileExists(t, filepath.Join(empty, "operator.md"))
+
+	code, _, stderr = pvsc("report", "--ops", "testdata/trust/metrics.jsonl", "--audience", "", "--out", empty)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "no report to write")
+}

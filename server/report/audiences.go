@@ -269,6 +269,35 @@ func Owner(in *Input) *Doc {
 	return d
 }
 
+// OwnerFor is one data owner's report: Owner over the part of the community the owner may
+// see (Community.Of), written as owner-ID. The report of every owner (Owner) is the
+// community operator's; this is the one to hand to an owner.
+func OwnerFor(in *Input, owner string) (*Doc, error) {
+	if in.Community == nil {
+		return nil, fmt.Errorf("owner %q: the input holds no MuSIC community", owner)
+	}
+	c, err := in.Community.Of(owner)
+	if err != nil {
+		return nil, err
+	}
+	mine := *in
+	mine.Community = c
+	d := Owner(&mine)
+	d.Audience = "owner-" + fileSafe(owner)
+	d.Title += " (for " + owner + ")"
+	return d, nil
+}
+
+// fileSafe keeps an id's letters, digits, '-', '_' and '.' for a file name.
+func fileSafe(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return '_'
+	}, id)
+}
+
 // Auditor is the auditor's report: findings, denials, the proofs run with their bounds,
 // and each provider's trust level history with the causes (metric misses) that moved it.
 func Auditor(in *Input) (*Doc, error) {

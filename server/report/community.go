@@ -126,3 +126,39 @@ func strs(v any) []string {
 	}
 	return out
 }
+
+// Of is the part of the community one data owner may see: its own data objects, the
+// workflows it owns or that process its data, and the stores and steps of those. The
+// providers are the community's: what any member's data may be offered. An owner with no
+// data object and no workflow in the input is an error, not an empty report.
+func (c *Community) Of(owner string) (*Community, error) {
+	out := &Community{Community: c.Community}
+	mine := map[string]bool{}
+	for _, d := range c.Data {
+		if d.Owner == owner {
+			out.Data = append(out.Data, d)
+			mine[d.ID] = true
+		}
+	}
+	flows := map[string]bool{}
+	for _, w := range c.Workflows {
+		if w.Owner == owner || mine[w.Data] {
+			out.Workflows = append(out.Workflows, w)
+			flows[w.ID] = true
+		}
+	}
+	if len(out.Data) == 0 && len(out.Workflows) == 0 {
+		return nil, fmt.Errorf("owner %q holds no data object and no workflow in the input", owner)
+	}
+	for _, m := range c.Moves {
+		if mine[m.Data] {
+			out.Moves = append(out.Moves, m)
+		}
+	}
+	for _, a := range c.Attempts {
+		if flows[a.Workflow] {
+			out.Attempts = append(out.Attempts, a)
+		}
+	}
+	return out, nil
+}

@@ -51,6 +51,44 @@ func TestReportsOfTheNavigationRun(t *testing.T) {
 	assert.EqualError(t, err, `unknown audience "cfo" (want operator, owner, auditor)`)
 }
 
+// One owner's report holds that owner's data, the workflows that process it and their
+// steps only; the other owners' data does not appear in it.
+func TestOwnerReportShowsOneOwnersData(t *testing.T) {
+	in := navigation(t)
+	md := func(d *report.Doc) string {
+		var b strings.Builder
+		require.NoError(t, d.Markdown(&b))
+		return b.String()
+	}
+	nav, err := report.OwnerFor(in, "nav-corp")
+	require.NoError(t, err)
+	assert.Equal(t, "owner-nav-corp", nav.Audience)
+	text := md(nav)
+	assert.Contains(t, text, "| route-plan | nav-corp | confidential |")
+	assert.Contains(t, text, "| 32 | nav-route | s3 | traffic-edge | denied |", "its workflow's steps, with their verdicts")
+	assert.NotContains(t, text, "blackspots |", "city-traffic's data is not nav-corp's to see")
+
+	city, err := report.OwnerFor(in, "city-traffic")
+	require.NoError(t, err)
+	text = md(city)
+	assert.Contains(t, text, "| blackspots | city-traffic | confidential | cloud-edge | true |")
+	assert.Contains(t, text, "| 13 | blackspots | cloud-edge | allow |")
+	assert.NotContains(t, text, "route-plan")
+	assert.NotContains(t, text, "nav-route")
+	assert.Contains(t, text, "## Admissible providers per class", "the community's providers are every member's to see")
+
+	_, err = report.OwnerFor(in, "nobody")
+	assert.EqualError(t, err, `owner "nobody" holds no data object and no workflow in the input`)
+	assert.Equal(t, "owner-a_b", mustOwner(t, "a/b").Audience, "an id makes a safe file name")
+}
+
+func mustOwner(t *testing.T, id string) *report.Doc {
+	in := &report.Input{Name: "x", Community: &report.Community{Data: []report.DataObject{{Owner: id}}}}
+	d, err := report.OwnerFor(in, id)
+	require.NoError(t, err)
+	return d
+}
+
 // Headless Chromium renders each HTML report: its sections, its tables and its plots (SVG
 // drawn by internal/plot, with a size the browser lays out).
 func TestReportsInABrowser(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"pvsc.dev/pvsc/music/neutral"
+	"pvsc.dev/pvsc/music/paths"
 	"pvsc.dev/pvsc/music/trust"
 	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/runtime/replay"
@@ -121,6 +122,7 @@ type processor struct {
 	replay.Processor
 	e        *runtime.Engine
 	m        *trust.Manager
+	keeper   *paths.Keeper // the workflows' admissible paths: the gate pvsc trust runs too
 	seeded   []TrustChange
 	pending  []trust.Applied
 	moves    []Move
@@ -135,14 +137,41 @@ func (p *processor) startTrust(cfg trust.Config) error {
 	}
 	p.m = m
 	seeded, err := trust.NewFeed(p.e, m).Seed()
+	if err != nil {
+		return err
+	}
 	for _, a := range seeded {
 		p.seeded = append(p.seeded, TrustChange{Applied: a})
 	}
+	p.keeper, _, err = paths.NewKeeper(p.e)
 	return err
 }
 
 func (p *processor) Process(op *runtime.Op) replay.Outcome {
+	if o, refused := p.gate(op); refused {
+		return p.after(op, o)
+	}
 	return p.after(op, p.Processor.Process(op))
+}
+
+// gate refuses a step that leaves every admissible path of its workflow, as pvsc trust's
+// feed does: when the properties allow it, the keeper's refusal is the verdict, recorded as
+// its own check next to theirs.
+func (p *processor) gate(op *runtime.Op) (replay.Outcome, bool) {
+	if p.keeper == nil {
+		return replay.Outcome{}, false
+	}
+	a, off := p.keeper.Before(neutral.Of(p.e, op))
+	if !off {
+		return replay.Outcome{}, false
+	}
+	d := p.e.Decide(op)
+	if d.Blocked || d.Err != nil {
+		return replay.Outcome{}, false
+	}
+	rec := d.Record()
+	checks := append(rec.Checks, runtime.CheckRecord{Property: a.Kind, Kind: "gate", Verdict: "deny", Scope: a.Subject, Reason: a.Message})
+	return replay.Outcome{Op: rec.Op, Verdict: runtime.Deny, Blocked: true, Checks: checks}, true
 }
 
 func (p *processor) Fact(op *runtime.Op) replay.Outcome {
@@ -160,12 +189,14 @@ func (p *processor) after(op *runtime.Op, o replay.Outcome) replay.Outcome {
 	if o.Blocked || p.m == nil {
 		return o
 	}
+	p.keeper.After(n, nil)
 	changes, err := p.m.Observe(n)
 	if err != nil {
 		return o // the manager's complaint (say, an outcome of an unknown step) changes no level
 	}
 	for _, c := range changes {
 		p.pending = append(p.pending, trust.Apply(p.e, c))
+		p.keeper.After(c.Op(), &c)
 	}
 	return o
 }
