@@ -17,29 +17,18 @@ import (
 const testdata = "../../cmd/pvsc/testdata/workflows/"
 
 // replay runs the community snapshot and a sequence through the engine, the manager (with the
-// shipped metric definitions) and the watchers; it returns every line's result.
+// shipped metric definitions), the watchers and the keeper's gate; it returns every line's result.
 func replay(t *testing.T, ops string) (*paths.Keeper, []trust.Line) {
 	t.Helper()
-	e, err := runtime.New(musicspec.Spec, nil, runtime.Options{})
-	require.NoError(t, err)
-	_, err = e.LoadSnapshotFile(testdata + "community.json")
-	require.NoError(t, err)
-	m, err := trust.New(trust.Default())
-	require.NoError(t, err)
+	e, m := engineOn(t)
 	require.NoError(t, m.Define(trust.Definitions(musicspec.Spec)))
-	k, start, err := paths.NewKeeper(e)
+	feed := trust.NewFeed(e, m)
+	k, start, err := paths.Watch(feed)
 	require.NoError(t, err)
 	assert.Empty(t, start, "the snapshot's workflow names no kinds: nothing to keep")
-	feed := trust.NewFeed(e, m)
-	feed.Watchers = []trust.Watcher{paths.Strands{E: e}, k}
 	_, err = feed.Seed()
 	require.NoError(t, err)
-	in, err := os.Open(testdata + ops)
-	require.NoError(t, err)
-	defer in.Close()
-	var lines []trust.Line
-	require.NoError(t, feed.Run(in, func(l trust.Line) { lines = append(lines, l) }))
-	return k, lines
+	return k, run(t, feed, ops)
 }
 
 type seen struct {
