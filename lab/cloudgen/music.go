@@ -206,5 +206,10 @@ func (m *Music) workflowRec(b []byte, w int) []byte {
 	if d := nth(S.DataObjects, S.Organisations, o, int(rnd(m.Seed, kWorkflow, w, 1)%64)); d >= 0 {
 		o2.str("data_id", m.DataID(d))
 	}
+	if w%3 == 0 {
+		// A third of the workflows name their steps' kinds (1 to 4 of the services' kinds):
+		// music/paths keeps those from the start.
+		o2.strs("kinds", serviceKinds[:1+int(rnd(m.Seed, kWorkflow, w, 2)%uint64(len(serviceKinds)))])
+	}
 	return o2.done()
 }

@@ -158,3 +158,22 @@ func run(t *testing.T, feed *trust.Feed, ops string) []trust.Line {
 	require.NoError(t, feed.Run(in, func(l trust.Line) { lines = append(lines, l) }))
 	return lines
 }
+
+// TestKeeperKeepsASnapshotsWorkflows: a snapshot's workflow that names its steps' kinds is
+// kept from the start; one without kinds is not the keeper's.
+func TestKeeperKeepsASnapshotsWorkflows(t *testing.T) {
+	e, err := runtime.New(musicspec.Spec, nil, runtime.Options{})
+	require.NoError(t, err)
+	_, err = e.LoadSnapshot(strings.NewReader(`{"communities":[{"id":"icc"}],"organisations":[{"id":"o","community_id":"icc"}],
+		"providers":[{"id":"p","community_id":"icc","tags":[],"trust":"secret","sla":"secret"}],
+		"services":[{"id":"route","provider_id":"p","kind":"routing","tags":[]}],
+		"data_objects":[{"id":"d","owner":"o","class":"internal","tags":[]}],
+		"workflows":[{"id":"kept","owner":"o","data_id":"d","kinds":["routing","storage"]},{"id":"free","owner":"o","data_id":"d"}]}`), "snap.json")
+	require.NoError(t, err)
+	k, start, err := paths.NewKeeper(e)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]uint64{"kept": 0}, k.Counts(), "no storage service: no path, and only the workflow with kinds is kept")
+	require.Len(t, start, 1)
+	assert.Equal(t, paths.KindNoPath, start[0].Kind)
+	assert.Contains(t, start[0].Message, "step 2 (storage)")
+}

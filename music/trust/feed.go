@@ -100,7 +100,11 @@ func (f *Feed) Seed() ([]Applied, error) {
 			return nil, err
 		}
 		for _, r := range recs {
-			changes, err := f.Manager.Observe(src.op(r))
+			op := src.op(r)
+			if op.Event == "" {
+				continue
+			}
+			changes, err := f.Manager.Observe(op)
 			if err != nil {
 				return nil, fmt.Errorf("snapshot %s %v: %w", src.entity, r["id"], err)
 			}
@@ -110,13 +114,14 @@ func (f *Feed) Seed() ([]Applied, error) {
 	return out, nil
 }
 
-// seeds turn the context's records back into the operations that made them, parents first.
+// seeds turn the context's records back into the operations that made them, parents first;
+// an op with no event is nothing to replay.
 var seeds = []struct {
 	entity string
 	op     func(map[string]any) neutral.Op
 }{
 	{"provider", func(r map[string]any) neutral.Op {
-		return neutral.Op{Event: "register_provider", Params: map[string]any{"provider_id": r["id"], "trust": r["trust"], "sla": r["sla"]}}
+		return neutral.Op{Event: "register_provider", Params: map[string]any{"provider_id": r["id"], "trust": contract(r), "sla": r["sla"]}}
 	}},
 	{"service", func(r map[string]any) neutral.Op {
 		return neutral.Op{Event: "register_service", Params: map[string]any{"service_id": r["id"], "provider_id": r["provider"]}}
@@ -127,6 +132,14 @@ var seeds = []struct {
 		}
 		return neutral.Op{Event: "hand_to_provider", Params: map[string]any{"step_id": r["id"], "provider": r["provider"]}}
 	}},
+	// A step's outcome is the manager's experience of its provider: a checkpoint keeps it on
+	// the step record. (A context keeps no order of outcomes: they are read in record order.)
+	{"step", func(r map[string]any) neutral.Op {
+		if o, _ := r["outcome"].(string); o != "" {
+			return neutral.Op{Event: "record_outcome", Params: map[string]any{"step_id": r["id"], "outcome": o}}
+		}
+		return neutral.Op{}
+	}},
 	{"rating", func(r map[string]any) neutral.Op {
 		return neutral.Op{Event: "rate_provider", Params: map[string]any{"provider_id": r["provider"], "rater": r["rater"], "score": r["score"]}}
 	}},
@@ -134,6 +147,17 @@ var seeds = []struct {
 		return neutral.Op{Event: "report_measurement", Params: map[string]any{"provider_id": r["provider"], "name": r["name"],
 			"value": r["value"], "target": r["target"], "direction": r["direction"]}}
 	}},
+}
+
+// contract is the level a provider's contract gives, the manager's base: its base, which the
+// registry's registration sets and set_trust leaves alone. A record without one (registered
+// by an operation that named no base) falls back to its trust, which after a set_trust is the
+// manager's level rather than the contract's (the restart then counts the same history twice).
+func contract(r map[string]any) any {
+	if b, _ := r["base"].(string); b != "" && b != Public.String() {
+		return b
+	}
+	return r["trust"]
 }
 
 // Run reads operations (JSON lines in any form pvsc replay reads; blank lines and lines

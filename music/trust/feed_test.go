@@ -1,6 +1,7 @@
 package trust_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -117,4 +118,67 @@ func TestFeedJudgesByTheSpecsMetrics(t *testing.T) {
 	require.Len(t, lines[1].Changes, 1)
 	assert.Equal(t, trust.Secret, lines[1].Changes[0].To)
 	assert.Equal(t, int64(995), f.Manager.Metrics()["availability"].Target)
+}
+
+// TestSeedKeepsExperienceAcrossACheckpoint: a restart from a checkpoint reads the steps'
+// outcomes back, so a provider's experience (and the level it earned) survives the restart.
+func TestSeedKeepsExperienceAcrossACheckpoint(t *testing.T) {
+	f, e := feed(t)
+	run(t, f, community)
+	lines := run(t, f, `{"op":"hand_to_provider","params":{"step_id":"s1","workflow_id":"nav-route","provider":"cloud-secure"}}
+{"event_type":"music.step.outcome","payload":{"step_id":"s1","outcome":"violated"}}
+{"op":"hand_to_provider","params":{"step_id":"s2","workflow_id":"nav-route","provider":"cloud-secure"}}
+{"event_type":"music.step.outcome","payload":{"step_id":"s2","outcome":"completed"}}
+`)
+	for _, l := range lines {
+		require.Empty(t, l.Error, "line %d", l.Line)
+	}
+	before, _ := f.Manager.Status("cloud-secure")
+	require.Equal(t, 1, before.Experience.Violated)
+
+	var ck bytes.Buffer
+	require.NoError(t, e.WriteCheckpoint(&ck))
+	g, e2 := feed(t)
+	_, err := e2.LoadSnapshot(&ck, "checkpoint")
+	require.NoError(t, err)
+	_, err = g.Seed()
+	require.NoError(t, err)
+	after, _ := g.Manager.Status("cloud-secure")
+	assert.Equal(t, before.Experience, after.Experience, "the outcomes are read back")
+	assert.Equal(t, before.Current, after.Current)
+}
+
+// TestOutsideSetTrustIsTheBaseAfterARestart: a set_trust from outside (no cause) is the
+// provider's new base, in the model too, so a restart from a checkpoint keeps it; the
+// manager's own set_trust (with its cause) leaves the base alone.
+func TestOutsideSetTrustIsTheBaseAfterARestart(t *testing.T) {
+	f, e := feed(t)
+	run(t, f, community)
+	lines := run(t, f, `{"event_type":"music.trust.changed","payload":{"provider_id":"cloud-secure","trust":"internal"}}
+{"event_type":"music.trust.changed","payload":{"provider_id":"cloud-edge","trust":"internal","cause":"an echo of a manager's change"}}
+`)
+	for _, l := range lines {
+		require.Empty(t, l.Error, "line %d", l.Line)
+	}
+	base := func(e *runtime.Engine) map[string]any {
+		recs, err := e.Records("provider")
+		require.NoError(t, err)
+		out := map[string]any{}
+		for _, r := range recs {
+			out[r["id"].(string)] = r["base"]
+		}
+		return out
+	}
+	assert.Equal(t, map[string]any{"cloud-secure": "internal", "cloud-edge": "confidential"}, base(e))
+
+	var ck bytes.Buffer
+	require.NoError(t, e.WriteCheckpoint(&ck))
+	g, e2 := feed(t)
+	_, err := e2.LoadSnapshot(&ck, "checkpoint")
+	require.NoError(t, err)
+	_, err = g.Seed()
+	require.NoError(t, err)
+	s, _ := g.Manager.Status("cloud-secure")
+	assert.Equal(t, trust.Internal, s.Base, "the administrator's level, not the registration's secret")
+	assert.Equal(t, trust.Internal, s.Current)
 }

@@ -84,9 +84,10 @@ func (c Change) Op() neutral.Op {
 }
 
 // Notification is the change as the trust level manager publishes it (music_ops.pvsc's
-// "music.trust.changed").
+// "music.trust.changed"); its cause marks it as the manager's, so that a reader does not take
+// it for a new base.
 func (c Change) Notification() map[string]any {
-	return map[string]any{"event_type": "music.trust.changed", "payload": map[string]any{"provider_id": c.Provider, "trust": c.To.String()}}
+	return map[string]any{"event_type": "music.trust.changed", "payload": map[string]any{"provider_id": c.Provider, "trust": c.To.String(), "cause": c.Cause}}
 }
 
 // New makes a manager with the rule cfg (see Default).

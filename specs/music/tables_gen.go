@@ -45,6 +45,7 @@ var Spec = &tables.Spec{
 						},
 						tables.Attr{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Attr{Name: "sla", Type: tables.Type{Kind: tables.TEnum}},
+						tables.Attr{Name: "base", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Attr{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 						tables.Attr{Name: "down_from", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 						tables.Attr{Name: "down_until", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
@@ -170,6 +171,7 @@ var Spec = &tables.Spec{
 						},
 						tables.Param{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Param{Name: "sla", Type: tables.Type{Kind: tables.TEnum}},
+						tables.Param{Name: "base", Type: tables.Type{Kind: tables.TEnum}},
 						tables.Param{Name: "cost", Type: tables.Type{Kind: tables.TInt, Ref: -1}},
 					},
 					OtherKey:   -1,
@@ -180,6 +182,7 @@ var Spec = &tables.Spec{
 						tables.Set{Param: 3, Entity: 2, Attr: 1},
 						tables.Set{Param: 4, Entity: 2, Attr: 2},
 						tables.Set{Param: 5, Entity: 2, Attr: 3},
+						tables.Set{Param: 6, Entity: 2, Attr: 4},
 					},
 				},
 				tables.Event{
@@ -190,10 +193,14 @@ var Spec = &tables.Spec{
 					Params: []tables.Param{
 						tables.Param{Name: "provider_id", Type: tables.Type{Kind: tables.TRef, Ref: 2}},
 						tables.Param{Name: "trust", Type: tables.Type{Kind: tables.TEnum}},
+						tables.Param{Name: "base", Type: tables.Type{Kind: tables.TEnum}},
 					},
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
-					Sets:     []tables.Set{tables.Set{Param: 1, Entity: 2, Attr: 1}},
+					Sets: []tables.Set{
+						tables.Set{Param: 1, Entity: 2, Attr: 1},
+						tables.Set{Param: 2, Entity: 2, Attr: 3},
+					},
 				},
 				tables.Event{
 					Name:   "deregister_provider",
@@ -299,8 +306,8 @@ var Spec = &tables.Spec{
 					OtherKey: -1,
 					Link:     tables.AttrRef{Entity: -1, Attr: -1},
 					Sets: []tables.Set{
-						tables.Set{Param: 1, Entity: 2, Attr: 4},
-						tables.Set{Param: 2, Entity: 2, Attr: 5},
+						tables.Set{Param: 1, Entity: 2, Attr: 5},
+						tables.Set{Param: 2, Entity: 2, Attr: 6},
 					},
 				},
 				tables.Event{
@@ -546,8 +553,9 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "community_id"},
 						tables.ParamSource{Param: 2, Path: "tags"},
 						tables.ParamSource{Param: 3, Path: "trust"},
+						tables.ParamSource{Param: 5, Path: "trust"},
 						tables.ParamSource{Param: 4, Path: "sla"},
-						tables.ParamSource{Param: 5, Path: "cost"},
+						tables.ParamSource{Param: 6, Path: "cost"},
 					},
 				},
 				tables.OpRow{
@@ -626,6 +634,7 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "id"},
 						tables.ParamSource{Param: 1, Path: "owner"},
 						tables.ParamSource{Param: 2, Path: "data_id"},
+						tables.ParamSource{Param: 3, Path: "kinds"},
 					},
 				},
 				tables.OpRow{
@@ -637,8 +646,9 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Param: 1, Path: "payload.provider.community_id"},
 						tables.ParamSource{Param: 2, Path: "payload.provider.tags"},
 						tables.ParamSource{Param: 3, Path: "payload.provider.trust"},
+						tables.ParamSource{Param: 5, Path: "payload.provider.trust"},
 						tables.ParamSource{Param: 4, Path: "payload.provider.sla"},
-						tables.ParamSource{Param: 5, Path: "payload.provider.cost"},
+						tables.ParamSource{Param: 6, Path: "payload.provider.cost"},
 					},
 				},
 				tables.OpRow{
@@ -649,6 +659,18 @@ var Spec = &tables.Spec{
 						tables.ParamSource{Path: "payload.provider_id"},
 						tables.ParamSource{Param: 1, Path: "payload.trust"},
 					},
+					If: "payload.cause",
+				},
+				tables.OpRow{
+					Event:  3,
+					Source: tables.Notify,
+					Key:    "music.trust.changed",
+					Params: []tables.ParamSource{
+						tables.ParamSource{Path: "payload.provider_id"},
+						tables.ParamSource{Param: 1, Path: "payload.trust"},
+						tables.ParamSource{Param: 2, Path: "payload.trust"},
+					},
+					If: "!payload.cause",
 				},
 				tables.OpRow{
 					Event:  4,
@@ -1107,7 +1129,7 @@ var Spec = &tables.Spec{
 													Op:   tables.FField,
 													Type: tables.TInt,
 													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-													A:    6,
+													A:    7,
 													B:    2,
 												},
 											},
@@ -1123,7 +1145,7 @@ var Spec = &tables.Spec{
 											Op:   tables.FField,
 											Type: tables.TInt,
 											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
-											A:    7,
+											A:    8,
 											B:    2,
 										},
 									},
@@ -1248,7 +1270,7 @@ var Spec = &tables.Spec{
 																			B:    3,
 																		},
 																	},
-																	A: 6,
+																	A: 7,
 																	B: 2,
 																},
 															},
@@ -1272,7 +1294,7 @@ var Spec = &tables.Spec{
 																	B:    3,
 																},
 															},
-															A: 7,
+															A: 8,
 															B: 2,
 														},
 													},
@@ -4224,7 +4246,7 @@ func init() {
 		{Expr: Spec.Models[0].Events[16].Where, Pred: pred3},        // op.score >= 0 && op.score <= 5
 		{Expr: Spec.Models[0].Events[17].Where, Pred: pred4},        // !has(op.direction) || op.direction in ["max", "min"]
 		{Expr: Spec.Clouds[0].Rows[7].When, Pred: pred5},            // op.location != ""
-		{Expr: Spec.Clouds[0].Rows[21].When, Pred: pred6},           // op.provider != ""
+		{Expr: Spec.Clouds[0].Rows[22].When, Pred: pred6},           // op.provider != ""
 		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred5},   // op.location != ""
 		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred7},  // op.location in watchlist
 		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred5},   // op.location != ""
@@ -4281,11 +4303,11 @@ func pred8(c genimpl.Ctx) bool {
 }
 
 func pred9(c genimpl.Ctx) bool {
-	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 7).I)
+	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 8).I)
 }
 
 func pred10(c genimpl.Ctx) bool {
-	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 6).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)))
+	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 8).I)))
 }
 
 func pred11(c genimpl.Ctx) bool {
