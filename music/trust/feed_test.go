@@ -136,14 +136,7 @@ func TestSeedKeepsExperienceAcrossACheckpoint(t *testing.T) {
 	before, _ := f.Manager.Status("cloud-secure")
 	require.Equal(t, 1, before.Experience.Violated)
 
-	var ck bytes.Buffer
-	require.NoError(t, e.WriteCheckpoint(&ck))
-	g, e2 := feed(t)
-	_, err := e2.LoadSnapshot(&ck, "checkpoint")
-	require.NoError(t, err)
-	_, err = g.Seed()
-	require.NoError(t, err)
-	after, _ := g.Manager.Status("cloud-secure")
+	after, _ := restarted(t, e).Manager.Status("cloud-secure")
 	assert.Equal(t, before.Experience, after.Experience, "the outcomes are read back")
 	assert.Equal(t, before.Current, after.Current)
 }
@@ -171,6 +164,15 @@ func TestOutsideSetTrustIsTheBaseAfterARestart(t *testing.T) {
 	}
 	assert.Equal(t, map[string]any{"cloud-secure": "internal", "cloud-edge": "confidential"}, base(e))
 
+	s, _ := restarted(t, e).Manager.Status("cloud-secure")
+	assert.Equal(t, trust.Internal, s.Base, "the administrator's level, not the registration's secret")
+	assert.Equal(t, trust.Internal, s.Current)
+}
+
+// restarted is a new feed started from a checkpoint of e's context and seeded from it, as
+// pvsc serve restarts.
+func restarted(t *testing.T, e *runtime.Engine) *trust.Feed {
+	t.Helper()
 	var ck bytes.Buffer
 	require.NoError(t, e.WriteCheckpoint(&ck))
 	g, e2 := feed(t)
@@ -178,7 +180,5 @@ func TestOutsideSetTrustIsTheBaseAfterARestart(t *testing.T) {
 	require.NoError(t, err)
 	_, err = g.Seed()
 	require.NoError(t, err)
-	s, _ := g.Manager.Status("cloud-secure")
-	assert.Equal(t, trust.Internal, s.Base, "the administrator's level, not the registration's secret")
-	assert.Equal(t, trust.Internal, s.Current)
+	return g
 }
