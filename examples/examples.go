@@ -48,11 +48,7 @@ func (x Example) ID() string { return x.Name }
 
 // Run runs one example against the specs under root, printing every step.
 func (x Example) Run(root string, w io.Writer) error {
-	res, err := compiler.CompileDir(filepath.Join(root, x.Spec))
-	if err != nil {
-		return err
-	}
-	e, err := runtime.New(res.Spec, res.Envs, runtime.Options{})
+	e, err := engineOf(root, x.Spec)
 	if err != nil {
 		return err
 	}
@@ -165,4 +161,13 @@ func neutral(event string, params ...string) string {
 	}
 	b.WriteString("}}")
 	return b.String()
+}
+
+// engineOf is an engine of the spec directory spec under root, with an empty context.
+func engineOf(root, spec string) (*runtime.Engine, error) {
+	res, err := compiler.CompileDir(filepath.Join(root, spec))
+	if err != nil {
+		return nil, err
+	}
+	return runtime.New(res.Spec, res.Envs, runtime.Options{})
 }

@@ -3,13 +3,10 @@ package examples
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
-	"pvsc.dev/pvsc/compiler"
 	"pvsc.dev/pvsc/music/paths"
 	"pvsc.dev/pvsc/music/trust"
-	"pvsc.dev/pvsc/runtime"
 )
 
 // Journey is a MuSIC scenario run as the community runs it: every line goes through the
@@ -93,11 +90,7 @@ func data(id, owner, class string) string {
 // Run runs the journey against the specs under root with the default trust rule and the
 // spec's metric definitions, printing every step.
 func (j Journey) Run(root string, w io.Writer) error {
-	res, err := compiler.CompileDir(filepath.Join(root, j.Spec))
-	if err != nil {
-		return err
-	}
-	e, err := runtime.New(res.Spec, res.Envs, runtime.Options{})
+	e, err := engineOf(root, j.Spec)
 	if err != nil {
 		return err
 	}

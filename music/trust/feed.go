@@ -216,19 +216,30 @@ func (f *Feed) line(n int, text []byte) Line {
 	return l
 }
 
-// gate hands a request to every gate; the first that refuses it blocks it, unless the engine
-// refuses it too: then the engine's verdict, with the properties' reasons, is the one given.
+// gate refuses a request a gate refuses (Refused); a fact is not gated.
 func (f *Feed) gate(op *runtime.Op, fact bool) (Alert, bool) {
-	if fact || len(f.Gates) == 0 {
+	if fact {
 		return Alert{}, false
 	}
-	nop := neutral.Of(f.Engine, op)
-	for _, g := range f.Gates {
+	a, _, refused := Refused(f.Engine, f.Gates, op)
+	return a, refused
+}
+
+// Refused hands a request to every gate; the first that refuses it blocks it, unless the
+// engine refuses it too (or cannot decide it): then the engine's verdict, with the
+// properties' reasons, is the one given. d is the engine's decision of the refused request.
+func Refused(e *runtime.Engine, gates []Gate, op *runtime.Op) (a Alert, d runtime.Decision, refused bool) {
+	if len(gates) == 0 {
+		return Alert{}, d, false
+	}
+	nop := neutral.Of(e, op)
+	for _, g := range gates {
 		if a, refused := g.Before(nop); refused {
-			return a, !f.Engine.Decide(op).Blocked
+			d = e.Decide(op)
+			return a, d, !d.Blocked && d.Err == nil
 		}
 	}
-	return Alert{}, false
+	return Alert{}, d, false
 }
 
 func (f *Feed) decide(op *runtime.Op, fact bool) runtime.Decision {
