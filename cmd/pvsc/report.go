@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"pvsc.dev/pvsc/music/trust"
 	"pvsc.dev/pvsc/server/report"
 )
 
@@ -113,21 +114,25 @@ func (f *reportFlags) run(stderr io.Writer) (*report.Input, error) {
 	if f.journal != "" {
 		snap = ""
 	}
-	e, _, err := specEngine(f.spec, snap, stderr)
+	e, spec, err := specEngine(f.spec, snap, stderr)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := trustConfig(f.trustConfig)
+	set, err := trustSettingsFile(f.trustConfig, trust.Definitions(spec))
+	if err != nil {
+		return nil, err
+	}
+	m, err := trustManager(set)
 	if err != nil {
 		return nil, err
 	}
 	if f.journal != "" {
-		return report.RunJournal(e, f.journal, cfg)
+		return report.RunJournal(e, f.journal, m)
 	}
 	ops, err := os.Open(f.ops)
 	if err != nil {
 		return nil, err
 	}
 	defer ops.Close()
-	return report.Run(e, ops, f.ops, cfg)
+	return report.Run(e, ops, f.ops, m)
 }

@@ -87,3 +87,21 @@ func TestReportCommandPerOwner(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "no report to write")
 }
+
+// --trust-config's metric definitions reach the run's trust level manager, as pvsc trust's
+// --config does: a patch-latency miss that costs nothing moves no level.
+func TestReportTrustConfigReadsMetrics(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "rule.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"metrics": {"patch_latency_days": {"penalty": 0}}}`), 0o644))
+	auditor := func(args ...string) string {
+		out := t.TempDir()
+		code, _, stderr := pvsc(append([]string{"report", "--ops", "testdata/trust/metrics.jsonl", "--audience", "auditor", "--out", out}, args...)...)
+		require.Equal(t, 0, code, stderr)
+		md, err := os.ReadFile(filepath.Join(out, "auditor.md"))
+		require.NoError(t, err)
+		return string(md)
+	}
+	drop := "| 20 | cloud-edge | confidential | internal | report_measurement cloud-edge patch_latency_days 21 > target 7 |"
+	assert.Contains(t, auditor(), drop)
+	assert.NotContains(t, auditor("--trust-config", cfg), drop)
+}

@@ -139,10 +139,7 @@ func (f *trustFlags) runOn(e *runtime.Engine, spec *tables.Spec) (*trustReport, 
 // trustFeed is the manager with the settings over the engine, watched for stranded data and
 // workflows that lose their admissible paths; the report holds what the start raised.
 func trustFeed(e *runtime.Engine, set trustSettings) (*trust.Feed, *paths.Keeper, *trustReport, error) {
-	m, err := trust.New(set.Config)
-	if err == nil {
-		err = m.Define(set.Metrics)
-	}
+	m, err := trustManager(set)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -175,10 +172,13 @@ func (r *trustReport) add(l trust.Line) {
 	}
 }
 
-// engine is the proactive engine of the music model, with the snapshot loaded.
-func (f *trustFlags) engine(stderr io.Writer) (*runtime.Engine, error) {
-	e, _, err := f.engineSpec(stderr)
-	return e, err
+// trustManager is a manager with the settings' rule and metric definitions.
+func trustManager(set trustSettings) (*trust.Manager, error) {
+	m, err := trust.New(set.Config)
+	if err == nil {
+		err = m.Define(set.Metrics)
+	}
+	return m, err
 }
 
 // engineSpec is the engine and the spec it runs (whose metric definitions the manager reads).
@@ -222,13 +222,6 @@ func hasEvent(spec *tables.Spec, name string) bool {
 		}
 	}
 	return false
-}
-
-// trustConfig is the default rule with the file's parameters over it (a file that also
-// overrides metric definitions is read by trustSettingsFile).
-func trustConfig(path string) (trust.Config, error) {
-	set, err := trustSettingsFile(path, trust.Metrics{})
-	return set.Config, err
 }
 
 // trustSettingsFile is the default rule and the spec's metric definitions with the file's

@@ -27,12 +27,13 @@ type TrustStatus = trust.Status
 // Run replays operations (JSON lines as pvsc replay reads them) on an engine whose
 // context is loaded, as pvsc replay does; on the music model every applied operation is
 // also read by the trust level manager, whose set_trust is applied before the next line, as
-// pvsc trust does. name labels the input (its file).
-func Run(e *runtime.Engine, ops io.Reader, name string, cfg trust.Config) (*Input, error) {
+// pvsc trust does. name labels the input (its file); m is the manager, with its rule and
+// metric definitions (one without definitions takes the spec's).
+func Run(e *runtime.Engine, ops io.Reader, name string, m *trust.Manager) (*Input, error) {
 	in := &Input{Name: name}
 	p := &processor{Processor: replay.Proactive(e), e: e}
 	if hasEvent(e, "record_outcome") {
-		if err := p.startTrust(cfg); err != nil {
+		if err := p.startTrust(m); err != nil {
 			return nil, err
 		}
 	}
@@ -59,7 +60,7 @@ func Run(e *runtime.Engine, ops io.Reader, name string, cfg trust.Config) (*Inpu
 
 // RunJournal replays a journal's base snapshot and entries (as pvsc serve restores them) with
 // Run; positions are the journal's sequence numbers.
-func RunJournal(e *runtime.Engine, path string, cfg trust.Config) (*Input, error) {
+func RunJournal(e *runtime.Engine, path string, m *trust.Manager) (*Input, error) {
 	s, err := journal.Open(path)
 	if err != nil {
 		return nil, err
@@ -78,7 +79,7 @@ func RunJournal(e *runtime.Engine, path string, cfg trust.Config) (*Input, error
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return Run(e, lines, "journal "+path, cfg)
+	return Run(e, lines, "journal "+path, m)
 }
 
 // journalLines is the journal as one JSON line per entry; blank lines keep an entry's line
@@ -130,11 +131,7 @@ type processor struct {
 	line     int
 }
 
-func (p *processor) startTrust(cfg trust.Config) error {
-	m, err := trust.New(cfg)
-	if err != nil {
-		return err
-	}
+func (p *processor) startTrust(m *trust.Manager) error {
 	p.m = m
 	seeded, err := trust.NewFeed(p.e, m).Seed()
 	if err != nil {
@@ -161,12 +158,8 @@ func (p *processor) gate(op *runtime.Op) (replay.Outcome, bool) {
 	if p.keeper == nil {
 		return replay.Outcome{}, false
 	}
-	a, off := p.keeper.Before(neutral.Of(p.e, op))
-	if !off {
-		return replay.Outcome{}, false
-	}
-	d := p.e.Decide(op)
-	if d.Blocked || d.Err != nil {
+	a, d, refused := trust.Refused(p.e, []trust.Gate{p.keeper}, op)
+	if !refused {
 		return replay.Outcome{}, false
 	}
 	rec := d.Record()
