@@ -28,10 +28,29 @@ type lowerer struct {
 	a    *celast.AST
 	vars tables.Vars
 	lets []celenv.LetDecl
+	// bound are the variables of the enclosing quantifiers, innermost last;
+	// a variable's slot is its position.
+	bound []boundVar
 }
 
-// letStrs is the constant strings of the let an identifier names, if it does.
-func (l *lowerer) letStrs(e celast.Expr) ([]string, bool) {
+// boundVar is a quantifier's variable: a record of an entity.
+type boundVar struct {
+	name   string
+	entity int32
+}
+
+// boundVar finds a quantifier's variable by name, innermost first.
+func (l *lowerer) boundVar(name string) (int32, bool) {
+	for i := len(l.bound) - 1; i >= 0; i-- {
+		if l.bound[i].name == name {
+			return int32(i), true
+		}
+	}
+	return -1, false
+}
+
+// let is the let an identifier names, if it does.
+func (l *lowerer) let(e celast.Expr) (*celenv.LetDecl, bool) {
 	if e.Kind() != celast.IdentKind {
 		return nil, false
 	}
@@ -39,10 +58,18 @@ func (l *lowerer) letStrs(e celast.Expr) ([]string, bool) {
 	if !ok {
 		return nil, false // a comprehension's variable
 	}
-	for _, let := range l.lets {
-		if let.Name == ref.Name && let.Strs != nil {
-			return let.Strs, true
+	for i := range l.lets {
+		if l.lets[i].Name == ref.Name {
+			return &l.lets[i], true
 		}
+	}
+	return nil, false
+}
+
+// letStrs is the constant strings of the let an identifier names, if it does.
+func (l *lowerer) letStrs(e celast.Expr) ([]string, bool) {
+	if let, ok := l.let(e); ok && let.Strs != nil {
+		return let.Strs, true
 	}
 	return nil, false
 }
@@ -71,7 +98,15 @@ func (l *lowerer) expr(e celast.Expr) (*tables.Fast, bool) {
 	switch e.Kind() {
 	case celast.LiteralKind:
 		return literal(e.AsLiteral().Value())
+	case celast.ComprehensionKind:
+		return l.quantifier(e)
 	case celast.IdentKind:
+		if _, ok := l.boundVar(e.AsIdent()); ok {
+			return nil, false // a record as a value
+		}
+		if let, ok := l.let(e); ok && let.IsInt {
+			return &tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: let.Int}, true
+		}
 		if l.vars.Scope >= 0 && e.AsIdent() == l.m.Entities[l.vars.Scope].Name && l.vars.Scope != l.vars.Elem {
 			return &tables.Fast{Op: tables.FScope, Type: tables.TString}, true
 		}
@@ -103,6 +138,13 @@ func (l *lowerer) sel(e celast.Expr) (*tables.Fast, bool) {
 	}
 	typ := l.typeOf(e)
 	op := s.Operand()
+	if op.Kind() == celast.IdentKind {
+		if slot, ok := l.boundVar(op.AsIdent()); ok {
+			e := l.bound[slot].entity
+			f := fieldIndex(l.m, e, s.FieldName())
+			return &tables.Fast{Op: tables.FVar, Type: typ, A: f, B: e, Int: int64(slot)}, f >= 0
+		}
+	}
 	switch {
 	case op.Kind() == celast.IdentKind && op.AsIdent() == celenv.VarOp && l.vars.Event >= 0:
 		p := l.m.Events[l.vars.Event].ParamIndex(s.FieldName())
@@ -174,8 +216,51 @@ func (l *lowerer) call(e celast.Expr) (*tables.Fast, bool) {
 		return l.nary(stringOps[name], tables.TBool, []celast.Expr{c.Target(), c.Args()[0]})
 	case name == operators.In:
 		return l.in(c.Args()[0], c.Args()[1])
+	case name == operators.Add:
+		return l.add(c.Args())
+	case name == operators.Conditional:
+		return l.cond(e)
+	case name == "size" && len(c.Args()) == 1 && !c.IsMemberFunction():
+		return l.count(c.Args()[0])
+	case name == "size" && len(c.Args()) == 0 && c.IsMemberFunction():
+		return l.count(c.Target())
 	}
 	return nil, false
+}
+
+// cond lowers x ? y : z when y and z have the same fast type.
+func (l *lowerer) cond(e celast.Expr) (*tables.Fast, bool) {
+	f, ok := l.nary(tables.FCond, l.typeOf(e), e.AsCall().Args())
+	if !ok || f.Type == 0 || f.Args[0].Type != tables.TBool || f.Args[1].Type != f.Type || f.Args[2].Type != f.Type {
+		return nil, false
+	}
+	return f, true
+}
+
+// add lowers a sum of counts and int literals. Other sums stay in CEL, which reports an
+// overflow as an error (a denial) where Go would wrap.
+func (l *lowerer) add(args []celast.Expr) (*tables.Fast, bool) {
+	f, ok := l.nary(tables.FAdd, tables.TInt, args)
+	if !ok {
+		return nil, false
+	}
+	for _, a := range f.Args {
+		small := a.Op == tables.FCount || a.Op == tables.FAdd || a.Op == tables.FLit && a.Type == tables.TInt && a.Int >= -1<<31 && a.Int < 1<<31
+		if !small {
+			return nil, false
+		}
+	}
+	return f, true
+}
+
+// count lowers size(cloud.<plural>_by_<field>[key]): how many records the index holds for the key.
+func (l *lowerer) count(x celast.Expr) (*tables.Fast, bool) {
+	f, ok := l.indexRange(x)
+	if !ok {
+		return nil, false
+	}
+	f.Op, f.Type = tables.FCount, tables.TInt
+	return f, true
 }
 
 func (l *lowerer) nary(op tables.FastOp, typ tables.TypeKind, args []celast.Expr) (*tables.Fast, bool) {
@@ -217,6 +302,14 @@ func (l *lowerer) in(x, container celast.Expr) (*tables.Fast, bool) {
 	if container.Kind() == celast.ListKind {
 		return l.inConsts(x, container.AsList().Elements())
 	}
+	if let, ok := l.let(container); ok && let.Pairs != nil && x.Kind() == celast.ListKind && len(x.AsList().Elements()) == 2 {
+		f, ok := l.nary(tables.FInPairs, tables.TBool, x.AsList().Elements())
+		if !ok || f.Args[0].Type != tables.TString || f.Args[1].Type != tables.TString {
+			return nil, false
+		}
+		f.Strs = let.Pairs
+		return f, true
+	}
 	if strs, ok := l.letStrs(container); ok {
 		f, ok := l.nary(tables.FInConsts, tables.TBool, []celast.Expr{x})
 		if ok {
@@ -240,6 +333,70 @@ func (l *lowerer) inConsts(x celast.Expr, elems []celast.Expr) (*tables.Fast, bo
 		f.Strs = append(f.Strs, lit.Str)
 	}
 	return f, true
+}
+
+// quantifier lowers cloud.<plural>_by_<field>[key].all(v, body) and .exists(v, body):
+// the records an index holds for a key, each bound to v while body runs.
+func (l *lowerer) quantifier(e celast.Expr) (*tables.Fast, bool) {
+	c := e.AsComprehension()
+	if c.HasIterVar2() || len(l.bound) >= tables.MaxFastVars || c.AccuInit().Kind() != celast.LiteralKind {
+		return nil, false
+	}
+	step := c.LoopStep()
+	if step.Kind() != celast.CallKind || len(step.AsCall().Args()) != 2 {
+		return nil, false
+	}
+	accu := step.AsCall().Args()[0]
+	if accu.Kind() != celast.IdentKind || accu.AsIdent() != c.AccuVar() {
+		return nil, false
+	}
+	op := tables.FAll
+	switch {
+	case step.AsCall().FunctionName() == operators.LogicalAnd && c.AccuInit().AsLiteral() == types.True:
+	case step.AsCall().FunctionName() == operators.LogicalOr && c.AccuInit().AsLiteral() == types.False:
+		op = tables.FAny
+	default:
+		return nil, false
+	}
+	ix, ok := l.indexRange(c.IterRange())
+	if !ok {
+		return nil, false
+	}
+	l.bound = append(l.bound, boundVar{name: c.IterVar(), entity: ix.B})
+	body, ok := l.expr(step.AsCall().Args()[1])
+	l.bound = l.bound[:len(l.bound)-1]
+	if !ok || body.Type != tables.TBool {
+		return nil, false
+	}
+	ix.Op, ix.Type, ix.Int = op, tables.TBool, int64(len(l.bound))
+	ix.Args = append(ix.Args, body)
+	return ix, true
+}
+
+// indexRange lowers cloud.<plural>_by_<field>[key]: entity B, field A, the key in Args[0].
+func (l *lowerer) indexRange(r celast.Expr) (*tables.Fast, bool) {
+	if r.Kind() != celast.CallKind || r.AsCall().FunctionName() != operators.Index {
+		return nil, false
+	}
+	args := r.AsCall().Args()
+	if args[0].Kind() != celast.SelectKind {
+		return nil, false
+	}
+	s := args[0].AsSelect()
+	if s.Operand().Kind() != celast.IdentKind || s.Operand().AsIdent() != celenv.VarCloud {
+		return nil, false
+	}
+	for _, f := range l.m.CloudFields() {
+		if f.Kind != tables.CloudIndex || f.Name != s.FieldName() {
+			continue
+		}
+		key, ok := l.expr(args[1])
+		if !ok || key.Type != tables.TString {
+			return nil, false
+		}
+		return &tables.Fast{B: f.Entity, A: int32(f.Field), Args: []*tables.Fast{key}}, true
+	}
+	return nil, false
 }
 
 // has lowers has(op.x), the presence test of an operation parameter.

@@ -151,24 +151,26 @@ func (c *compiler) checkLets(p *propInfo, lets []*dsl.Let) {
 		if !ok {
 			continue
 		}
-		p.lets = append(p.lets, celenv.LetDecl{Name: name, Type: ast.OutputType(), Strs: c.letStrings(m, ast, p, name)})
+		p.lets = append(p.lets, c.letDecl(m, ast, p, name))
 		p.t.Lets = append(p.t.Lets, tables.Let{Name: name, Expr: &tables.Expr{Src: text, Vars: noVars()}})
 	}
 }
 
 func hasKey[V any](m map[string]V, k string) bool { _, ok := m[k]; return ok }
 
-// letStrings evaluates a constant that reads no cloud (the runtime refuses one that
-// does): its strings when it is a list of strings or a map keyed by strings; nil
-// otherwise, or when it cannot be evaluated here.
-func (c *compiler) letStrings(m *modelInfo, ast *cel.Ast, p *propInfo, name string) []string {
+// letDecl evaluates a constant that reads no cloud (the runtime refuses one that
+// does) and keeps what the fast form can read of it: its strings when it is a list
+// of strings or a map keyed by strings, its pairs when a list of string pairs, its
+// value when an int. It keeps only the type when it cannot be evaluated here.
+func (c *compiler) letDecl(m *modelInfo, ast *cel.Ast, p *propInfo, name string) celenv.LetDecl {
+	d := celenv.LetDecl{Name: name, Type: ast.OutputType()}
 	env, err := m.env.For(noVars(), tables.ElemType{}, p.lets)
 	if err != nil {
-		return nil
+		return d
 	}
 	prg, err := env.Program(ast)
 	if err != nil {
-		return nil
+		return d
 	}
 	act := map[string]any{}
 	for k, v := range p.letVals {
@@ -176,13 +178,40 @@ func (c *compiler) letStrings(m *modelInfo, ast *cel.Ast, p *propInfo, name stri
 	}
 	v, _, err := prg.Eval(act)
 	if err != nil {
-		return nil
+		return d
 	}
 	if p.letVals == nil {
 		p.letVals = map[string]ref.Val{}
 	}
 	p.letVals[name] = v
-	return constStrings(v)
+	d.Strs, d.Pairs = constStrings(v), constPairs(v)
+	if i, ok := v.(types.Int); ok {
+		d.Int, d.IsInt = int64(i), true
+	}
+	return d
+}
+
+// constPairs flattens a list of two-string lists; nil for anything else.
+func constPairs(v ref.Val) []string {
+	l, ok := v.(traits.Lister)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		pair, ok := it.Next().(traits.Lister)
+		if !ok || pair.Size() != types.Int(2) {
+			return nil
+		}
+		for i := range 2 {
+			s, ok := pair.Get(types.Int(i)).(types.String)
+			if !ok {
+				return nil
+			}
+			out = append(out, string(s))
+		}
+	}
+	return out
 }
 
 // constStrings lists a list's strings, or a map's string keys.

@@ -23,6 +23,7 @@ var enumNames = map[reflect.Type]map[int64]string{
 		1: "FLit", 2: "FParam", 3: "FElem", 4: "FScope", 5: "FField", 6: "FExists", 7: "FInWL", 8: "FInList",
 		9: "FInConsts", 10: "FNot", 11: "FAnd", 12: "FOr", 13: "FEq", 14: "FNe", 15: "FLt", 16: "FLe",
 		17: "FGt", 18: "FGe", 19: "FPrefix", 20: "FSuffix", 21: "FContains", 22: "FHas",
+		23: "FAll", 24: "FAny", 25: "FVar", 26: "FCond", 27: "FCount", 28: "FInPairs", 29: "FAdd",
 	},
 }
 

@@ -79,6 +79,12 @@ func (ps *predicates) boolExpr(m *tables.Model, f *tables.Fast) (string, bool) {
 		return ps.inList(m, f)
 	case tables.FInConsts:
 		return ps.inConsts(m, f)
+	case tables.FInPairs:
+		return ps.inPairs(m, f)
+	case tables.FAll, tables.FAny:
+		return ps.quantifier(m, f)
+	case tables.FCond:
+		return ps.cond(m, f, "bool", ps.boolExpr)
 	}
 	if f.Type == tables.TBool {
 		v, ok := ps.valueExpr(m, f)
@@ -112,7 +118,9 @@ func (ps *predicates) compare(m *tables.Model, f *tables.Fast) (string, bool) {
 		if a.Op != tables.FLit && b.Op != tables.FLit && (f.Op == tables.FEq || f.Op == tables.FNe) {
 			x, ok1 := ps.symExpr(m, a)
 			y, ok2 := ps.symExpr(m, b)
-			return x + " " + op + " " + y, ok1 && ok2
+			if ok1 && ok2 {
+				return x + " " + op + " " + y, true
+			}
 		}
 		x, ok1 := ps.strExpr(m, a)
 		y, ok2 := ps.strExpr(m, b)
@@ -175,30 +183,61 @@ func (ps *predicates) inList(m *tables.Model, f *tables.Fast) (string, bool) {
 
 func (ps *predicates) inConsts(m *tables.Model, f *tables.Fast) (string, bool) {
 	s, ok := ps.strExpr(m, f.Args[0])
-	if !ok {
-		return "", false
-	}
-	quoted := make([]string, len(f.Strs))
-	for i, c := range f.Strs {
+	return fmt.Sprintf("inConsts(%s, consts%d)", s, ps.constSet(f.Strs)), ok
+}
+
+// constSet numbers a constant string list; equal lists share one variable.
+func (ps *predicates) constSet(strs []string) int {
+	quoted := make([]string, len(strs))
+	for i, c := range strs {
 		quoted[i] = strconv.Quote(c)
 	}
 	set := strings.Join(quoted, ", ")
-	idx := -1
 	for i, c := range ps.consts {
 		if c == set {
-			idx = i
+			return i
 		}
 	}
-	if idx < 0 {
-		idx = len(ps.consts)
-		ps.consts = append(ps.consts, set)
+	ps.consts = append(ps.consts, set)
+	return len(ps.consts) - 1
+}
+
+// quantifier renders FAll and FAny as a loop over the index's rows; the row is
+// variable r<slot>, which the body's FVar nodes read.
+func (ps *predicates) quantifier(m *tables.Model, f *tables.Fast) (string, bool) {
+	key, ok1 := ps.symExpr(m, f.Args[0])
+	body, ok2 := ps.boolExpr(m, f.Args[1])
+	fn := "genimpl.All"
+	if f.Op == tables.FAny {
+		fn = "genimpl.Any"
 	}
-	return fmt.Sprintf("inConsts(%s, consts%d)", s, idx), true
+	return fmt.Sprintf("%s(c.Indexed(%d, %d, %s), func(r%d int32) bool {\n\treturn %s\n})", fn, f.B, f.A, key, f.Int, body), ok1 && ok2
+}
+
+// cond renders x ? y : z as a function literal called at once: only the branch taken runs.
+func (ps *predicates) cond(m *tables.Model, f *tables.Fast, typ string, branch func(*tables.Model, *tables.Fast) (string, bool)) (string, bool) {
+	x, ok1 := ps.boolExpr(m, f.Args[0])
+	y, ok2 := branch(m, f.Args[1])
+	z, ok3 := branch(m, f.Args[2])
+	return fmt.Sprintf("func() %s {\n\tif %s {\n\t\treturn %s\n\t}\n\treturn %s\n}()", typ, x, y, z), ok1 && ok2 && ok3
+}
+
+func (ps *predicates) inPairs(m *tables.Model, f *tables.Fast) (string, bool) {
+	x, ok1 := ps.strExpr(m, f.Args[0])
+	y, ok2 := ps.strExpr(m, f.Args[1])
+	return fmt.Sprintf("genimpl.InPairs(%s, %s, consts%d)", x, y, ps.constSet(f.Strs)), ok1 && ok2
 }
 
 // valueExpr renders a node that reads a state.Value.
 func (ps *predicates) valueExpr(m *tables.Model, f *tables.Fast) (string, bool) {
 	switch f.Op {
+	case tables.FVar:
+		return fmt.Sprintf("c.RowField(%d, r%d, %d)", f.B, f.Int, f.A), true
+	case tables.FCond:
+		if f.Args[1].Op == tables.FLit || f.Args[2].Op == tables.FLit {
+			return "", false // a literal has no Value: read it as a string or an id
+		}
+		return ps.cond(m, f, "genimpl.Value", ps.valueExpr)
 	case tables.FParam:
 		return fmt.Sprintf("c.Param(%d)", f.A), true
 	case tables.FElem:
@@ -212,8 +251,13 @@ func (ps *predicates) valueExpr(m *tables.Model, f *tables.Fast) (string, bool) 
 
 // symExpr renders a string-valued node as an interned id (state.Sym).
 func (ps *predicates) symExpr(m *tables.Model, f *tables.Fast) (string, bool) {
-	if f.Op == tables.FScope {
+	switch {
+	case f.Op == tables.FScope:
 		return "c.Scope()", true
+	case f.Op == tables.FLit && f.Type == tables.TString:
+		return "c.Lookup(" + strconv.Quote(f.Str) + ")", true
+	case f.Op == tables.FCond && f.Type == tables.TString:
+		return ps.cond(m, f, "genimpl.Sym", ps.symExpr)
 	}
 	v, ok := ps.valueExpr(m, f)
 	return v + ".Sym()", ok && f.Type == tables.TString
@@ -221,16 +265,29 @@ func (ps *predicates) symExpr(m *tables.Model, f *tables.Fast) (string, bool) {
 
 // strExpr renders a string-valued node as a Go string.
 func (ps *predicates) strExpr(m *tables.Model, f *tables.Fast) (string, bool) {
-	if f.Op == tables.FLit {
+	switch {
+	case f.Op == tables.FLit:
 		return strconv.Quote(f.Str), f.Type == tables.TString
+	case f.Op == tables.FCond && f.Type == tables.TString:
+		return ps.cond(m, f, "string", ps.strExpr)
 	}
 	s, ok := ps.symExpr(m, f)
 	return "c.Str(" + s + ")", ok
 }
 
 func (ps *predicates) intExpr(m *tables.Model, f *tables.Fast) (string, bool) {
-	if f.Op == tables.FLit {
+	switch f.Op {
+	case tables.FLit:
 		return strconv.FormatInt(f.Int, 10), f.Type == tables.TInt
+	case tables.FCount:
+		key, ok := ps.symExpr(m, f.Args[0])
+		return fmt.Sprintf("int64(len(c.Indexed(%d, %d, %s)))", f.B, f.A, key), ok
+	case tables.FAdd:
+		x, ok1 := ps.intExpr(m, f.Args[0])
+		y, ok2 := ps.intExpr(m, f.Args[1])
+		return "(" + x + " + " + y + ")", ok1 && ok2
+	case tables.FCond:
+		return ps.cond(m, f, "int64", ps.intExpr)
 	}
 	v, ok := ps.valueExpr(m, f)
 	return v + ".I", ok && f.Type == tables.TInt

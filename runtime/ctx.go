@@ -47,6 +47,8 @@ type Ctx struct {
 	// recent remembers the strings a snapshot load interned last (nil elsewhere)
 	recent *recentSyms
 	memo   bindMemo
+	// the rows bound to the variables of the fast form's quantifiers
+	vars [tables.MaxFastVars]int32
 	// reusable buffers
 	scratch []uint64
 	targets []sym
@@ -103,6 +105,26 @@ func (c *Ctx) InWatchlist(a, b state.Sym) bool {
 
 // InList reports whether a list value holds x (a Sym or an int).
 func (c *Ctx) InList(x int64, list state.Value) bool { return list.Contains(x) }
+
+// Indexed is the rows of the entity whose field holds key: an index lookup, a scan for a field nobody indexed.
+func (c *Ctx) Indexed(entity int32, field int, key state.Sym) []int32 {
+	rows, ok := c.st.Indexed(entity, field, key)
+	if !ok {
+		rows = c.st.Holding(entity, field, key)
+	}
+	return rows
+}
+
+// RowField is field f of the entity's record in a row Indexed gave.
+func (c *Ctx) RowField(entity, row int32, field int) state.Value {
+	return c.st.Field(entity, row, field)
+}
+
+// Lookup is the id of an expression's string literal; every world interned them when it was built.
+func (c *Ctx) Lookup(s string) state.Sym {
+	id, _ := c.st.Names.Lookup(s)
+	return id
+}
 
 // Str is the text of a string or id.
 func (c *Ctx) Str(s state.Sym) string { return c.st.Names.String(s) }

@@ -51,10 +51,12 @@ func prepareFast(lits *litTable, f *tables.Fast) *fnode {
 		default:
 			n.i = f.Int
 		}
-	case tables.FInConsts:
+	case tables.FInConsts, tables.FInPairs:
 		for _, s := range f.Strs {
 			n.set = append(n.set, lits.add(s))
 		}
+	case tables.FAll, tables.FAny, tables.FVar:
+		n.i = f.Int
 	}
 	return n
 }
@@ -96,6 +98,21 @@ func (c *Ctx) eval(n *fnode) state.Value {
 			}
 		}
 		return state.Value{}
+	case tables.FAll, tables.FAny:
+		return state.Bool(c.quantify(n))
+	case tables.FVar:
+		return c.st.Field(n.b, c.vars[n.i], int(n.a))
+	case tables.FCond:
+		if c.eval(n.args[0]).I != 0 {
+			return c.eval(n.args[1])
+		}
+		return c.eval(n.args[2])
+	case tables.FCount:
+		return state.Value{I: int64(len(c.indexed(n)))}
+	case tables.FInPairs:
+		return state.Bool(c.inPairs(n))
+	case tables.FAdd:
+		return state.Value{I: c.eval(n.args[0]).I + c.eval(n.args[1]).I}
 	case tables.FNot:
 		return state.Bool(c.eval(n.args[0]).I == 0)
 	case tables.FAnd:
@@ -114,6 +131,33 @@ func (c *Ctx) eval(n *fnode) state.Value {
 		return state.Value{}
 	}
 	return c.evalCompare(n)
+}
+
+// quantify runs FAll or FAny over the records an index holds for the key.
+func (c *Ctx) quantify(n *fnode) bool {
+	all := n.op == tables.FAll
+	for _, row := range c.indexed(n) {
+		c.vars[n.i] = row
+		if (c.eval(n.args[1]).I != 0) != all {
+			return !all
+		}
+	}
+	return all
+}
+
+// indexed is the rows of entity n.b whose field n.a holds the key n.args[0].
+func (c *Ctx) indexed(n *fnode) []int32 {
+	return c.Indexed(n.b, int(n.a), c.eval(n.args[0]).Sym())
+}
+
+func (c *Ctx) inPairs(n *fnode) bool {
+	x, y := c.eval(n.args[0]).Sym(), c.eval(n.args[1]).Sym()
+	for i := 0; i+1 < len(n.set); i += 2 {
+		if c.mw.lits[n.set[i]] == x && c.mw.lits[n.set[i+1]] == y {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Ctx) evalCompare(n *fnode) state.Value {

@@ -7,7 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"pvsc.dev/pvsc/compiler"
 	"pvsc.dev/pvsc/runtime/state"
+	"pvsc.dev/pvsc/specs/music"
+	"pvsc.dev/pvsc/specs/openstack"
 	"pvsc.dev/pvsc/tables"
 )
 
@@ -45,9 +48,23 @@ func fastExprs(e *Engine, mr *modelRT) (xs []*expr, owners []*propRT) {
 // TestFastAgreesWithCEL runs every Fast expression of every shipped property
 // through the interpreter and through CEL over randomised contexts,
 // operations, scopes and watchlists, and requires the same answer.
+// The derived plans run too: their quantifiers over indexes are in the fast form.
 func TestFastAgreesWithCEL(t *testing.T) {
+	var engines []*Engine
+	for _, s := range []*tables.Spec{openstack.Spec, music.Spec} { // generated Go predicates
+		g, err := New(s, nil, Options{})
+		require.NoError(t, err)
+		engines = append(engines, g)
+	}
 	for _, dir := range shippedSpecs {
-		e := newTestEngine(t, dir, Options{})
+		engines = append(engines, newTestEngine(t, dir, Options{}))
+		r, err := compiler.CompileDirDerived(dir)
+		require.NoError(t, err)
+		d, err := New(r.Spec, r.Envs, Options{})
+		require.NoError(t, err)
+		engines = append(engines, d)
+	}
+	for _, e := range engines {
 		for _, mr := range e.models {
 			xs, owners := fastExprs(e, mr)
 			require.NotEmpty(t, xs, mr.m.Name)
@@ -65,6 +82,33 @@ func TestFastAgreesWithCEL(t *testing.T) {
 	assert.Greater(t, outcomes["true"], 1000)
 	assert.Greater(t, outcomes["false"], 500)
 	assert.Greater(t, outcomes["elems"], 300)
+	assert.Greater(t, outcomes["pred"], 1000)
+	assert.Greater(t, quantifiers(engines), 20, "derived rules' quantifiers are in the fast form")
+}
+
+// quantifiers counts the FAll and FAny nodes of the engines' fast expressions.
+func quantifiers(engines []*Engine) int {
+	var count func(n *fnode) int
+	count = func(n *fnode) int {
+		c := 0
+		if n.op == tables.FAll || n.op == tables.FAny {
+			c++
+		}
+		for _, a := range n.args {
+			c += count(a)
+		}
+		return c
+	}
+	total := 0
+	for _, e := range engines {
+		for _, mr := range e.models {
+			xs, _ := fastExprs(e, mr)
+			for _, x := range xs {
+				total += count(x.fast)
+			}
+		}
+	}
+	return total
 }
 
 func (e *Engine) agree(t *testing.T, g *randomOps, mr *modelRT, x *expr, p *propRT) {
@@ -94,6 +138,10 @@ func (e *Engine) agree(t *testing.T, g *randomOps, mr *modelRT, x *expr, p *prop
 		outcomes[fmtAny(fast)]++
 		require.NoError(t, c.err, "CEL failed on `%s`", x.t.Src)
 		assert.Equal(t, cel, fast, "`%s` with op %v in scope %q", x.t.Src, opString(mw, c.op), mw.st.Names.String(c.scope))
+		if x.pred != nil {
+			outcomes["pred"]++
+			assert.Equal(t, cel, e.evalIn(c, x, formBest), "generated Go of `%s` with op %v in scope %q", x.t.Src, opString(mw, c.op), mw.st.Names.String(c.scope))
+		}
 	}
 	if x.vars.Elem < 0 {
 		compare()

@@ -28,7 +28,22 @@ const (
 	FSuffix   // Args[0].endsWith(Args[1])
 	FContains // Args[0].contains(Args[1])
 	FHas      // op parameter A was given (has(op.x)): absent and empty differ
+	// FAll and FAny range over cloud.<plural>_by_<field>[Args[0]]: the records of
+	// entity B whose field A holds the key, each bound to variable Int while
+	// Args[1] runs (all: every record passes; any: one does). An index read is a
+	// lookup, so a derived rule's quantifier over a host's VMs stays off CEL.
+	FAll
+	FAny
+	FVar     // field A of the record of entity B bound to variable Int by FAll or FAny
+	FCond    // Args[0] ? Args[1] : Args[2]
+	FCount   // size(cloud.<plural>_by_<field>[Args[0]]): entity B, field A
+	FInPairs // [Args[0], Args[1]] is one of the pairs Strs holds flattened (a0, b0, a1, b1, ...)
+	FAdd     // Args[0] + Args[1] over counts and literals only, which cannot overflow as CEL would report
 )
+
+// MaxFastVars bounds the nesting of FAll and FAny: the runtime keeps their
+// variables in a fixed array, so evaluation does not allocate.
+const MaxFastVars = 8
 
 // Fast is an expression that runs without CEL: comparisons, string tests,
 // set membership (watchlist, entity ids, lists) and their boolean combinations.

@@ -12,9 +12,9 @@ import (
 // they were written for with two EnforceVersion constants; a file written for a version outside
 // [MinVersion, MaxVersion] fails to compile on the line that says "run go generate ./...".
 const (
-	Version    = 2 // 2: Ctx.Has, the presence test of has(op.x)
-	MinVersion = 2
-	MaxVersion = 2
+	Version    = 3 // 3: Ctx.Indexed, RowField and Lookup, the quantifiers over an index; 2: Ctx.Has
+	MinVersion = 3
+	MaxVersion = 3
 )
 
 // EnforceVersion is unsigned so that a negative constant conversion, a stale file, is a compile error.
@@ -46,6 +46,43 @@ type Ctx interface {
 	InList(x int64, list Value) bool
 	// Str is the text of a string or id.
 	Str(s Sym) string
+	// Indexed is the rows of the entity whose field holds key (cloud.<plural>_by_<field>[key]);
+	// read it, do not keep it.
+	Indexed(entity int32, field int, key Sym) []int32
+	// RowField is field f of the entity's record in a row Indexed gave.
+	RowField(entity, row int32, field int) Value
+	// Lookup is the id of one of the expression's string literals (the runtime interned them all).
+	Lookup(s string) Sym
+}
+
+// All reports whether every row passes: cloud.<plural>_by_<field>[key].all(v, ...).
+func All(rows []int32, pass func(row int32) bool) bool {
+	for _, r := range rows {
+		if !pass(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// Any reports whether some row passes: cloud.<plural>_by_<field>[key].exists(v, ...).
+func Any(rows []int32, pass func(row int32) bool) bool {
+	for _, r := range rows {
+		if pass(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// InPairs reports whether [a, b] is one of the pairs flat holds (a0, b0, a1, b1, ...).
+func InPairs(a, b string, flat []string) bool {
+	for i := 0; i+1 < len(flat); i += 2 {
+		if flat[i] == a && flat[i+1] == b {
+			return true
+		}
+	}
+	return false
 }
 
 // Pred is a boolean table expression compiled to Go.

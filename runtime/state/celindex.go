@@ -43,15 +43,7 @@ func (m *indexMap) rowsOf(key string) []int32 {
 	if rows, ok := m.v.S.Indexed(m.e, m.field, sym); ok {
 		return rows
 	}
-	var out []int32
-	list := m.isList()
-	m.v.S.Each(m.e, func(row int32) bool {
-		if v := m.v.S.Field(m.e, row, m.field); list && v.Contains(int64(sym)) || !list && v.Sym() == sym {
-			out = append(out, row)
-		}
-		return true
-	})
-	return out
+	return m.v.S.Holding(m.e, m.field, sym)
 }
 
 // Contains is `key in cloud.<plural>_by_<field>`: some record holds the value.

@@ -51,6 +51,20 @@ func (s *Store) Indexed(e int32, field int, key Sym) (rows []int32, ok bool) {
 	return nil, true
 }
 
+// Holding finds by a scan the rows of entity e whose field holds key (contains
+// it, for a list field): what Indexed answers for a field nobody indexed.
+func (s *Store) Holding(e int32, field int, key Sym) []int32 {
+	var out []int32
+	list := s.Model.FieldType(e, field).Kind == tables.TList
+	s.Each(e, func(row int32) bool {
+		if v := s.Field(e, row, field); list && v.Contains(int64(key)) || !list && v.Sym() == key {
+			out = append(out, row)
+		}
+		return true
+	})
+	return out
+}
+
 // IndexKeys is the number of values an index holds a list for (some may be empty).
 func (s *Store) IndexKeys(e int32, field int) int {
 	if x := s.index(e, field); x != nil {

@@ -8,10 +8,10 @@ import (
 	"pvsc.dev/pvsc/tables"
 )
 
-// This file was written for version 2 of the generated-code contract (runtime/genimpl).
+// This file was written for version 3 of the generated-code contract (runtime/genimpl).
 // If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...
-const _ = genimpl.EnforceVersion(2 - genimpl.MinVersion)
-const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 2)
+const _ = genimpl.EnforceVersion(3 - genimpl.MinVersion)
+const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 3)
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.
 var Spec = &tables.Spec{
@@ -876,6 +876,50 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.data_objects_by_location[op.provider_id].all(d,\n      (op.trust < cloud.provider_by_id[op.provider_id].sla ? op.trust : cloud.provider_by_id[op.provider_id].sla) >= d.class)",
 						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAll,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString},
+								&tables.Fast{
+									Op:   tables.FGe,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FCond,
+											Type: tables.TInt,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FLt,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TInt,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    4,
+															B:    2,
+														},
+													},
+												},
+												&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    4,
+													B:    2,
+												},
+											},
+										},
+										&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 4, B: 4},
+									},
+								},
+							},
+							A: 6,
+							B: 4,
+						},
 					},
 				},
 				tables.Critical{
@@ -883,6 +927,20 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "size(cloud.data_objects_by_location[op.provider_id]) == 0",
 						Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FCount,
+									Type: tables.TInt,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									A:    6,
+									B:    4,
+								},
+								&tables.Fast{Op: tables.FLit, Type: tables.TInt},
+							},
+						},
 					},
 				},
 			},
@@ -1312,6 +1370,112 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.steps_by_provider[op.provider_id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until)\n      && cloud.services_by_provider[op.provider_id].all(v, cloud.steps_by_service[v.id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until))",
 						Vars: tables.Vars{Event: 8, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 6},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FLt,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6},
+																&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FGe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6},
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 2},
+													},
+												},
+											},
+										},
+									},
+									A: 4,
+									B: 6,
+								},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FAll,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FVar, Type: tables.TString, B: 3},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 6, Int: 1},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FLt,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6, Int: 1},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FGe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6, Int: 1},
+																&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 2},
+															},
+														},
+													},
+												},
+											},
+											A:   5,
+											B:   6,
+											Int: 1,
+										},
+									},
+									A: 1,
+									B: 3,
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -1319,6 +1483,51 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.steps_by_service[op.service_id].all(s, s.outcome != \"\" || s.at < op.down_from || s.at >= op.down_until)",
 						Vars: tables.Vars{Event: 6, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAll,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 6},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FLt,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6},
+														&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 2},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FGe,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FVar, Type: tables.TInt, A: 7, B: 6},
+												&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 3},
+											},
+										},
+									},
+								},
+							},
+							A: 5,
+							B: 6,
+						},
 					},
 				},
 			},
@@ -1470,6 +1679,49 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "size(cloud.steps_by_provider[op.provider_id]) == 0\n    && cloud.services_by_provider[op.provider_id].all(v, size(cloud.steps_by_service[v.id]) == 0)",
 						Vars: tables.Vars{Event: 4, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FEq,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FCount,
+											Type: tables.TInt,
+											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+											A:    4,
+											B:    6,
+										},
+										&tables.Fast{Op: tables.FLit, Type: tables.TInt},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FCount,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, B: 3}},
+													A:    5,
+													B:    6,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TInt},
+											},
+										},
+									},
+									A: 1,
+									B: 3,
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -1477,6 +1729,20 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "size(cloud.steps_by_service[op.service_id]) == 0",
 						Vars: tables.Vars{Event: 7, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FEq,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FCount,
+									Type: tables.TInt,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									A:    5,
+									B:    6,
+								},
+								&tables.Fast{Op: tables.FLit, Type: tables.TInt},
+							},
+						},
 					},
 				},
 			},
@@ -1571,6 +1837,812 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.steps_by_provider[op.provider_id].all(s,\n           s.outcome != \"\"\n           || !(s.workflow in cloud.workflow_ids)\n           || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n           || (!(s.provider in cloud.provider_ids)\n                  || ((op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) < cloud.provider_by_id[s.provider].sla ? (op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) : cloud.provider_by_id[s.provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)\n              && (!(s.service in cloud.service_ids)\n                  || !(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n                  || ((cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) < cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla ? (cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) : cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class))\n      && cloud.services_by_provider[op.provider_id].all(s1,\n           cloud.steps_by_service[s1.id].all(s,\n             s.outcome != \"\"\n             || !(s.workflow in cloud.workflow_ids)\n             || !(cloud.workflow_by_id[s.workflow].data in cloud.data_object_ids)\n             || (!(s.provider in cloud.provider_ids)\n                    || ((s.provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) < cloud.provider_by_id[s.provider].sla ? (s.provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[s.provider].trust) : cloud.provider_by_id[s.provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)\n                && (!(s.service in cloud.service_ids)\n                    || !(cloud.service_by_id[s.service].provider in cloud.provider_ids)\n                    || ((cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) < cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla ? (cloud.service_by_id[s.service].provider == op.provider_id && op.provider_id in cloud.provider_ids ? op.trust : cloud.provider_by_id[cloud.service_by_id[s.service].provider].trust) : cloud.provider_by_id[cloud.service_by_id[s.service].provider].sla) >= cloud.data_object_by_id[cloud.workflow_by_id[s.workflow].data].class)))",
 						Vars: tables.Vars{Event: 3, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 6},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6}},
+																	B:    5,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6}},
+																			A:    3,
+																			B:    5,
+																		},
+																	},
+																	B: 4,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6}},
+																					B:    2,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FGe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FCond,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FLt,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FExists,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											B:    2,
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6}},
+																											A:    3,
+																											B:    2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6}},
+																									A:    4,
+																									B:    2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									B:    2,
+																								},
+																								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6}},
+																									A:    3,
+																									B:    2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6}},
+																							A:    4,
+																							B:    2,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6}},
+																							A:    3,
+																							B:    5,
+																						},
+																					},
+																					A: 4,
+																					B: 4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																							B:    3,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																									A:    1,
+																									B:    3,
+																								},
+																							},
+																							B: 2,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FGe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FCond,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FLt,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FAnd,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FEq,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FField,
+																															Type: tables.TString,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																															A:    1,
+																															B:    3,
+																														},
+																														&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																													},
+																												},
+																												&tables.Fast{
+																													Op:   tables.FExists,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													B:    2,
+																												},
+																											},
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																													A:    1,
+																													B:    3,
+																												},
+																											},
+																											A: 3,
+																											B: 2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FAnd,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FEq,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																													A:    1,
+																													B:    3,
+																												},
+																												&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FExists,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											B:    2,
+																										},
+																									},
+																								},
+																								&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 3,
+																									B: 2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6}},
+																									A:    1,
+																									B:    3,
+																								},
+																							},
+																							A: 4,
+																							B: 2,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6}},
+																							A:    3,
+																							B:    5,
+																						},
+																					},
+																					A: 4,
+																					B: 4,
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+									A: 4,
+									B: 6,
+								},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FAll,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FVar, Type: tables.TString, B: 3},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 6, Int: 1},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1}},
+																			B:    5,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1}},
+																					A:    3,
+																					B:    5,
+																				},
+																			},
+																			B: 4,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1}},
+																							B:    2,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FLt,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FCond,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FAnd,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FEq,
+																															Type: tables.TBool,
+																															Args: []*tables.Fast{
+																																&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1},
+																																&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																															},
+																														},
+																														&tables.Fast{
+																															Op:   tables.FExists,
+																															Type: tables.TBool,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																															B:    2,
+																														},
+																													},
+																												},
+																												&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TInt,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1}},
+																													A:    3,
+																													B:    2,
+																												},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1}},
+																											A:    4,
+																											B:    2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FAnd,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FEq,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1},
+																														&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																													},
+																												},
+																												&tables.Fast{
+																													Op:   tables.FExists,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													B:    2,
+																												},
+																											},
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1}},
+																											A:    3,
+																											B:    2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 6, Int: 1}},
+																									A:    4,
+																									B:    2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1}},
+																									A:    3,
+																									B:    5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FOr,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																									B:    3,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									B: 2,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FGe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FLt,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FCond,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FAnd,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FEq,
+																															Type: tables.TBool,
+																															Args: []*tables.Fast{
+																																&tables.Fast{
+																																	Op:   tables.FField,
+																																	Type: tables.TString,
+																																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																																	A:    1,
+																																	B:    3,
+																																},
+																																&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																															},
+																														},
+																														&tables.Fast{
+																															Op:   tables.FExists,
+																															Type: tables.TBool,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																															B:    2,
+																														},
+																													},
+																												},
+																												&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TInt,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FField,
+																															Type: tables.TString,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																															A:    1,
+																															B:    3,
+																														},
+																													},
+																													A: 3,
+																													B: 2,
+																												},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																													A:    1,
+																													B:    3,
+																												},
+																											},
+																											A: 4,
+																											B: 2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FAnd,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FEq,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FField,
+																															Type: tables.TString,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																															A:    1,
+																															B:    3,
+																														},
+																														&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																													},
+																												},
+																												&tables.Fast{
+																													Op:   tables.FExists,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													B:    2,
+																												},
+																											},
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TInt, A: 1},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TInt,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																													A:    1,
+																													B:    3,
+																												},
+																											},
+																											A: 3,
+																											B: 2,
+																										},
+																									},
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TInt,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 6, Int: 1}},
+																											A:    1,
+																											B:    3,
+																										},
+																									},
+																									A: 4,
+																									B: 2,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TInt,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1}},
+																									A:    3,
+																									B:    5,
+																								},
+																							},
+																							A: 4,
+																							B: 4,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+											A:   5,
+											B:   6,
+											Int: 1,
+										},
+									},
+									A: 1,
+									B: 3,
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -4249,20 +5321,27 @@ func init() {
 		{Expr: Spec.Clouds[0].Rows[22].When, Pred: pred6},           // op.provider != ""
 		{Expr: Spec.Properties[0].Criticals[0].When, Pred: pred5},   // op.location != ""
 		{Expr: Spec.Properties[0].Criticals[0].Allow, Pred: pred7},  // op.location in watchlist
+		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred8},  // cloud.data_objects_by_location[op.provider_id].all(d, (op.trust < cloud.provider_by_id[...
+		{Expr: Spec.Properties[0].Criticals[2].Allow, Pred: pred9},  // size(cloud.data_objects_by_location[op.provider_id]) == 0
 		{Expr: Spec.Properties[1].Criticals[0].When, Pred: pred5},   // op.location != ""
-		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred8},  // op.vault || cloud.data_object_by_id[op.data_id].class < level.confidential || op.locati...
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred10}, // op.vault || cloud.data_object_by_id[op.data_id].class < level.confidential || op.locati...
 		{Expr: Spec.Properties[2].Criticals[0].When, Pred: pred6},   // op.provider != ""
-		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred9},  // !(op.provider in cloud.provider_ids) || op.at < cloud.provider_by_id[op.provider].down_...
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred11}, // !(op.provider in cloud.provider_ids) || op.at < cloud.provider_by_id[op.provider].down_...
 		{Expr: Spec.Properties[2].Criticals[1].When, Pred: pred6},   // op.service != ""
-		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred10}, // !(op.service in cloud.service_ids) || (op.at < cloud.service_by_id[op.service].down_fro...
+		{Expr: Spec.Properties[2].Criticals[1].Allow, Pred: pred12}, // !(op.service in cloud.service_ids) || (op.at < cloud.service_by_id[op.service].down_fro...
+		{Expr: Spec.Properties[2].Criticals[2].Allow, Pred: pred13}, // cloud.steps_by_provider[op.provider_id].all(s, s.outcome != "" || s.at < op.down_from |...
+		{Expr: Spec.Properties[2].Criticals[3].Allow, Pred: pred14}, // cloud.steps_by_service[op.service_id].all(s, s.outcome != "" || s.at < op.down_from || ...
 		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred6},   // op.provider != ""
-		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred11}, // op.provider in watchlist
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred15}, // op.provider in watchlist
 		{Expr: Spec.Properties[3].Criticals[1].When, Pred: pred6},   // op.service != ""
-		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred11}, // op.service in watchlist
-		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred12}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
-		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred13}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
-		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred14},  // op.outcome == ""
-		{Expr: Spec.Properties[4].Criticals[3].Allow, Pred: pred15}, // !(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids) || !(cloud.workflow_by_i...
+		{Expr: Spec.Properties[3].Criticals[1].Allow, Pred: pred15}, // op.service in watchlist
+		{Expr: Spec.Properties[3].Criticals[2].Allow, Pred: pred16}, // size(cloud.steps_by_provider[op.provider_id]) == 0 && cloud.services_by_provider[op.pro...
+		{Expr: Spec.Properties[3].Criticals[3].Allow, Pred: pred17}, // size(cloud.steps_by_service[op.service_id]) == 0
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred18}, // cloud.steps_by_provider[op.provider_id].all(s, s.outcome != "" || !(s.workflow in cloud...
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred19}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
+		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred20}, // cloud.step_by_id[op.step_id].outcome != "" || !(cloud.step_by_id[op.step_id].workflow !...
+		{Expr: Spec.Properties[4].Criticals[3].When, Pred: pred21},  // op.outcome == ""
+		{Expr: Spec.Properties[4].Criticals[3].Allow, Pred: pred22}, // !(cloud.step_by_id[op.step_id].workflow in cloud.workflow_ids) || !(cloud.workflow_by_i...
 	})
 }
 
@@ -4299,34 +5378,145 @@ func pred7(c genimpl.Ctx) bool {
 }
 
 func pred8(c genimpl.Ctx) bool {
-	return ((c.Param(2).I != 0) || (c.Field(4, c.Param(0).Sym(), 4).I < 2)) || (c.InWatchlist(c.Param(1).Sym(), 0))
+	return genimpl.All(c.Indexed(4, 6, c.Param(0).Sym()), func(r0 int32) bool {
+		return func() int64 {
+			if c.Param(1).I < c.Field(2, c.Param(0).Sym(), 4).I {
+				return c.Param(1).I
+			}
+			return c.Field(2, c.Param(0).Sym(), 4).I
+		}() >= c.RowField(4, r0, 4).I
+	})
 }
 
 func pred9(c genimpl.Ctx) bool {
-	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 8).I)
+	return int64(len(c.Indexed(4, 6, c.Param(0).Sym()))) == 0
 }
 
 func pred10(c genimpl.Ctx) bool {
-	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 8).I)))
+	return ((c.Param(2).I != 0) || (c.Field(4, c.Param(0).Sym(), 4).I < 2)) || (c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
 func pred11(c genimpl.Ctx) bool {
-	return c.InWatchlist(c.Param(2).Sym(), 0)
+	return ((!(c.Exists(2, c.Param(2).Sym()))) || (c.Param(3).I < c.Field(2, c.Param(2).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Param(2).Sym(), 8).I)
 }
 
 func pred12(c genimpl.Ctx) bool {
-	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Param(2).Sym()))) || ((c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
+	return (!(c.Exists(3, c.Param(2).Sym()))) || (((c.Param(3).I < c.Field(3, c.Param(2).Sym(), 7).I) || (c.Param(3).I >= c.Field(3, c.Param(2).Sym(), 8).I)) && (((!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym()))) || (c.Param(3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 7).I)) || (c.Param(3).I >= c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 8).I)))
 }
 
 func pred13(c genimpl.Ctx) bool {
-	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Param(2).Sym()))) || (!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
+	return (genimpl.All(c.Indexed(6, 4, c.Param(0).Sym()), func(r0 int32) bool {
+		return ((c.Str(c.RowField(6, r0, 6).Sym()) != "") || (c.RowField(6, r0, 7).I < c.Param(1).I)) || (c.RowField(6, r0, 7).I >= c.Param(2).I)
+	})) && (genimpl.All(c.Indexed(3, 1, c.Param(0).Sym()), func(r0 int32) bool {
+		return genimpl.All(c.Indexed(6, 5, c.RowField(3, r0, 0).Sym()), func(r1 int32) bool {
+			return ((c.Str(c.RowField(6, r1, 6).Sym()) != "") || (c.RowField(6, r1, 7).I < c.Param(1).I)) || (c.RowField(6, r1, 7).I >= c.Param(2).I)
+		})
+	}))
 }
 
 func pred14(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) == ""
+	return genimpl.All(c.Indexed(6, 5, c.Param(0).Sym()), func(r0 int32) bool {
+		return ((c.Str(c.RowField(6, r0, 6).Sym()) != "") || (c.RowField(6, r0, 7).I < c.Param(2).I)) || (c.RowField(6, r0, 7).I >= c.Param(3).I)
+	})
 }
 
 func pred15(c genimpl.Ctx) bool {
+	return c.InWatchlist(c.Param(2).Sym(), 0)
+}
+
+func pred16(c genimpl.Ctx) bool {
+	return (int64(len(c.Indexed(6, 4, c.Param(0).Sym()))) == 0) && (genimpl.All(c.Indexed(3, 1, c.Param(0).Sym()), func(r0 int32) bool {
+		return int64(len(c.Indexed(6, 5, c.RowField(3, r0, 0).Sym()))) == 0
+	}))
+}
+
+func pred17(c genimpl.Ctx) bool {
+	return int64(len(c.Indexed(6, 5, c.Param(0).Sym()))) == 0
+}
+
+func pred18(c genimpl.Ctx) bool {
+	return (genimpl.All(c.Indexed(6, 4, c.Param(0).Sym()), func(r0 int32) bool {
+		return ((c.Str(c.RowField(6, r0, 6).Sym()) != "") || (!(c.Exists(5, c.RowField(6, r0, 1).Sym())))) || ((!(c.Exists(4, c.Field(5, c.RowField(6, r0, 1).Sym(), 3).Sym()))) || (((!(c.Exists(2, c.RowField(6, r0, 4).Sym()))) || (func() int64 {
+			if func() int64 {
+				if c.Exists(2, c.Param(0).Sym()) {
+					return c.Param(1).I
+				}
+				return c.Field(2, c.RowField(6, r0, 4).Sym(), 3).I
+			}() < c.Field(2, c.RowField(6, r0, 4).Sym(), 4).I {
+				return func() int64 {
+					if c.Exists(2, c.Param(0).Sym()) {
+						return c.Param(1).I
+					}
+					return c.Field(2, c.RowField(6, r0, 4).Sym(), 3).I
+				}()
+			}
+			return c.Field(2, c.RowField(6, r0, 4).Sym(), 4).I
+		}() >= c.Field(4, c.Field(5, c.RowField(6, r0, 1).Sym(), 3).Sym(), 4).I)) && (((!(c.Exists(3, c.RowField(6, r0, 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym())))) || (func() int64 {
+			if func() int64 {
+				if (c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+					return c.Param(1).I
+				}
+				return c.Field(2, c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym(), 3).I
+			}() < c.Field(2, c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym(), 4).I {
+				return func() int64 {
+					if (c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+						return c.Param(1).I
+					}
+					return c.Field(2, c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym(), 3).I
+				}()
+			}
+			return c.Field(2, c.Field(3, c.RowField(6, r0, 5).Sym(), 1).Sym(), 4).I
+		}() >= c.Field(4, c.Field(5, c.RowField(6, r0, 1).Sym(), 3).Sym(), 4).I))))
+	})) && (genimpl.All(c.Indexed(3, 1, c.Param(0).Sym()), func(r0 int32) bool {
+		return genimpl.All(c.Indexed(6, 5, c.RowField(3, r0, 0).Sym()), func(r1 int32) bool {
+			return ((c.Str(c.RowField(6, r1, 6).Sym()) != "") || (!(c.Exists(5, c.RowField(6, r1, 1).Sym())))) || ((!(c.Exists(4, c.Field(5, c.RowField(6, r1, 1).Sym(), 3).Sym()))) || (((!(c.Exists(2, c.RowField(6, r1, 4).Sym()))) || (func() int64 {
+				if func() int64 {
+					if (c.RowField(6, r1, 4).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+						return c.Param(1).I
+					}
+					return c.Field(2, c.RowField(6, r1, 4).Sym(), 3).I
+				}() < c.Field(2, c.RowField(6, r1, 4).Sym(), 4).I {
+					return func() int64 {
+						if (c.RowField(6, r1, 4).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+							return c.Param(1).I
+						}
+						return c.Field(2, c.RowField(6, r1, 4).Sym(), 3).I
+					}()
+				}
+				return c.Field(2, c.RowField(6, r1, 4).Sym(), 4).I
+			}() >= c.Field(4, c.Field(5, c.RowField(6, r1, 1).Sym(), 3).Sym(), 4).I)) && (((!(c.Exists(3, c.RowField(6, r1, 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym())))) || (func() int64 {
+				if func() int64 {
+					if (c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+						return c.Param(1).I
+					}
+					return c.Field(2, c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym(), 3).I
+				}() < c.Field(2, c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym(), 4).I {
+					return func() int64 {
+						if (c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+							return c.Param(1).I
+						}
+						return c.Field(2, c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym(), 3).I
+					}()
+				}
+				return c.Field(2, c.Field(3, c.RowField(6, r1, 5).Sym(), 1).Sym(), 4).I
+			}() >= c.Field(4, c.Field(5, c.RowField(6, r1, 1).Sym(), 3).Sym(), 4).I))))
+		})
+	}))
+}
+
+func pred19(c genimpl.Ctx) bool {
+	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Param(2).Sym()))) || ((c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Param(2).Sym(), 3).I < c.Field(2, c.Param(2).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Param(2).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
+}
+
+func pred20(c genimpl.Ctx) bool {
+	return ((c.Str(c.Field(6, c.Param(0).Sym(), 6).Sym()) != "") || (!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(5, c.Param(1).Sym())))))) || ((!(((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym()))) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Exists(4, c.Field(5, c.Param(1).Sym(), 3).Sym()))))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))) && (((!(c.Exists(3, c.Param(2).Sym()))) || (!(c.Exists(2, c.Field(3, c.Param(2).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I)))) || ((!(c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I)) && (((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((c.Str(c.Field(6, c.Param(0).Sym(), 1).Sym()) == "") && (c.Field(2, c.Field(3, c.Param(2).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Param(1).Sym(), 3).Sym(), 4).I))))))))
+}
+
+func pred21(c genimpl.Ctx) bool {
+	return c.Str(c.Param(1).Sym()) == ""
+}
+
+func pred22(c genimpl.Ctx) bool {
 	return ((!(c.Exists(5, c.Field(6, c.Param(0).Sym(), 1).Sym()))) || (!(c.Exists(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym())))) || ((((!(c.Exists(2, c.Field(6, c.Param(0).Sym(), 4).Sym()))) || ((c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) || ((!(c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 3).I < c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I)) && (c.Field(2, c.Field(6, c.Param(0).Sym(), 4).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I))) && (((!(c.Exists(3, c.Field(6, c.Param(0).Sym(), 5).Sym()))) || (!(c.Exists(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym())))) || (((c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)) || ((!(c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 3).I < c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I)) && (c.Field(2, c.Field(3, c.Field(6, c.Param(0).Sym(), 5).Sym(), 1).Sym(), 4).I >= c.Field(4, c.Field(5, c.Field(6, c.Param(0).Sym(), 1).Sym(), 3).Sym(), 4).I)))))
 }
 

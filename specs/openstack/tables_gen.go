@@ -10,10 +10,10 @@ import (
 	"pvsc.dev/pvsc/tables"
 )
 
-// This file was written for version 2 of the generated-code contract (runtime/genimpl).
+// This file was written for version 3 of the generated-code contract (runtime/genimpl).
 // If these two lines fail to compile, the file is stale for this pvsc: run go generate ./...
-const _ = genimpl.EnforceVersion(2 - genimpl.MinVersion)
-const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 2)
+const _ = genimpl.EnforceVersion(3 - genimpl.MinVersion)
+const _ = genimpl.EnforceVersion(genimpl.MaxVersion - 3)
 
 // Spec is the compiled spec ".": its models, operation blocks and properties with their tables.
 var Spec = &tables.Spec{
@@ -3221,6 +3221,168 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.assignments_by_role[op.role_id].all(a3,\n        cloud.assignments_by_user[a3.user].all(a,\n          a.inherited\n          || !(a.project in cloud.project_ids)\n          || cloud.assignments_by_user[a.user].all(b,\n               b.inherited\n               || !(b.project in cloud.project_ids)\n               || cloud.project_by_id[a.project].domain != cloud.project_by_id[b.project].domain\n               || !([a.role == op.role_id ? \"\" : cloud.role_by_id[a.role].name, b.role == op.role_id ? \"\" : cloud.role_by_id[b.role].name] in conflicts))))",
 						Vars: tables.Vars{Event: 9, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAll,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 5},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5, Int: 1},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5, Int: 1}},
+																	B:    1,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FAll,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 5, Int: 1},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5, Int: 2},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5, Int: 2}},
+																					B:    1,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5, Int: 1}},
+																					A:    1,
+																					B:    1,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5, Int: 2}},
+																					A:    1,
+																					B:    1,
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FEq,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 1},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																									},
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 1}},
+																									A:    2,
+																									B:    4,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FCond,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FEq,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 2},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																									},
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 2}},
+																									A:    2,
+																									B:    4,
+																								},
+																							},
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+													A:   1,
+													B:   5,
+													Int: 2,
+												},
+											},
+										},
+									},
+									A:   1,
+									B:   5,
+									Int: 1,
+								},
+							},
+							A: 3,
+							B: 5,
+						},
 					},
 				},
 				tables.Critical{
@@ -3314,6 +3476,925 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "(cloud.assignment_by_id[op.assignment_id].user != \"\"\n             && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(a,\n                  a.inherited\n                  || !(a.project in cloud.project_ids)\n                  || a.user != cloud.assignment_by_id[op.assignment_id].user\n                  || op.inherited\n                  || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                  || cloud.project_by_id[a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                  || !([cloud.role_by_id[a.role].name, cloud.role_by_id[role].name] in conflicts))\n          || cloud.assignment_by_id[op.assignment_id].user == \"\"\n             && cloud.assignments_by_user[op.user_id].all(a,\n                  a.inherited\n                  || !(a.project in cloud.project_ids)\n                  || a.user != op.user_id\n                  || op.inherited\n                  || !((cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id) in cloud.project_ids)\n                  || cloud.project_by_id[a.project].domain != cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain\n                  || !([cloud.role_by_id[a.role].name, cloud.role_by_id[role].name] in conflicts)))\n      && (op.inherited\n          || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n          || (cloud.assignment_by_id[op.assignment_id].user != \"\"\n                    && cloud.assignments_by_user[cloud.assignment_by_id[op.assignment_id].user].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts))\n                 || cloud.assignment_by_id[op.assignment_id].user == \"\"\n                    && cloud.assignments_by_user[op.user_id].all(b,\n                         b.inherited\n                         || !(b.project in cloud.project_ids)\n                         || cloud.project_by_id[cloud.assignment_by_id[op.assignment_id].project != \"\" ? cloud.assignment_by_id[op.assignment_id].project : op.project_id].domain != cloud.project_by_id[b.project].domain\n                         || !([cloud.role_by_id[role].name, cloud.role_by_id[b.role].name] in conflicts)))\n             && (op.inherited\n                 || !(cloud.assignment_by_id[op.assignment_id].project != \"\" && cloud.assignment_by_id[op.assignment_id].project in cloud.project_ids || cloud.assignment_by_id[op.assignment_id].project == \"\" && op.project_id in cloud.project_ids)\n                 || !([cloud.role_by_id[role].name, cloud.role_by_id[role].name] in conflicts)))",
 						Vars: tables.Vars{Event: 10, Elem: -1, Scope: 4},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    5,
+														},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FAll,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    5,
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5},
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																							B:    1,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 5},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    1,
+																							B:    5,
+																						},
+																					},
+																				},
+																				&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FNe,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    2,
+																											B:    5,
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																									},
+																								},
+																							},
+																							B: 1,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																							A:    1,
+																							B:    1,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FNe,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    2,
+																											B:    5,
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																									},
+																								},
+																							},
+																							A: 1,
+																							B: 1,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+													A: 1,
+													B: 5,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    5,
+														},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FAll,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5},
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																							B:    1,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 5},
+																						&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																					},
+																				},
+																				&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FNe,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    2,
+																											B:    5,
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																									},
+																								},
+																							},
+																							B: 1,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																							A:    1,
+																							B:    1,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FCond,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FNe,
+																											Type: tables.TBool,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																											},
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																											A:    2,
+																											B:    5,
+																										},
+																										&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																									},
+																								},
+																							},
+																							A: 1,
+																							B: 1,
+																						},
+																					},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+													A: 1,
+													B: 5,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4},
+												&tables.Fast{
+													Op:   tables.FNot,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																			},
+																			B: 1,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			B:    1,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAll,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    5,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FOr,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5},
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																									B:    1,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FOr,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FCond,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FNe,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FField,
+																															Type: tables.TString,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																															A:    2,
+																															B:    5,
+																														},
+																														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																													},
+																												},
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																											},
+																										},
+																									},
+																									A: 1,
+																									B: 1,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																									A:    1,
+																									B:    1,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FInPairs,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																											A:    2,
+																											B:    4,
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																											A:    2,
+																											B:    4,
+																										},
+																									},
+																									Strs: []string{"admin", "auditor", "approver", "requester"},
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																	A: 1,
+																	B: 5,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			A:    1,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAll,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FOr,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5},
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FExists,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																									B:    1,
+																								},
+																							},
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FOr,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FCond,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{
+																												&tables.Fast{
+																													Op:   tables.FNe,
+																													Type: tables.TBool,
+																													Args: []*tables.Fast{
+																														&tables.Fast{
+																															Op:   tables.FField,
+																															Type: tables.TString,
+																															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																															A:    2,
+																															B:    5,
+																														},
+																														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																													},
+																												},
+																												&tables.Fast{
+																													Op:   tables.FField,
+																													Type: tables.TString,
+																													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																													A:    2,
+																													B:    5,
+																												},
+																												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																											},
+																										},
+																									},
+																									A: 1,
+																									B: 1,
+																								},
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5}},
+																									A:    1,
+																									B:    1,
+																								},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FNot,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FInPairs,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																											A:    2,
+																											B:    4,
+																										},
+																										&tables.Fast{
+																											Op:   tables.FField,
+																											Type: tables.TString,
+																											Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																											A:    2,
+																											B:    4,
+																										},
+																									},
+																									Strs: []string{"admin", "auditor", "approver", "requester"},
+																								},
+																							},
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																	A: 1,
+																	B: 5,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 4},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FOr,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FNe,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    2,
+																									B:    5,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    2,
+																									B:    5,
+																								},
+																							},
+																							B: 1,
+																						},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FAnd,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FEq,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{
+																									Op:   tables.FField,
+																									Type: tables.TString,
+																									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																									A:    2,
+																									B:    5,
+																								},
+																								&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																							},
+																						},
+																						&tables.Fast{
+																							Op:   tables.FExists,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																							B:    1,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FInPairs,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																			A:    2,
+																			B:    4,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																			A:    2,
+																			B:    4,
+																		},
+																	},
+																	Strs: []string{"admin", "auditor", "approver", "requester"},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+							},
+						},
 					},
 				},
 			},
@@ -3345,6 +4426,221 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "!(op.user_id in cloud.user_ids) || !(op.group_id in cloud.group_ids)\n    || cloud.group_assignments_by_group[op.group_id].all(g, !(g.project in cloud.project_ids)\n      || (cloud.project_by_id[g.project].domain == cloud.user_by_id[op.user_id].domain\n        && (cloud.role_by_id[g.role].domain == \"\" || cloud.role_by_id[g.role].domain == cloud.user_by_id[op.user_id].domain)))\n      && cloud.group_domain_assignments_by_group[op.group_id].all(d, !(d.target in cloud.domain_ids)\n        || (d.target == cloud.user_by_id[op.user_id].domain\n          && (cloud.role_by_id[d.role].domain == \"\" || cloud.role_by_id[d.role].domain == d.target)))",
 						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+													B:    2,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1}},
+													B:    3,
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FAll,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 6}},
+																	B:    1,
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 6}},
+																			A:    1,
+																			B:    1,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			A:    1,
+																			B:    2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																					A:    1,
+																					B:    4,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																					A:    1,
+																					B:    4,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																					A:    1,
+																					B:    2,
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+											A: 1,
+											B: 6,
+										},
+										&tables.Fast{
+											Op:   tables.FAll,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 9}},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 9},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2}},
+																			A:    1,
+																			B:    2,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 9}},
+																					A:    1,
+																					B:    4,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 9}},
+																					A:    1,
+																					B:    4,
+																				},
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 4, B: 9},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+											A: 1,
+											B: 9,
+										},
+									},
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -3653,6 +4949,67 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "!cloud.vms_by_tenant[op.tenant_id].exists(v, v.host != \"\"\n      && cloud.vms_by_host[v.host].exists(w, w.tenant != op.tenant_id && w.tenant in op.avoid))",
 						Vars: tables.Vars{Event: 2, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FNot,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAny,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 7},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FAny,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 7},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 7, Int: 1},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FInList,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 7, Int: 1},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TList, A: 1},
+																	},
+																},
+															},
+														},
+													},
+													A:   3,
+													B:   7,
+													Int: 1,
+												},
+											},
+										},
+									},
+									A: 1,
+									B: 7,
+								},
+							},
+						},
 					},
 				},
 			},
@@ -4020,6 +5377,86 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.ports_by_network[op.network_id].all(p, p.tenant == \"\"\n      || p.tenant == cloud.network_by_id[op.network_id].tenant)\n    && cloud.ports_by_network_id[op.network_id].all(p, p.tenant == \"\"\n      || p.tenant == cloud.network_by_id[op.network_id].tenant)",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    2,
+														},
+													},
+												},
+											},
+										},
+									},
+									A: 3,
+									B: 5,
+								},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5},
+														&tables.Fast{Op: tables.FLit, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FEq,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    1,
+															B:    2,
+														},
+													},
+												},
+											},
+										},
+									},
+									A: 7,
+									B: 5,
+								},
+							},
+						},
 					},
 				},
 			},
@@ -4107,6 +5544,20 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "size(cloud.ports_by_tenant[op.tenant_id]) <= quota",
 						Vars: tables.Vars{Event: 1, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FLe,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FCount,
+									Type: tables.TInt,
+									Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+									A:    2,
+									B:    5,
+								},
+								&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -4114,6 +5565,195 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "!(tenant in cloud.tenant_ids)\n      || cloud.port_by_id[op.port_id].tenant != tenant\n         && (op.port_id in cloud.port_ids\n                && tenant == cloud.port_by_id[op.port_id].tenant\n                && size(cloud.ports_by_tenant[tenant]) <= quota\n             || !(op.port_id in cloud.port_ids && tenant == cloud.port_by_id[op.port_id].tenant)\n                && size(cloud.ports_by_tenant[tenant]) + 1 <= quota)\n      || cloud.port_by_id[op.port_id].tenant == tenant\n         && size(cloud.ports_by_tenant[tenant]) <= quota",
 						Vars: tables.Vars{Event: 11, Elem: -1, Scope: 1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+													B:    1,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    2,
+															B:    5,
+														},
+														&tables.Fast{Op: tables.FScope, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			B:    5,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FScope, Type: tables.TString},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FLe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FCount,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																			A:    2,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					B:    5,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FScope, Type: tables.TString},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    2,
+																							B:    5,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FLe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAdd,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FCount,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 1},
+																			},
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    2,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FScope, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FLe,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FCount,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+													A:    2,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+											},
+										},
+									},
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -4121,6 +5761,195 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "!(tenant in cloud.tenant_ids)\n      || cloud.port_by_id[op.port_id].tenant != tenant\n         && (op.port_id in cloud.port_ids\n                && tenant == cloud.port_by_id[op.port_id].tenant\n                && size(cloud.ports_by_tenant[tenant]) <= quota\n             || !(op.port_id in cloud.port_ids && tenant == cloud.port_by_id[op.port_id].tenant)\n                && size(cloud.ports_by_tenant[tenant]) + 1 <= quota)\n      || cloud.port_by_id[op.port_id].tenant == tenant\n         && size(cloud.ports_by_tenant[tenant]) <= quota",
 						Vars: tables.Vars{Event: 12, Elem: -1, Scope: 1},
+						Fast: &tables.Fast{
+							Op:   tables.FOr,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FNot,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FExists,
+													Type: tables.TBool,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+													B:    1,
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FNe,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TString,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+															A:    2,
+															B:    5,
+														},
+														&tables.Fast{Op: tables.FScope, Type: tables.TString},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			B:    5,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FEq,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FScope, Type: tables.TString},
+																				&tables.Fast{
+																					Op:   tables.FField,
+																					Type: tables.TString,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FLe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FCount,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																			A:    2,
+																			B:    5,
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FAnd,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					B:    5,
+																				},
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FScope, Type: tables.TString},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																							A:    2,
+																							B:    5,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FLe,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAdd,
+																			Type: tables.TInt,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FCount,
+																					Type: tables.TInt,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+																					A:    2,
+																					B:    5,
+																				},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 1},
+																			},
+																		},
+																		&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FEq,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FField,
+													Type: tables.TString,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+													A:    2,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FScope, Type: tables.TString},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FLe,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FCount,
+													Type: tables.TInt,
+													Args: []*tables.Fast{&tables.Fast{Op: tables.FScope, Type: tables.TString}},
+													A:    2,
+													B:    5,
+												},
+												&tables.Fast{Op: tables.FLit, Type: tables.TInt, Int: 500},
+											},
+										},
+									},
+								},
+							},
+						},
 					},
 				},
 			},
@@ -4369,6 +6198,454 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.ports_by_network[op.network_id].all(p,\n           (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n               || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n           && (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n               || (p.network_id == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))\n      && cloud.ports_by_network_id[op.network_id].all(p,\n           (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network in cloud.network_ids)\n               || cloud.network_by_id[p.network].tenant == cloud.router_by_id[p.device_id].tenant\n               || (p.network == op.network_id && op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network].shared))\n           && (p.device_owner != \"network:router_interface\"\n               || !(p.device_id in cloud.router_ids)\n               || !(p.network_id in cloud.network_ids)\n               || cloud.network_by_id[p.network_id].tenant == cloud.router_by_id[p.device_id].tenant\n               || (op.network_id in cloud.network_ids ? op.shared : cloud.network_by_id[p.network_id].shared)))",
 						Vars: tables.Vars{Event: 5, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAnd,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																					B:    4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			A:    1,
+																			B:    2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																			A:    1,
+																			B:    4,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FCond,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			B:    2,
+																		},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			A:    3,
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																					B:    4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			A:    1,
+																			B:    2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																			A:    1,
+																			B:    4,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FCond,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5},
+																						&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					B:    2,
+																				},
+																			},
+																		},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			A:    3,
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+									A: 3,
+									B: 5,
+								},
+								&tables.Fast{
+									Op:   tables.FAll,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FParam, Type: tables.TString},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																					B:    4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			A:    1,
+																			B:    2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																			A:    1,
+																			B:    4,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FCond,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FEq,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5},
+																						&tables.Fast{Op: tables.FParam, Type: tables.TString},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																					B:    2,
+																				},
+																			},
+																		},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																			A:    3,
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																				&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FExists,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																					B:    4,
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FNot,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FEq,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			A:    1,
+																			B:    2,
+																		},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TString,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 6, B: 5}},
+																			A:    1,
+																			B:    4,
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FCond,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FExists,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FParam, Type: tables.TString}},
+																			B:    2,
+																		},
+																		&tables.Fast{Op: tables.FParam, Type: tables.TBool, A: 1},
+																		&tables.Fast{
+																			Op:   tables.FField,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																			A:    3,
+																			B:    2,
+																		},
+																	},
+																},
+															},
+														},
+													},
+												},
+											},
+										},
+									},
+									A: 7,
+									B: 5,
+								},
+							},
+						},
 					},
 				},
 				tables.Critical{
@@ -4376,6 +6653,139 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.ports_by_device_id[op.router_id].all(p,\n        (p.device_owner != \"network:router_interface\"\n            || !(p.network in cloud.network_ids)\n            || cloud.network_by_id[p.network].tenant == tenant\n            || cloud.network_by_id[p.network].shared)\n        && (p.device_owner != \"network:router_interface\"\n            || !(p.network_id in cloud.network_ids)\n            || cloud.network_by_id[p.network_id].tenant == tenant\n            || cloud.network_by_id[p.network_id].shared))",
 						Vars: tables.Vars{Event: 9, Elem: -1, Scope: 1},
+						Fast: &tables.Fast{
+							Op:   tables.FAll,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString},
+								&tables.Fast{
+									Op:   tables.FAnd,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																	B:    2,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+																	A:    1,
+																	B:    2,
+																},
+																&tables.Fast{Op: tables.FScope, Type: tables.TString},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TBool,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5}},
+															A:    3,
+															B:    2,
+														},
+													},
+												},
+											},
+										},
+										&tables.Fast{
+											Op:   tables.FOr,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FNe,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 5, B: 5},
+																&tables.Fast{Op: tables.FLit, Type: tables.TString, Str: "network:router_interface"},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FNot,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FExists,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																	B:    2,
+																},
+															},
+														},
+													},
+												},
+												&tables.Fast{
+													Op:   tables.FOr,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{
+															Op:   tables.FEq,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FField,
+																	Type: tables.TString,
+																	Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+																	A:    1,
+																	B:    2,
+																},
+																&tables.Fast{Op: tables.FScope, Type: tables.TString},
+															},
+														},
+														&tables.Fast{
+															Op:   tables.FField,
+															Type: tables.TBool,
+															Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 7, B: 5}},
+															A:    3,
+															B:    2,
+														},
+													},
+												},
+											},
+										},
+									},
+								},
+							},
+							A: 6,
+							B: 5,
+						},
 					},
 				},
 				tables.Critical{
@@ -5694,6 +8104,240 @@ var Spec = &tables.Spec{
 					Allow: &tables.Expr{
 						Src:  "cloud.group_assignments_by_group[op.group_id].all(x, x.inherited\n      || cloud.assignments_by_user[op.user_id].all(a, a.inherited || a.project != x.project\n        || !([cloud.role_by_id[a.role].name, cloud.role_by_id[x.role].name] in conflicts)\n          && !([cloud.role_by_id[x.role].name, cloud.role_by_id[a.role].name] in conflicts))\n      && cloud.group_assignments_by_project[x.project].all(h, h.inherited\n        || h.group != op.group_id && !cloud.memberships_by_user[op.user_id].exists(n, n.group == h.group)\n        || !([cloud.role_by_id[x.role].name, cloud.role_by_id[h.role].name] in conflicts)\n          && !([cloud.role_by_id[h.role].name, cloud.role_by_id[x.role].name] in conflicts)))",
 						Vars: tables.Vars{Event: 14, Elem: -1, Scope: -1},
+						Fast: &tables.Fast{
+							Op:   tables.FAll,
+							Type: tables.TBool,
+							Args: []*tables.Fast{
+								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+								&tables.Fast{
+									Op:   tables.FOr,
+									Type: tables.TBool,
+									Args: []*tables.Fast{
+										&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 6},
+										&tables.Fast{
+											Op:   tables.FAnd,
+											Type: tables.TBool,
+											Args: []*tables.Fast{
+												&tables.Fast{
+													Op:   tables.FAll,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 5, Int: 1},
+																		&tables.Fast{
+																			Op:   tables.FNe,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 5, Int: 1},
+																				&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 6},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 1}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 5, Int: 1}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+													A:   1,
+													B:   5,
+													Int: 1,
+												},
+												&tables.Fast{
+													Op:   tables.FAll,
+													Type: tables.TBool,
+													Args: []*tables.Fast{
+														&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 2, B: 6},
+														&tables.Fast{
+															Op:   tables.FOr,
+															Type: tables.TBool,
+															Args: []*tables.Fast{
+																&tables.Fast{
+																	Op:   tables.FOr,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{Op: tables.FVar, Type: tables.TBool, A: 5, B: 6, Int: 1},
+																		&tables.Fast{
+																			Op:   tables.FAnd,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FNe,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1},
+																						&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 1},
+																					},
+																				},
+																				&tables.Fast{
+																					Op:   tables.FNot,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FAny,
+																							Type: tables.TBool,
+																							Args: []*tables.Fast{
+																								&tables.Fast{Op: tables.FParam, Type: tables.TString, A: 2},
+																								&tables.Fast{
+																									Op:   tables.FEq,
+																									Type: tables.TBool,
+																									Args: []*tables.Fast{
+																										&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 7, Int: 2},
+																										&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 1, B: 6, Int: 1},
+																									},
+																								},
+																							},
+																							A:   2,
+																							B:   7,
+																							Int: 2,
+																						},
+																					},
+																				},
+																			},
+																		},
+																	},
+																},
+																&tables.Fast{
+																	Op:   tables.FAnd,
+																	Type: tables.TBool,
+																	Args: []*tables.Fast{
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6, Int: 1}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																		&tables.Fast{
+																			Op:   tables.FNot,
+																			Type: tables.TBool,
+																			Args: []*tables.Fast{
+																				&tables.Fast{
+																					Op:   tables.FInPairs,
+																					Type: tables.TBool,
+																					Args: []*tables.Fast{
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6, Int: 1}},
+																							A:    2,
+																							B:    4,
+																						},
+																						&tables.Fast{
+																							Op:   tables.FField,
+																							Type: tables.TString,
+																							Args: []*tables.Fast{&tables.Fast{Op: tables.FVar, Type: tables.TString, A: 3, B: 6}},
+																							A:    2,
+																							B:    4,
+																						},
+																					},
+																					Strs: []string{"admin", "auditor", "approver", "requester"},
+																				},
+																			},
+																		},
+																	},
+																},
+															},
+														},
+													},
+													A:   2,
+													B:   6,
+													Int: 1,
+												},
+											},
+										},
+									},
+								},
+							},
+							A: 1,
+							B: 6,
+						},
 					},
 				},
 			},
@@ -5935,34 +8579,45 @@ func init() {
 		{Expr: Spec.Properties[0].Criticals[1].Allow, Pred: pred16},      // !(op.target in cloud.domain_ids) || (op.target == domain && (cloud.role_by_id[op.role_i...
 		{Expr: Spec.Properties[0].Watchlist.Inits[0].Expr, Pred: pred17}, // true
 		{Expr: Spec.Properties[0].Watchlist.Inits[1].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred18},       // cloud.assignment_by_id[op.assignment_id].role != "" && cloud.role_by_id[cloud.assignmen...
+		{Expr: Spec.Properties[1].Criticals[0].Allow, Pred: pred18},      // cloud.assignments_by_role[op.role_id].all(a3, cloud.assignments_by_user[a3.user].all(a,...
+		{Expr: Spec.Properties[1].Criticals[1].When, Pred: pred19},       // cloud.assignment_by_id[op.assignment_id].role != "" && cloud.role_by_id[cloud.assignmen...
+		{Expr: Spec.Properties[1].Criticals[1].Allow, Pred: pred20},      // (cloud.assignment_by_id[op.assignment_id].user != "" && cloud.assignments_by_user[cloud...
+		{Expr: Spec.Properties[2].Criticals[0].Allow, Pred: pred21},      // !(op.user_id in cloud.user_ids) || !(op.group_id in cloud.group_ids) || cloud.group_ass...
 		{Expr: Spec.Properties[2].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred19},       // op.device_owner.startsWith("network:")
-		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred20},      // op.port_id in watchlist
-		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred21}, // !(port.vm in cloud.vm_ids)
-		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred22},       // op.host != ""
-		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred23},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred24},       // op.host != ""
-		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred25},      // !(op.host in watchlist)
-		{Expr: Spec.Properties[5].Criticals[0].Allow, Pred: pred26},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[5].Criticals[1].Allow, Pred: pred26},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
-		{Expr: Spec.Properties[5].Criticals[2].Allow, Pred: pred27},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
-		{Expr: Spec.Properties[5].Criticals[3].When, Pred: pred28},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[3].Criticals[0].When, Pred: pred22},       // op.device_owner.startsWith("network:")
+		{Expr: Spec.Properties[3].Criticals[0].Allow, Pred: pred23},      // op.port_id in watchlist
+		{Expr: Spec.Properties[3].Watchlist.Inits[0].Expr, Pred: pred24}, // !(port.vm in cloud.vm_ids)
+		{Expr: Spec.Properties[4].Criticals[0].When, Pred: pred25},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[0].Allow, Pred: pred26},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[4].Criticals[1].When, Pred: pred27},       // op.host != ""
+		{Expr: Spec.Properties[4].Criticals[1].Allow, Pred: pred28},      // !(op.host in watchlist)
+		{Expr: Spec.Properties[4].Criticals[2].Allow, Pred: pred29},      // !cloud.vms_by_tenant[op.tenant_id].exists(v, v.host != "" && cloud.vms_by_host[v.host]....
+		{Expr: Spec.Properties[5].Criticals[0].Allow, Pred: pred30},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[1].Allow, Pred: pred30},      // (!(op.network_id in cloud.network_ids) || op.network_id in watchlist || cloud.network_b...
+		{Expr: Spec.Properties[5].Criticals[2].Allow, Pred: pred31},      // !(op.vm_id in cloud.vm_ids) || cloud.vm_by_id[op.vm_id].tenant == tenant
+		{Expr: Spec.Properties[5].Criticals[3].When, Pred: pred32},       // !op.shared && cloud.network_by_id[op.network_id].shared
+		{Expr: Spec.Properties[5].Criticals[3].Allow, Pred: pred33},      // cloud.ports_by_network[op.network_id].all(p, p.tenant == "" || p.tenant == cloud.networ...
 		{Expr: Spec.Properties[5].Watchlist.Inits[0].Expr, Pred: pred17}, // true
-		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred29},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[7].Criticals[1].When, Pred: pred29},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
-		{Expr: Spec.Properties[7].Watchlist.Inits[0].Expr, Pred: pred30}, // !assignment.inherited
-		{Expr: Spec.Properties[7].Watchlist.Inits[1].Expr, Pred: pred30}, // !group_assignment.inherited
-		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred31},       // !op.shared
-		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred32},       // op.device_owner == "network:router_interface"
-		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred33},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
-		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred34},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred35},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred36},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
-		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred37},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
-		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred30}, // !assignment.inherited
-		{Expr: Spec.Properties[9].Watchlist.Inits[1].Expr, Pred: pred30}, // !group_assignment.inherited
+		{Expr: Spec.Properties[6].Criticals[0].Allow, Pred: pred34},      // size(cloud.ports_by_tenant[op.tenant_id]) <= quota
+		{Expr: Spec.Properties[6].Criticals[1].Allow, Pred: pred35},      // !(tenant in cloud.tenant_ids) || cloud.port_by_id[op.port_id].tenant != tenant && (op.p...
+		{Expr: Spec.Properties[6].Criticals[2].Allow, Pred: pred35},      // !(tenant in cloud.tenant_ids) || cloud.port_by_id[op.port_id].tenant != tenant && (op.p...
+		{Expr: Spec.Properties[7].Criticals[0].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Criticals[1].When, Pred: pred36},       // !op.inherited && cloud.role_by_id[op.role_id].name in caps
+		{Expr: Spec.Properties[7].Watchlist.Inits[0].Expr, Pred: pred37}, // !assignment.inherited
+		{Expr: Spec.Properties[7].Watchlist.Inits[1].Expr, Pred: pred37}, // !group_assignment.inherited
+		{Expr: Spec.Properties[8].Criticals[0].When, Pred: pred38},       // !op.shared
+		{Expr: Spec.Properties[8].Criticals[0].Allow, Pred: pred39},      // cloud.ports_by_network[op.network_id].all(p, (p.device_owner != "network:router_interfa...
+		{Expr: Spec.Properties[8].Criticals[1].Allow, Pred: pred40},      // cloud.ports_by_device_id[op.router_id].all(p, (p.device_owner != "network:router_interf...
+		{Expr: Spec.Properties[8].Criticals[2].When, Pred: pred41},       // op.device_owner == "network:router_interface"
+		{Expr: Spec.Properties[8].Criticals[2].Allow, Pred: pred42},      // !(op.device_id in cloud.router_ids) || (!(cloud.port_by_id[op.port_id].network != "" &&...
+		{Expr: Spec.Properties[8].Criticals[3].Allow, Pred: pred43},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[4].Allow, Pred: pred44},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[8].Criticals[5].Allow, Pred: pred45},      // (op.device_owner != "network:router_interface" || !(op.device_id in cloud.router_ids) |...
+		{Expr: Spec.Properties[9].Criticals[0].When, Pred: pred46},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Criticals[1].When, Pred: pred46},       // !op.inherited && cloud.role_by_id[op.role_id].name in conflicted
+		{Expr: Spec.Properties[9].Criticals[2].Allow, Pred: pred47},      // cloud.group_assignments_by_group[op.group_id].all(x, x.inherited || cloud.assignments_b...
+		{Expr: Spec.Properties[9].Watchlist.Inits[0].Expr, Pred: pred37}, // !assignment.inherited
+		{Expr: Spec.Properties[9].Watchlist.Inits[1].Expr, Pred: pred37}, // !group_assignment.inherited
 	})
 }
 
@@ -6039,88 +8694,229 @@ func pred17(c genimpl.Ctx) bool {
 }
 
 func pred18(c genimpl.Ctx) bool {
-	return ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (inConsts(c.Str(c.Field(4, c.Field(5, c.Param(0).Sym(), 3).Sym(), 2).Sym()), consts0))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts0)))
+	return genimpl.All(c.Indexed(5, 3, c.Param(0).Sym()), func(r0 int32) bool {
+		return genimpl.All(c.Indexed(5, 1, c.RowField(5, r0, 1).Sym()), func(r1 int32) bool {
+			return ((c.RowField(5, r1, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r1, 2).Sym())))) || (genimpl.All(c.Indexed(5, 1, c.RowField(5, r1, 1).Sym()), func(r2 int32) bool {
+				return ((c.RowField(5, r2, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r2, 2).Sym())))) || ((c.Field(1, c.RowField(5, r1, 2).Sym(), 1).Sym() != c.Field(1, c.RowField(5, r2, 2).Sym(), 1).Sym()) || (!(genimpl.InPairs(func() string {
+					if c.RowField(5, r1, 3).Sym() == c.Param(0).Sym() {
+						return ""
+					}
+					return c.Str(c.Field(4, c.RowField(5, r1, 3).Sym(), 2).Sym())
+				}(), func() string {
+					if c.RowField(5, r2, 3).Sym() == c.Param(0).Sym() {
+						return ""
+					}
+					return c.Str(c.Field(4, c.RowField(5, r2, 3).Sym(), 2).Sym())
+				}(), consts0))))
+			}))
+		})
+	})
 }
 
 func pred19(c genimpl.Ctx) bool {
-	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
+	return ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (inConsts(c.Str(c.Field(4, c.Field(5, c.Param(0).Sym(), 3).Sym(), 2).Sym()), consts1))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1)))
 }
 
 func pred20(c genimpl.Ctx) bool {
-	return c.InWatchlist(c.Param(0).Sym(), 0)
+	return (((c.Str(c.Field(5, c.Param(0).Sym(), 1).Sym()) != "") && (genimpl.All(c.Indexed(5, 1, c.Field(5, c.Param(0).Sym(), 1).Sym()), func(r0 int32) bool {
+		return (((c.RowField(5, r0, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r0, 2).Sym())))) || ((c.RowField(5, r0, 1).Sym() != c.Field(5, c.Param(0).Sym(), 1).Sym()) || (c.Param(4).I != 0))) || (((!(c.Exists(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}()))) || (c.Field(1, c.RowField(5, r0, 2).Sym(), 1).Sym() != c.Field(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}(), 1).Sym())) || (!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(5, r0, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.Scope(), 2).Sym()), consts0))))
+	}))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 1).Sym()) == "") && (genimpl.All(c.Indexed(5, 1, c.Param(1).Sym()), func(r0 int32) bool {
+		return (((c.RowField(5, r0, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r0, 2).Sym())))) || ((c.RowField(5, r0, 1).Sym() != c.Param(1).Sym()) || (c.Param(4).I != 0))) || (((!(c.Exists(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}()))) || (c.Field(1, c.RowField(5, r0, 2).Sym(), 1).Sym() != c.Field(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}(), 1).Sym())) || (!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(5, r0, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.Scope(), 2).Sym()), consts0))))
+	})))) && (((c.Param(4).I != 0) || (!(((c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "") && (c.Exists(1, c.Field(5, c.Param(0).Sym(), 2).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) == "") && (c.Exists(1, c.Param(2).Sym())))))) || ((((c.Str(c.Field(5, c.Param(0).Sym(), 1).Sym()) != "") && (genimpl.All(c.Indexed(5, 1, c.Field(5, c.Param(0).Sym(), 1).Sym()), func(r0 int32) bool {
+		return ((c.RowField(5, r0, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r0, 2).Sym())))) || ((c.Field(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}(), 1).Sym() != c.Field(1, c.RowField(5, r0, 2).Sym(), 1).Sym()) || (!(genimpl.InPairs(c.Str(c.Field(4, c.Scope(), 2).Sym()), c.Str(c.Field(4, c.RowField(5, r0, 3).Sym(), 2).Sym()), consts0))))
+	}))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 1).Sym()) == "") && (genimpl.All(c.Indexed(5, 1, c.Param(1).Sym()), func(r0 int32) bool {
+		return ((c.RowField(5, r0, 5).I != 0) || (!(c.Exists(1, c.RowField(5, r0, 2).Sym())))) || ((c.Field(1, func() genimpl.Sym {
+			if c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "" {
+				return c.Field(5, c.Param(0).Sym(), 2).Sym()
+			}
+			return c.Param(2).Sym()
+		}(), 1).Sym() != c.Field(1, c.RowField(5, r0, 2).Sym(), 1).Sym()) || (!(genimpl.InPairs(c.Str(c.Field(4, c.Scope(), 2).Sym()), c.Str(c.Field(4, c.RowField(5, r0, 3).Sym(), 2).Sym()), consts0))))
+	})))) && (((c.Param(4).I != 0) || (!(((c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) != "") && (c.Exists(1, c.Field(5, c.Param(0).Sym(), 2).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 2).Sym()) == "") && (c.Exists(1, c.Param(2).Sym())))))) || (!(genimpl.InPairs(c.Str(c.Field(4, c.Scope(), 2).Sym()), c.Str(c.Field(4, c.Scope(), 2).Sym()), consts0))))))
 }
 
 func pred21(c genimpl.Ctx) bool {
-	return !(c.Exists(7, c.Elem(8).Sym()))
+	return ((!(c.Exists(2, c.Param(2).Sym()))) || (!(c.Exists(3, c.Param(1).Sym())))) || ((genimpl.All(c.Indexed(6, 1, c.Param(1).Sym()), func(r0 int32) bool {
+		return (!(c.Exists(1, c.RowField(6, r0, 2).Sym()))) || ((c.Field(1, c.RowField(6, r0, 2).Sym(), 1).Sym() == c.Field(2, c.Param(2).Sym(), 1).Sym()) && ((c.Str(c.Field(4, c.RowField(6, r0, 3).Sym(), 1).Sym()) == "") || (c.Field(4, c.RowField(6, r0, 3).Sym(), 1).Sym() == c.Field(2, c.Param(2).Sym(), 1).Sym())))
+	})) && (genimpl.All(c.Indexed(9, 1, c.Param(1).Sym()), func(r0 int32) bool {
+		return (!(c.Exists(0, c.RowField(9, r0, 4).Sym()))) || ((c.RowField(9, r0, 4).Sym() == c.Field(2, c.Param(2).Sym(), 1).Sym()) && ((c.Str(c.Field(4, c.RowField(9, r0, 2).Sym(), 1).Sym()) == "") || (c.Field(4, c.RowField(9, r0, 2).Sym(), 1).Sym() == c.RowField(9, r0, 4).Sym())))
+	})))
 }
 
 func pred22(c genimpl.Ctx) bool {
-	return c.Str(c.Param(1).Sym()) != ""
+	return strings.HasPrefix(c.Str(c.Param(1).Sym()), "network:")
 }
 
 func pred23(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(1).Sym(), 0))
+	return c.InWatchlist(c.Param(0).Sym(), 0)
 }
 
 func pred24(c genimpl.Ctx) bool {
-	return c.Str(c.Param(2).Sym()) != ""
+	return !(c.Exists(7, c.Elem(8).Sym()))
 }
 
 func pred25(c genimpl.Ctx) bool {
-	return !(c.InWatchlist(c.Param(2).Sym(), 0))
+	return c.Str(c.Param(1).Sym()) != ""
 }
 
 func pred26(c genimpl.Ctx) bool {
-	return (((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))
+	return !(c.InWatchlist(c.Param(1).Sym(), 0))
 }
 
 func pred27(c genimpl.Ctx) bool {
-	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
+	return c.Str(c.Param(2).Sym()) != ""
 }
 
 func pred28(c genimpl.Ctx) bool {
-	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
+	return !(c.InWatchlist(c.Param(2).Sym(), 0))
 }
 
 func pred29(c genimpl.Ctx) bool {
-	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts1))
+	return !(genimpl.Any(c.Indexed(7, 1, c.Param(0).Sym()), func(r0 int32) bool {
+		return (c.Str(c.RowField(7, r0, 3).Sym()) != "") && (genimpl.Any(c.Indexed(7, 3, c.RowField(7, r0, 3).Sym()), func(r1 int32) bool {
+			return (c.RowField(7, r1, 1).Sym() != c.Param(0).Sym()) && (c.InList(int64(c.RowField(7, r1, 1).Sym()), c.Param(1)))
+		}))
+	}))
 }
 
 func pred30(c genimpl.Ctx) bool {
-	return !(c.Elem(5).I != 0)
+	return (((!(c.Exists(2, c.Param(3).Sym()))) || (c.InWatchlist(c.Param(3).Sym(), 0))) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)) && (((!(c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym()))) || (c.InWatchlist(c.Field(3, c.Param(1).Sym(), 1).Sym(), 0))) || (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))
 }
 
 func pred31(c genimpl.Ctx) bool {
-	return !(c.Param(1).I != 0)
+	return (!(c.Exists(7, c.Param(1).Sym()))) || (c.Field(7, c.Param(1).Sym(), 1).Sym() == c.Scope())
 }
 
 func pred32(c genimpl.Ctx) bool {
-	return c.Str(c.Param(4).Sym()) == "network:router_interface"
+	return (!(c.Param(1).I != 0)) && (c.Field(2, c.Param(0).Sym(), 3).I != 0)
 }
 
 func pred33(c genimpl.Ctx) bool {
-	return (!(c.Exists(4, c.Param(5).Sym()))) || (((((!(((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym())))))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && ((((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "")) && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || ((!((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != ""))) && ("" == c.Str(c.Field(4, c.Param(5).Sym(), 1).Sym())))))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))))) && (((!(c.Exists(2, c.Param(3).Sym()))) || (c.Field(2, c.Param(3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)))
+	return (genimpl.All(c.Indexed(5, 3, c.Param(0).Sym()), func(r0 int32) bool {
+		return (c.Str(c.RowField(5, r0, 2).Sym()) == "") || (c.RowField(5, r0, 2).Sym() == c.Field(2, c.Param(0).Sym(), 1).Sym())
+	})) && (genimpl.All(c.Indexed(5, 7, c.Param(0).Sym()), func(r0 int32) bool {
+		return (c.Str(c.RowField(5, r0, 2).Sym()) == "") || (c.RowField(5, r0, 2).Sym() == c.Field(2, c.Param(0).Sym(), 1).Sym())
+	}))
 }
 
 func pred34(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+	return int64(len(c.Indexed(5, 2, c.Param(0).Sym()))) <= 500
 }
 
 func pred35(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+	return ((!(c.Exists(1, c.Scope()))) || ((c.Field(5, c.Param(0).Sym(), 2).Sym() != c.Scope()) && ((((c.Exists(5, c.Param(0).Sym())) && (c.Scope() == c.Field(5, c.Param(0).Sym(), 2).Sym())) && (int64(len(c.Indexed(5, 2, c.Scope()))) <= 500)) || ((!((c.Exists(5, c.Param(0).Sym())) && (c.Scope() == c.Field(5, c.Param(0).Sym(), 2).Sym()))) && ((int64(len(c.Indexed(5, 2, c.Scope()))) + 1) <= 500))))) || ((c.Field(5, c.Param(0).Sym(), 2).Sym() == c.Scope()) && (int64(len(c.Indexed(5, 2, c.Scope()))) <= 500))
 }
 
 func pred36(c genimpl.Ctx) bool {
-	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
-}
-
-func pred37(c genimpl.Ctx) bool {
 	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts2))
 }
 
-var consts0 = []string{"auditor", "requester", "admin", "approver"}
-var consts1 = []string{"admin", "owner"}
-var consts2 = []string{"admin", "approver", "auditor", "requester"}
+func pred37(c genimpl.Ctx) bool {
+	return !(c.Elem(5).I != 0)
+}
+
+func pred38(c genimpl.Ctx) bool {
+	return !(c.Param(1).I != 0)
+}
+
+func pred39(c genimpl.Ctx) bool {
+	return (genimpl.All(c.Indexed(5, 3, c.Param(0).Sym()), func(r0 int32) bool {
+		return ((((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(4, c.RowField(5, r0, 6).Sym())))) || (!(c.Exists(2, c.RowField(5, r0, 3).Sym())))) || ((c.Field(2, c.RowField(5, r0, 3).Sym(), 1).Sym() == c.Field(4, c.RowField(5, r0, 6).Sym(), 1).Sym()) || (func() bool {
+			if c.Exists(2, c.Param(0).Sym()) {
+				return c.Param(1).I != 0
+			}
+			return c.Field(2, c.RowField(5, r0, 3).Sym(), 3).I != 0
+		}()))) && ((((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(4, c.RowField(5, r0, 6).Sym())))) || (!(c.Exists(2, c.RowField(5, r0, 7).Sym())))) || ((c.Field(2, c.RowField(5, r0, 7).Sym(), 1).Sym() == c.Field(4, c.RowField(5, r0, 6).Sym(), 1).Sym()) || (func() bool {
+			if (c.RowField(5, r0, 7).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+				return c.Param(1).I != 0
+			}
+			return c.Field(2, c.RowField(5, r0, 7).Sym(), 3).I != 0
+		}())))
+	})) && (genimpl.All(c.Indexed(5, 7, c.Param(0).Sym()), func(r0 int32) bool {
+		return ((((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(4, c.RowField(5, r0, 6).Sym())))) || (!(c.Exists(2, c.RowField(5, r0, 3).Sym())))) || ((c.Field(2, c.RowField(5, r0, 3).Sym(), 1).Sym() == c.Field(4, c.RowField(5, r0, 6).Sym(), 1).Sym()) || (func() bool {
+			if (c.RowField(5, r0, 3).Sym() == c.Param(0).Sym()) && (c.Exists(2, c.Param(0).Sym())) {
+				return c.Param(1).I != 0
+			}
+			return c.Field(2, c.RowField(5, r0, 3).Sym(), 3).I != 0
+		}()))) && ((((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(4, c.RowField(5, r0, 6).Sym())))) || (!(c.Exists(2, c.RowField(5, r0, 7).Sym())))) || ((c.Field(2, c.RowField(5, r0, 7).Sym(), 1).Sym() == c.Field(4, c.RowField(5, r0, 6).Sym(), 1).Sym()) || (func() bool {
+			if c.Exists(2, c.Param(0).Sym()) {
+				return c.Param(1).I != 0
+			}
+			return c.Field(2, c.RowField(5, r0, 7).Sym(), 3).I != 0
+		}())))
+	}))
+}
+
+func pred40(c genimpl.Ctx) bool {
+	return genimpl.All(c.Indexed(5, 6, c.Param(0).Sym()), func(r0 int32) bool {
+		return (((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(2, c.RowField(5, r0, 3).Sym())))) || ((c.Field(2, c.RowField(5, r0, 3).Sym(), 1).Sym() == c.Scope()) || (c.Field(2, c.RowField(5, r0, 3).Sym(), 3).I != 0))) && (((c.Str(c.RowField(5, r0, 5).Sym()) != "network:router_interface") || (!(c.Exists(2, c.RowField(5, r0, 7).Sym())))) || ((c.Field(2, c.RowField(5, r0, 7).Sym(), 1).Sym() == c.Scope()) || (c.Field(2, c.RowField(5, r0, 7).Sym(), 3).I != 0)))
+	})
+}
+
+func pred41(c genimpl.Ctx) bool {
+	return c.Str(c.Param(4).Sym()) == "network:router_interface"
+}
+
+func pred42(c genimpl.Ctx) bool {
+	return (!(c.Exists(4, c.Param(5).Sym()))) || (((((!(((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym()))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Exists(2, c.Field(3, c.Param(1).Sym(), 1).Sym())))))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym()))) || ((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && ((((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "")) && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || ((!((c.Exists(3, c.Param(1).Sym())) && (c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != ""))) && ("" == c.Str(c.Field(4, c.Param(5).Sym(), 1).Sym())))))) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) != "") && (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0)) || (((c.Str(c.Field(5, c.Param(0).Sym(), 3).Sym()) == "") && (c.Exists(3, c.Param(1).Sym()))) && ((c.Str(c.Field(3, c.Param(1).Sym(), 1).Sym()) != "") && (c.Field(2, c.Field(3, c.Param(1).Sym(), 1).Sym(), 3).I != 0))))) && (((!(c.Exists(2, c.Param(3).Sym()))) || (c.Field(2, c.Param(3).Sym(), 1).Sym() == c.Field(4, c.Param(5).Sym(), 1).Sym())) || (c.Field(2, c.Param(3).Sym(), 3).I != 0)))
+}
+
+func pred43(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(1).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(2).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(2).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred44(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(3).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(3).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred45(c genimpl.Ctx) bool {
+	return ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 3).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 3).Sym(), 3).I != 0))) && ((((c.Str(c.Param(2).Sym()) != "network:router_interface") || (!(c.Exists(4, c.Param(1).Sym())))) || (!(c.Exists(2, c.Field(5, c.Param(0).Sym(), 7).Sym())))) || ((c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 1).Sym() == c.Field(4, c.Param(1).Sym(), 1).Sym()) || (c.Field(2, c.Field(5, c.Param(0).Sym(), 7).Sym(), 3).I != 0)))
+}
+
+func pred46(c genimpl.Ctx) bool {
+	return (!(c.Param(4).I != 0)) && (inConsts(c.Str(c.Field(4, c.Param(3).Sym(), 2).Sym()), consts3))
+}
+
+func pred47(c genimpl.Ctx) bool {
+	return genimpl.All(c.Indexed(6, 1, c.Param(1).Sym()), func(r0 int32) bool {
+		return (c.RowField(6, r0, 5).I != 0) || ((genimpl.All(c.Indexed(5, 1, c.Param(2).Sym()), func(r1 int32) bool {
+			return ((c.RowField(5, r1, 5).I != 0) || (c.RowField(5, r1, 2).Sym() != c.RowField(6, r0, 2).Sym())) || ((!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(5, r1, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.RowField(6, r0, 3).Sym(), 2).Sym()), consts0))) && (!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(6, r0, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.RowField(5, r1, 3).Sym(), 2).Sym()), consts0))))
+		})) && (genimpl.All(c.Indexed(6, 2, c.RowField(6, r0, 2).Sym()), func(r1 int32) bool {
+			return ((c.RowField(6, r1, 5).I != 0) || ((c.RowField(6, r1, 1).Sym() != c.Param(1).Sym()) && (!(genimpl.Any(c.Indexed(7, 2, c.Param(2).Sym()), func(r2 int32) bool {
+				return c.RowField(7, r2, 1).Sym() == c.RowField(6, r1, 1).Sym()
+			}))))) || ((!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(6, r0, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.RowField(6, r1, 3).Sym(), 2).Sym()), consts0))) && (!(genimpl.InPairs(c.Str(c.Field(4, c.RowField(6, r1, 3).Sym(), 2).Sym()), c.Str(c.Field(4, c.RowField(6, r0, 3).Sym(), 2).Sym()), consts0))))
+		})))
+	})
+}
+
+var consts0 = []string{"admin", "auditor", "approver", "requester"}
+var consts1 = []string{"auditor", "requester", "admin", "approver"}
+var consts2 = []string{"admin", "owner"}
+var consts3 = []string{"admin", "approver", "auditor", "requester"}
 
 func inConsts(s string, set []string) bool {
 	for _, c := range set {

@@ -37,6 +37,12 @@ type LetDecl struct {
 	// Strs is the constant's strings when it is a list of strings, or a map keyed by
 	// strings (its keys): `x in name` then runs without CEL.
 	Strs []string
+	// Pairs is the constant's pairs, flattened, when it is a list of two-string lists:
+	// `[x, y] in name` then runs without CEL.
+	Pairs []string
+	// Int is the constant's value when it is an int (IsInt).
+	Int   int64
+	IsInt bool
 }
 
 // New declares the model's object types and returns its environment builder.
