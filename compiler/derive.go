@@ -127,9 +127,16 @@ func derivePass(m *tables.Model, property string, t *term, scope int32, consts m
 // operation become the critical condition (an operation they accept cannot break anything).
 // An event whose own condition (`where`) contradicts that condition is not critical.
 func criticalOf(ev *tables.Event, cks []*term, paramWhen *term, scan bool) (DerivedCritical, bool) {
-	allow := cks[0]
-	for _, c := range cks[1:] {
-		allow = tAnd(allow, c)
+	allow := tTrue()
+	seen := map[string]bool{}
+	for _, ck := range cks {
+		for _, c := range conjuncts(ck) {
+			// Two invariant conjuncts reached through the same records give one check.
+			if k := c.alpha(); !seen[k] {
+				seen[k] = true
+				allow = tAnd(allow, c)
+			}
+		}
 	}
 	dc := DerivedCritical{Event: ev.Name, Scan: scan}
 	var opOnly, rest []*term

@@ -376,6 +376,34 @@ func (t *term) subst(v string, r *term) *term {
 	return fold(&out)
 }
 
+// alpha is t's text with its quantifiers' variables renamed in the order they appear, so
+// that two checks that differ only in those names have one key.
+func (t *term) alpha() string {
+	n := 0
+	return t.renamed(&n).String()
+}
+
+func (t *term) renamed(n *int) *term {
+	if t.kind == tIdent || t.kind == tLit {
+		return t
+	}
+	out := *t
+	if t.recv != nil {
+		out.recv = t.recv.renamed(n)
+	}
+	args := t.args
+	if t.kind == tCall && t.recv != nil && isQuantifier(t.name) && len(args) == 2 && args[0].kind == tIdent {
+		*n++
+		v := tId("_v" + strconv.Itoa(*n))
+		args = []*term{v, args[1].subst(args[0].name, v)}
+	}
+	out.args = make([]*term, len(args))
+	for i, a := range args {
+		out.args[i] = a.renamed(n)
+	}
+	return &out
+}
+
 func isQuantifier(f string) bool {
 	switch f {
 	case "all", "exists", "exists_one", "filter", "map":
