@@ -1,6 +1,8 @@
 package runtime_test
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -75,5 +77,30 @@ func TestBadSnapshotsAreRefusedAndChangeNothing(t *testing.T) {
 			n, _ := e.Len("port")
 			assert.Equal(t, 3, n, "the loaded context is still in use")
 		})
+	}
+}
+
+// A snapshot loads alike from a file, a buffer and a reader that does not know its size
+// (which LoadSnapshot reads in growing steps).
+func TestLoadSnapshotFromAnyReader(t *testing.T) {
+	data, err := os.ReadFile("testdata/snapshot.json")
+	require.NoError(t, err)
+	f, err := os.Open("testdata/snapshot.json")
+	require.NoError(t, err)
+	defer f.Close()
+	half := len(data) / 2
+	readers := map[string]io.Reader{
+		"file":    f,
+		"buffer":  bytes.NewReader(data),
+		"unsized": io.MultiReader(bytes.NewReader(data[:half]), bytes.NewReader(data[half:])),
+	}
+	for name, r := range readers {
+		e := engine(t, "../specs/openstack", runtime.Options{})
+		st, err := e.LoadSnapshot(r, name)
+		require.NoError(t, err, name)
+		n, err := e.Len("port")
+		require.NoError(t, err)
+		assert.Equal(t, 3, n, name)
+		assert.Equal(t, []string{"flavors"}, st.Ignored, name)
 	}
 }
