@@ -160,7 +160,7 @@ func (n *Node) apiServer(a *APIConfig) (*http.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log, Findings: n.Findings, DecisionLog: n.dlog})
+	srv, err := api.New(api.Config{Engine: n.eng, Pipeline: n.pipe, Auth: mw, Registry: n.reg, Log: n.log, Findings: n.Findings, DecisionLog: n.dlog, Gate: n.gate})
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,9 @@ type Config struct {
 	// Attach starts work beside the node once it follows the cloud (the MuSIC alert
 	// exchange); an error stops the node from starting.
 	Attach []func(ctx context.Context, n *Node) error
+	// Gate, when set, makes the judge beside the properties over the node's engine (MuSIC's
+	// admissible-path keeper): the decision API asks it, the pipeline keeps it (feed.Gate).
+	Gate func(e *runtime.Engine) (feed.Gate, error)
 	// DebugListen serves Go's profiler (net/http/pprof) there when set: loopback only.
 	DebugListen string
 }
@@ -83,6 +86,7 @@ type Node struct {
 	found findings.Set // the open findings: the initial audit's, then the continuous audit's
 	dlog  *decisionlog.Log
 	sink  *findings.Sink
+	gate  feed.Gate
 }
 
 // Findings are the known findings, optionally of one property and scope.
@@ -114,6 +118,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.out = os.Stderr
 	}
 	n.log = slog.New(slog.NewTextHandler(n.out, nil))
+	if cfg.Gate != nil {
+		if n.gate, err = cfg.Gate(eng); err != nil {
+			return nil, err
+		}
+	}
 	if n.dlog, err = decisionlog.New(cfg.DecisionLog, eng, n.reg); err != nil {
 		return nil, err
 	}
@@ -164,7 +173,7 @@ func (c *Config) check() error {
 }
 
 func (n *Node) openFeed(ctx context.Context) error {
-	fc := feed.Config{Engine: n.eng, CheckpointEvery: n.cfg.CheckpointEvery, Metrics: feed.NewMetrics(n.reg), Log: n.log}
+	fc := feed.Config{Engine: n.eng, CheckpointEvery: n.cfg.CheckpointEvery, Metrics: feed.NewMetrics(n.reg), Log: n.log, Gate: n.gate}
 	if err := n.cloudAccess(ctx, &fc); err != nil {
 		return err
 	}

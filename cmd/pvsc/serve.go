@@ -4,12 +4,17 @@ import (
 	"context"
 	"flag"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
 	"pvsc.dev/pvsc/music/exchange"
+	"pvsc.dev/pvsc/music/paths"
+	"pvsc.dev/pvsc/runtime"
 	"pvsc.dev/pvsc/server"
+	"pvsc.dev/pvsc/server/feed"
 	"pvsc.dev/pvsc/specs"
+	"pvsc.dev/pvsc/tables"
 )
 
 func init() {
@@ -124,10 +129,26 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.API = a.config()
+	cfg.Gate = admissibleGate(cfg.Spec, stderr)
 	if x.Enabled() {
 		cfg.Attach = append(cfg.Attach, func(ctx context.Context, n *server.Node) error { return x.Start(ctx, n, stderr) })
 	}
 	return server.Serve(context.Background(), cfg)
+}
+
+// admissibleGate keeps MuSIC's admissible workflow paths beside the properties when the spec
+// has workflow steps: a step that leaves every admissible path is refused before it runs.
+func admissibleGate(spec *tables.Spec, logw io.Writer) func(*runtime.Engine) (feed.Gate, error) {
+	if spec == nil {
+		return nil // no spec: the node refuses to start and says why
+	}
+	for i := range spec.Models {
+		if spec.Models[i].EventIndex("hand_to_service") >= 0 {
+			log := slog.New(slog.NewTextHandler(logw, nil)).With("part", "paths")
+			return func(e *runtime.Engine) (feed.Gate, error) { return paths.NewGuard(e, log) }
+		}
+	}
+	return nil
 }
 
 // list splits a comma-separated flag value; empty gives nil.

@@ -47,11 +47,21 @@ func TestRenderEqualsEncodingJSON(t *testing.T) {
 		verdicts[r.Verdict]++
 		want, err := json.Marshal(r)
 		require.NoError(t, err)
-		require.Equal(t, string(want)+"\n", string(appendDecided(nil, ds)), string(line))
+		require.Equal(t, string(want)+"\n", string(appendDecided(nil, ds, nil)), string(line))
+		if len(ds) > 0 && !r.Blocked {
+			// The gate refuses what the properties allowed: the same bytes as encoding/json.
+			f := []refusal{{Decision: 0, Kind: "step_off_path", Message: "step \"s\" <leaves> every path", blocks: true}}
+			r.Verdict, r.Blocked, r.Refused = "deny", true, f
+			want, err = json.Marshal(r)
+			require.NoError(t, err)
+			require.Equal(t, string(want)+"\n", string(appendDecided(nil, ds, f)), string(line))
+			verdicts["refused"]++
+		}
 	}
+	assert.Positive(t, verdicts["refused"])
 	for _, v := range []string{"pass", "allow", "deny"} {
 		assert.Positive(t, verdicts[v], "the stream exercises %s", v)
 	}
 	want, _ := json.Marshal(decideResponse{Verdict: "pass", Unknown: true, Decisions: []runtime.Record{}})
-	assert.Equal(t, string(want)+"\n", string(appendDecided(nil, nil)))
+	assert.Equal(t, string(want)+"\n", string(appendDecided(nil, nil, nil)))
 }

@@ -44,6 +44,9 @@ type Config struct {
 	DecisionLog *decisionlog.Log
 	// Findings lists the known findings (of one property and scope when given); nil: none.
 	Findings func(property, scope string) []findings.Finding
+	// Gate, when set, judges what the properties allow (MuSIC's admissible paths): an
+	// operation it refuses is denied (reported only, in dry-run).
+	Gate feed.Gate
 }
 
 // Server serves the API.
@@ -115,7 +118,17 @@ type decideResponse struct {
 	Verdict   string           `json:"verdict"`
 	Blocked   bool             `json:"blocked"`
 	Unknown   bool             `json:"unknown,omitempty"`
+	Refused   []refusal        `json:"refused,omitempty"`
 	Decisions []runtime.Record `json:"decisions"`
+}
+
+// refusal is the gate's refusal of an operation the properties allowed: the decision it
+// overrides (its index in decisions), the kind and what the operation leaves.
+type refusal struct {
+	Decision int    `json:"decision"`
+	Kind     string `json:"kind"`
+	Message  string `json:"message"`
+	blocks   bool   // not in dry-run
 }
 
 // decide answers POST /v1/decide: the operation is decided, never applied.
@@ -131,6 +144,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	defer s.decoders.Put(dec)
 	var ds [2]runtime.Decision
 	var decided []runtime.Decision
+	var ops []runtime.Op
 	var t1 time.Time
 	for attempt := 0; ; attempt++ {
 		line, err := dec.Decode(body)
@@ -148,12 +162,14 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 			decided = append(decided, d)
 		}
 		if !stale || attempt == 2 {
+			ops = line.Ops
 			break
 		}
 	}
+	refused := s.gate(r, ops, decided)
 	t2 := time.Now()
 	buf := bufs.Get().(*[]byte)
-	b := appendDecided((*buf)[:0], decided)
+	b := appendDecided((*buf)[:0], decided, refused)
 	meta := requestMeta(r, "api")
 	for i := range decided {
 		s.cfg.DecisionLog.Decision(&decided[i], meta)
@@ -166,6 +182,25 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 	*buf = b
 	bufs.Put(buf)
 	s.m.observe(t0, t1, t2, time.Now())
+}
+
+// gate asks the gate about each operation the properties allowed; nil without a gate or a refusal.
+func (s *Server) gate(r *http.Request, ops []runtime.Op, decided []runtime.Decision) []refusal {
+	g := s.cfg.Gate
+	if g == nil {
+		return nil
+	}
+	var out []refusal
+	for i := range decided {
+		if decided[i].Blocked || decided[i].Err != nil || decided[i].Verdict() == runtime.Deny {
+			continue // the properties' denial (or error) stands, with their reasons
+		}
+		if kind, msg, ok := g.Refuse(&ops[i]); ok {
+			out = append(out, refusal{Decision: i, Kind: kind, Message: msg, blocks: !s.eng.Options().DryRun})
+			s.log.Warn("decide: refused by the admissible-path gate", "kind", kind, "message", msg, "remote", r.RemoteAddr)
+		}
+	}
+	return out
 }
 
 var (

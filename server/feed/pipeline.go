@@ -36,8 +36,10 @@ type Config struct {
 	// CheckpointEvery, when Live is set, rebases on a live snapshot after that many journal
 	// entries so that a restart replays a bounded journal; 0 never does.
 	CheckpointEvery int
-	Metrics         *Metrics
-	Log             *slog.Logger
+	// Gate, when set, is told every operation applied and every context loaded (see Gate).
+	Gate    Gate
+	Metrics *Metrics
+	Log     *slog.Logger
 }
 
 // Pipeline applies events to the engine in order and keeps them journal. Apply and the
@@ -166,6 +168,7 @@ func (p *Pipeline) applyOps(data []byte) (applied bool, err error) {
 				err = &RejectError{Reason: "operation", Err: fmt.Errorf("%s: %w", p.eng.Format(&ops[i]), d.Err)}
 			case d.Applied:
 				applied = true
+				p.applied(&ops[i])
 			}
 		}
 		if !stale {
@@ -233,6 +236,7 @@ func (p *Pipeline) Restore() (bool, error) {
 	if _, err := p.eng.LoadSnapshot(bytes.NewReader(b.Data), "state base "+b.Name); err != nil {
 		return false, fmt.Errorf("events: restore from %s: %w", s.Path(), err)
 	}
+	p.reloaded()
 	bad := 0
 	err = s.Replay(func(e journal.Entry) error {
 		if _, err := p.applyOps(e.Data); err != nil {
@@ -268,6 +272,7 @@ func (p *Pipeline) loadLocked(name string, data []byte) (runtime.LoadStats, erro
 	if err != nil {
 		return st, err
 	}
+	p.reloaded()
 	if s := p.cfg.Store; s != nil {
 		if err := s.Reset(name, data); err != nil {
 			p.markDoubt()

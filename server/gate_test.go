@@ -1,0 +1,103 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"pvsc.dev/pvsc/music/paths"
+	"pvsc.dev/pvsc/runtime"
+	"pvsc.dev/pvsc/server/feed"
+	"pvsc.dev/pvsc/specs/music"
+)
+
+const community = "../cmd/pvsc/testdata/workflows/community.json"
+
+// TestDecideRefusesAStepOffEveryPath runs a node of the music spec with the admissible-path
+// gate as pvsc serve wires it: the workflow is registered through the event pipeline, and
+// POST /v1/decide refuses a step that leaves every admissible path, which the properties
+// alone allow, until a trust drop applied through the pipeline removes the last path.
+func TestDecideRefusesAStepOffEveryPath(t *testing.T) {
+	var log bytes.Buffer
+	token := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(token, []byte("t0k\n"), 0o600))
+	n, err := New(context.Background(), Config{Spec: music.Spec, Snapshot: community, Log: &log,
+		Gate: func(e *runtime.Engine) (feed.Gate, error) {
+			return paths.NewGuard(e, slog.New(slog.NewTextHandler(&log, nil)))
+		}})
+	require.NoError(t, err)
+	defer n.Close()
+	hs, err := n.apiServer(&APIConfig{Auth: "bearer", BearerFile: token, Scope: "any"})
+	require.NoError(t, err)
+	ts := httptest.NewServer(hs.Handler)
+	defer ts.Close()
+
+	apply := func(id, line string) {
+		t.Helper()
+		out, err := n.Apply(id, []byte(line))
+		require.NoError(t, err, line)
+		require.Equal(t, feed.Applied, out, line)
+	}
+	type answer struct {
+		Verdict string
+		Blocked bool
+		Refused []struct {
+			Decision      int
+			Kind, Message string
+		}
+	}
+	decide := func(step string) answer {
+		t.Helper()
+		body := `{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":` + step + `}}`
+		req, _ := http.NewRequest("POST", ts.URL+"/v1/decide", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer t0k")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+		var a answer
+		require.NoError(t, json.Unmarshal(b, &a), string(b))
+		return a
+	}
+
+	apply("w1", `{"event_type":"music.workflow.created","payload":{"workflow":{"id":"nav-short","owner":"nav-corp","data_id":"route-plan","kinds":["traffic","routing"]}}}`)
+	// Routing first where the first step is traffic: the properties allow it, the gate does not.
+	a := decide(`{"id":"r1","service_id":"routing-edge","at":1000}`)
+	assert.True(t, a.Blocked)
+	assert.Equal(t, "deny", a.Verdict)
+	require.Len(t, a.Refused, 1)
+	assert.Equal(t, paths.KindOffPath, a.Refused[0].Kind)
+	assert.Contains(t, a.Refused[0].Message, "step r1 of workflow nav-short (step 1, traffic) to routing-edge leaves every admissible path")
+	assert.Contains(t, log.String(), "refused by the admissible-path gate")
+
+	// On the path: allowed; applied through the pipeline, it moves the workflow to its second step.
+	a = decide(`{"id":"r1","service_id":"traffic-edge","at":1000}`)
+	assert.False(t, a.Blocked)
+	assert.Empty(t, a.Refused)
+	apply("s1", `{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":{"id":"r1","service_id":"traffic-edge","at":1000}},"response":{"status":201}}`)
+	a = decide(`{"id":"r2","service_id":"traffic-edge","at":2000}`)
+	require.Len(t, a.Refused, 1, "a second traffic step leaves the path")
+	assert.Contains(t, a.Refused[0].Message, "(step 2, routing)")
+	assert.False(t, decide(`{"id":"r2","provider_id":"cloud-secure","at":2000}`).Blocked)
+
+	// cloud-secure and cloud-edge drop to internal: no admissible routing is left for
+	// confidential route-plan, the keeper says so when it happens, and the step is refused.
+	apply("t1", `{"event_type":"music.trust.changed","payload":{"provider_id":"cloud-secure","trust":"internal"}}`)
+	apply("t2", `{"event_type":"music.trust.changed","payload":{"provider_id":"cloud-edge","trust":"internal"}}`)
+	assert.Contains(t, log.String(), "workflow nav-short has no admissible path")
+	a = decide(`{"id":"r2","provider_id":"cloud-secure","at":2000}`)
+	assert.True(t, a.Blocked)
+	assert.Equal(t, "deny", a.Verdict)
+}
