@@ -86,7 +86,11 @@ func TestDecideRefusesAStepOffEveryPath(t *testing.T) {
 	a = decide(`{"id":"r1","service_id":"traffic-edge","at":1000}`)
 	assert.False(t, a.Blocked)
 	assert.Empty(t, a.Refused)
-	apply("s1", `{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":{"id":"r1","service_id":"traffic-edge","at":1000}},"response":{"status":201}}`)
+	handed := `{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":{"id":"r1","service_id":"traffic-edge","at":1000}},"response":{"status":201}}`
+	apply("s1", handed)
+	// Delivered again under another message id: the step keeps its place, the next is step 2.
+	_, err = n.Apply("s1-again", []byte(handed))
+	require.NoError(t, err)
 	a = decide(`{"id":"r2","service_id":"traffic-edge","at":2000}`)
 	require.Len(t, a.Refused, 1, "a second traffic step leaves the path")
 	assert.Contains(t, a.Refused[0].Message, "(step 2, routing)")

@@ -2,6 +2,7 @@ package paths
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -36,12 +37,14 @@ type Keeper struct {
 }
 
 // kept is one registered workflow's admissible candidates per place, recounted only on the
-// operations that can change them, and the steps handed so far (the next one's place).
+// operations that can change them, and the steps handed so far with their places (their
+// number is the next one's place; a step handed again, a re-delivered notification, keeps
+// its own).
 type kept struct {
 	kinds  []string
 	total  uint64
 	places []place
-	handed int
+	handed map[string]int
 }
 
 // place is the services, and the providers, admissible for one step of a workflow.
@@ -111,7 +114,9 @@ func (k *Keeper) After(op neutral.Op, change *trust.Change) []trust.Alert {
 	case isStep(op.Event):
 		a, off := k.judge(op)
 		if w, ok := k.kept[str(op.Params["workflow_id"])]; ok {
-			w.handed++
+			if _, again := w.handed[str(op.Params["step_id"])]; !again {
+				w.handed[str(op.Params["step_id"])] = len(w.handed)
+			}
 		}
 		if off {
 			return []trust.Alert{a}
@@ -164,7 +169,10 @@ func (k *Keeper) recount(cause string) ([]trust.Alert, error) {
 }
 
 // keep is what a step's judgement looks up: the admissible services and providers per place.
-func keep(r Result, handed int) *kept {
+func keep(r Result, handed map[string]int) *kept {
+	if handed == nil {
+		handed = map[string]int{}
+	}
 	w := &kept{kinds: r.Workflow.Steps, total: r.Total, places: make([]place, len(r.Steps)), handed: handed}
 	for i, st := range r.Steps {
 		p := place{services: map[string]bool{}, providers: map[string]bool{}}
@@ -200,7 +208,11 @@ func (k *Keeper) judge(op neutral.Op) (trust.Alert, bool) {
 		return trust.Alert{}, false
 	}
 	svc, prov := str(op.Params["service"]), str(op.Params["provider"])
-	pos, step := w.handed, str(op.Params["step_id"])
+	step := str(op.Params["step_id"])
+	pos, again := w.handed[step]
+	if !again {
+		pos = len(w.handed)
+	}
 	if pos >= len(w.kinds) {
 		return trust.Alert{Kind: KindOffPath, Subject: wid, Message: fmt.Sprintf("step %s of workflow %s to %s would be step %d of a workflow of %d steps: it leaves every admissible path",
 			step, wid, firstOf(svc, prov), pos+1, len(w.kinds))}, true
@@ -220,16 +232,30 @@ func firstOf(a, b string) string {
 	return b
 }
 
-// handed is the number of steps each workflow holds, the next step's place; the keeper counts
-// on from there as steps are applied (the context does not keep records in arrival order).
-func (k *Keeper) handed() (map[string]int, error) {
+// handed is the places of the steps each workflow holds, by step id. The places the keeper
+// counted as steps were applied stand; a step it has not seen (a context loaded) takes the
+// next place in the order of the steps' times, then ids (the context does not keep records
+// in arrival order).
+func (k *Keeper) handed() (map[string]map[string]int, error) {
 	steps, err := k.e.Records("step")
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]int{}
+	sort.SliceStable(steps, func(i, j int) bool { return num(steps[i]["at"]) < num(steps[j]["at"]) })
+	out := map[string]map[string]int{}
 	for _, s := range steps {
-		out[str(s["workflow"])]++
+		wid, id := str(s["workflow"]), str(s["id"])
+		w := out[wid]
+		if w == nil {
+			w = map[string]int{}
+			if before, ok := k.kept[wid]; ok {
+				maps.Copy(w, before.handed)
+			}
+			out[wid] = w
+		}
+		if _, ok := w[id]; !ok {
+			w[id] = len(w)
+		}
 	}
 	return out, nil
 }
