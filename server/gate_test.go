@@ -80,7 +80,11 @@ func TestDecideRefusesAStepOffEveryPath(t *testing.T) {
 	require.Len(t, a.Refused, 1)
 	assert.Equal(t, paths.KindOffPath, a.Refused[0].Kind)
 	assert.Contains(t, a.Refused[0].Message, "step r1 of workflow nav-short (step 1, traffic) to routing-edge leaves every admissible path")
-	assert.Contains(t, log.String(), "refused by the admissible-path gate")
+	recent := n.dlog.Recent()
+	require.NotEmpty(t, recent, "the refusal is a denial of the decision log")
+	assert.Contains(t, string(recent[0]), `"refused":{"kind":"step_off_path","message":"step r1 of workflow nav-short`)
+	assert.Contains(t, string(recent[0]), `"verdict":"allow"`, "the properties' own verdict follows")
+	assert.True(t, json.Valid(recent[0]), string(recent[0]))
 
 	// On the path: allowed; applied through the pipeline, it moves the workflow to its second step.
 	a = decide(`{"id":"r1","service_id":"traffic-edge","at":1000}`)

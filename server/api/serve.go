@@ -166,12 +166,16 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	refused := s.gate(r, ops, decided)
+	refused := s.gate(ops, decided)
 	t2 := time.Now()
 	buf := bufs.Get().(*[]byte)
 	b := appendDecided((*buf)[:0], decided, refused)
 	meta := requestMeta(r, "api")
 	for i := range decided {
+		if f, ok := refusalOf(refused, i); ok {
+			s.cfg.DecisionLog.Refusal(&decided[i], f.Kind, f.Message, meta)
+			continue
+		}
 		s.cfg.DecisionLog.Decision(&decided[i], meta)
 	}
 	h := w.Header()
@@ -185,7 +189,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) {
 }
 
 // gate asks the gate about each operation the properties allowed; nil without a gate or a refusal.
-func (s *Server) gate(r *http.Request, ops []runtime.Op, decided []runtime.Decision) []refusal {
+func (s *Server) gate(ops []runtime.Op, decided []runtime.Decision) []refusal {
 	g := s.cfg.Gate
 	if g == nil {
 		return nil
@@ -197,10 +201,18 @@ func (s *Server) gate(r *http.Request, ops []runtime.Op, decided []runtime.Decis
 		}
 		if kind, msg, ok := g.Refuse(&ops[i]); ok {
 			out = append(out, refusal{Decision: i, Kind: kind, Message: msg, blocks: !s.eng.Options().DryRun})
-			s.log.Warn("decide: refused by the admissible-path gate", "kind", kind, "message", msg, "remote", r.RemoteAddr)
 		}
 	}
 	return out
+}
+
+func refusalOf(refused []refusal, i int) (refusal, bool) {
+	for _, f := range refused {
+		if f.Decision == i {
+			return f, true
+		}
+	}
+	return refusal{}, false
 }
 
 var (

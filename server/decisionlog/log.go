@@ -112,13 +112,7 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 	if l == nil {
 		return
 	}
-	row := l.counters[sourceIndex(m.Source)]
-	for i := 0; i < d.Len(); i++ {
-		ch := d.At(i)
-		if k := int(ch.Property)*int(runtime.Deny+1) + int(ch.Verdict); k < len(row) {
-			row[k].Inc()
-		}
-	}
+	l.count(d, m)
 	v := d.Verdict()
 	deny := v == runtime.Deny // blocked, or would be without --dry-run
 	if (l.lines == nil || v == runtime.Pass && !l.cfg.Passes) && !deny {
@@ -138,6 +132,40 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 		return
 	}
 	l.queue(b)
+}
+
+func (l *Log) count(d *runtime.Decision, m Meta) {
+	row := l.counters[sourceIndex(m.Source)]
+	for i := 0; i < d.Len(); i++ {
+		ch := d.At(i)
+		if k := int(ch.Property)*int(runtime.Deny+1) + int(ch.Verdict); k < len(row) {
+			row[k].Inc()
+		}
+	}
+}
+
+// Refusal counts a decision the properties allowed and a gate refused (MuSIC's admissible
+// paths), and queues its line as a denial: the decision's fields after the gate's
+// `"refused":{"kind":...,"message":...}`.
+func (l *Log) Refusal(d *runtime.Decision, kind, message string, m Meta) {
+	if l == nil {
+		return
+	}
+	l.count(d, m)
+	b := l.prefix(nil, m)
+	b = append(b, `"refused":{"kind":`...)
+	b = runtime.AppendJSONString(b, kind)
+	b = append(b, `,"message":`...)
+	b = runtime.AppendJSONString(b, message)
+	b = append(b, "},"...)
+	start := len(b)
+	b = d.AppendJSON(b)
+	b = append(b[:start], b[start+1:]...)
+	b = append(b, '\n')
+	l.keep(b)
+	if l.lines != nil {
+		l.queue(b)
+	}
 }
 
 // Finding queues a finding's line: kind "opened" or "resolved".
