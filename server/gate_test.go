@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,19 +32,11 @@ const community = "../cmd/pvsc/testdata/workflows/community.json"
 // alone allow, until a trust drop applied through the pipeline removes the last path.
 func TestDecideRefusesAStepOffEveryPath(t *testing.T) {
 	var log bytes.Buffer
-	token := filepath.Join(t.TempDir(), "token")
-	require.NoError(t, os.WriteFile(token, []byte("t0k\n"), 0o600))
-	n, err := New(context.Background(), Config{Spec: music.Spec, Snapshot: community, Log: &log,
-		Gate: func(e *runtime.Engine) (feed.Gate, error) {
-			return paths.NewGuard(e, slog.New(slog.NewTextHandler(&log, nil)))
-		}})
-	require.NoError(t, err)
+	n, ts := musicNode(t, &log)
 	defer n.Close()
-	hs, err := n.apiServer(&APIConfig{Auth: "bearer", BearerFile: token, Scope: "any"})
-	require.NoError(t, err)
-	ts := httptest.NewServer(hs.Handler)
 	defer ts.Close()
 
+	var err error
 	apply := func(id, line string) {
 		t.Helper()
 		out, err := n.Apply(id, []byte(line))
@@ -108,4 +102,44 @@ func TestDecideRefusesAStepOffEveryPath(t *testing.T) {
 	a = decide(`{"id":"r2","provider_id":"cloud-secure","at":2000}`)
 	assert.True(t, a.Blocked)
 	assert.Equal(t, "deny", a.Verdict)
+}
+
+// musicNode is a node of the music spec over community.json with the admissible-path gate
+// as pvsc serve wires it, and its API behind the bearer token t0k.
+func musicNode(t *testing.T, log io.Writer) (*Node, *httptest.Server) {
+	t.Helper()
+	token := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(token, []byte("t0k\n"), 0o600))
+	n, err := New(context.Background(), Config{Spec: music.Spec, Snapshot: community, Log: log,
+		Gate: func(e *runtime.Engine) (feed.Gate, error) {
+			return paths.NewGuard(e, slog.New(slog.NewTextHandler(log, nil)))
+		}})
+	require.NoError(t, err)
+	hs, err := n.apiServer(&APIConfig{Auth: "bearer", BearerFile: token, Scope: "any"})
+	require.NoError(t, err)
+	return n, httptest.NewServer(hs.Handler)
+}
+
+// TestDashboardShowsAGateRefusal: in headless Chromium, the dashboard's latest denials list
+// a step the admissible-path gate refused, by its kind and message.
+func TestDashboardShowsAGateRefusal(t *testing.T) {
+	browser := chromium(t)
+	n, ts := musicNode(t, io.Discard)
+	defer n.Close()
+	defer ts.Close()
+	_, err := n.Apply("w1", []byte(`{"event_type":"music.workflow.created","payload":{"workflow":{"id":"nav-short","owner":"nav-corp","data_id":"route-plan","kinds":["traffic","routing"]}}}`))
+	require.NoError(t, err)
+	ctx, done := signedIn(t, browser, ts.URL, "t0k")
+	defer done()
+	req, _ := http.NewRequest("POST", ts.URL+"/v1/decide", strings.NewReader(`{"method":"POST","path":"/v1/workflows/nav-short/steps","body":{"step":{"id":"r1","service_id":"routing-edge","at":1000}}}`))
+	req.Header.Set("Authorization", "Bearer t0k")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("#denials tbody").textContent.includes("step_off_path")`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "the refusal appears on the page")
+	denials, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("denials")))
+	require.NoError(t, err)
+	assert.Contains(t, denials, "step r1 of workflow nav-short (step 1, traffic) to routing-edge leaves every admissible path")
 }

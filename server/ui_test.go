@@ -24,10 +24,7 @@ import (
 // events) with its reason; the N-cp of every property is drawn. PVSC_UPDATE=1 also writes
 // the screenshot docs/img/dashboard.png.
 func TestDashboardInABrowser(t *testing.T) {
-	browser, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Fatal("chromium is not installed: run scripts/install-browser.sh (make test does)")
-	}
+	browser := chromium(t)
 	dir := t.TempDir()
 	snap := filepath.Join(dir, "snap.json")
 	require.NoError(t, os.WriteFile(snap, feedtest.NewStream(1, 4, 10).Snapshot, 0o644))
@@ -41,23 +38,8 @@ func TestDashboardInABrowser(t *testing.T) {
 	ts := httptest.NewServer(api.Handler)
 	defer ts.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.WindowSize(1400, 1000))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Navigate(ts.URL+"/ui"),
-		chromedp.WaitVisible(chromedp.ID("token")), // sent to the login form
-		chromedp.SetValue(chromedp.ID("kind"), "bearer"),
-		chromedp.SendKeys(chromedp.ID("token"), "t0k-ui"),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`)),
-	))
+	ctx, done := signedIn(t, browser, ts.URL, "t0k-ui")
+	defer done()
 	cards, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("properties")))
 	require.NoError(t, err)
 	for _, p := range openstack.Spec.Properties {
@@ -96,4 +78,37 @@ func TestDashboardInABrowser(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile("../docs/img/dashboard.png", png, 0o644))
 	}
+}
+
+func chromium(t *testing.T) string {
+	t.Helper()
+	browser, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed: run scripts/install-browser.sh (make test does)")
+	}
+	return browser
+}
+
+// signedIn is headless Chromium on /ui, signed in with the bearer token, the page ready.
+func signedIn(t *testing.T, browser, url, token string) (context.Context, func()) {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.WindowSize(1400, 1000))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	ctx, cancel := context.WithTimeout(bctx, 60*time.Second)
+	done := func() { cancel(); cancelBrowser(); cancelAlloc() }
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url+"/ui"),
+		chromedp.WaitVisible(chromedp.ID("token")), // sent to the login form
+		chromedp.SetValue(chromedp.ID("kind"), "bearer"),
+		chromedp.SendKeys(chromedp.ID("token"), token),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`)),
+	)
+	if err != nil {
+		done()
+		require.NoError(t, err)
+	}
+	return ctx, done
 }

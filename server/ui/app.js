@@ -51,9 +51,12 @@
     }));
   }
 
+  // A gate's refusal (MuSIC's admissible paths) denies what the properties allowed: its row
+  // names the refusal's kind where a property would stand.
   function renderDenials(ds) {
-    fill($("denials").tBodies[0], ds.flatMap((d) => (d.checks || []).filter((c) => c.verdict === "deny").map((c) =>
-      row([d.time, d.source, d.op, c.property, c.scope || "", c.reason]))));
+    fill($("denials").tBodies[0], ds.flatMap((d) => d.refused ? [row([d.time, d.source, d.op, d.refused.kind, "", d.refused.message])] :
+      (d.checks || []).filter((c) => c.verdict === "deny").map((c) =>
+        row([d.time, d.source, d.op, c.property, c.scope || "", c.reason]))));
   }
 
   function renderFindings(fs) {
