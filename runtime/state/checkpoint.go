@@ -124,10 +124,10 @@ func (s *Store) readNames(r *ckpt.Reader) error {
 	for i := 1; i < n; i++ {
 		str := blob[off : off+lens[i]]
 		off += lens[i]
-		if _, dup := in.ids[str]; dup {
+		// One hash per string: a string seen before does not grow the map.
+		if in.ids[str] = Sym(i); len(in.ids) != i+1 {
 			return fmt.Errorf("strings: %q twice: %w", str, ckpt.ErrCorrupt)
 		}
-		in.ids[str] = Sym(i)
 		in.strs[i] = str
 	}
 	*s.Names = *in
