@@ -108,11 +108,7 @@ func (c *Ctx) InList(x int64, list state.Value) bool { return list.Contains(x) }
 
 // Indexed is the rows of the entity whose field holds key: an index lookup, a scan for a field nobody indexed.
 func (c *Ctx) Indexed(entity int32, field int, key state.Sym) []int32 {
-	rows, ok := c.st.Indexed(entity, field, key)
-	if !ok {
-		rows = c.st.Holding(entity, field, key)
-	}
-	return rows
+	return c.st.Rows(entity, field, key)
 }
 
 // RowField is field f of the entity's record in a row Indexed gave.

@@ -40,10 +40,7 @@ func (m *indexMap) rowsOf(key string) []int32 {
 	if !ok {
 		return nil
 	}
-	if rows, ok := m.v.S.Indexed(m.e, m.field, sym); ok {
-		return rows
-	}
-	return m.v.S.Holding(m.e, m.field, sym)
+	return m.v.S.Rows(m.e, m.field, sym)
 }
 
 // Contains is `key in cloud.<plural>_by_<field>`: some record holds the value.

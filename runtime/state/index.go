@@ -51,6 +51,15 @@ func (s *Store) Indexed(e int32, field int, key Sym) (rows []int32, ok bool) {
 	return nil, true
 }
 
+// Rows is the rows of entity e whose field holds key: the index's list, or for a field
+// nobody indexed, the rows a scan finds (Holding).
+func (s *Store) Rows(e int32, field int, key Sym) []int32 {
+	if rows, ok := s.Indexed(e, field, key); ok {
+		return rows
+	}
+	return s.Holding(e, field, key)
+}
+
 // Holding finds by a scan the rows of entity e whose field holds key (contains
 // it, for a list field): what Indexed answers for a field nobody indexed.
 func (s *Store) Holding(e int32, field int, key Sym) []int32 {

@@ -119,11 +119,7 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 		return
 	}
 	b := l.pool.Get().([]byte)[:0]
-	b = l.prefix(b, m)
-	start := len(b)
-	b = d.AppendJSON(b) // the replay decision's fields after ours: drop its '{'
-	b = append(b[:start], b[start+1:]...)
-	b = append(b, '\n')
+	b = appendDecision(l.prefix(b, m), d)
 	if deny {
 		l.keep(b)
 	}
@@ -132,6 +128,14 @@ func (l *Log) Decision(d *runtime.Decision, m Meta) {
 		return
 	}
 	l.queue(b)
+}
+
+// appendDecision ends a line with the replay decision's fields after ours: its '{' dropped.
+func appendDecision(b []byte, d *runtime.Decision) []byte {
+	start := len(b)
+	b = d.AppendJSON(b)
+	b = append(b[:start], b[start+1:]...)
+	return append(b, '\n')
 }
 
 func (l *Log) count(d *runtime.Decision, m Meta) {
@@ -157,11 +161,7 @@ func (l *Log) Refusal(d *runtime.Decision, kind, message string, m Meta) {
 	b = runtime.AppendJSONString(b, kind)
 	b = append(b, `,"message":`...)
 	b = runtime.AppendJSONString(b, message)
-	b = append(b, "},"...)
-	start := len(b)
-	b = d.AppendJSON(b)
-	b = append(b[:start], b[start+1:]...)
-	b = append(b, '\n')
+	b = appendDecision(append(b, "},"...), d)
 	l.keep(b)
 	if l.lines != nil {
 		l.queue(b)
